@@ -1,0 +1,96 @@
+//! The command line: clap definitions only.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "daydream",
+    version,
+    about = "Nightly maintenance for your repositories, with a report in the morning.",
+    long_about = "Nightly maintenance for your repositories, with a report in the morning.\n\n\
+        daydream runs an ordered list of resumable steps (cleanup, logs, report, ...) over the projects in \
+        `config/projects.json` under its root, saves `logs/daydream/state.json` after every unit of work, \
+        and writes `logs/daydream/report_YYYY-MM-DD.md`. Run it from cron or launchd; run it again the same \
+        day and it only does what is not done yet.",
+    after_help = crate::exit_codes::HELP,
+    after_long_help = crate::exit_codes::HELP
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct Global {
+    /// The daydream root: holds `config/`, `logs/daydream/` and `data/` [default: the current directory]
+    #[arg(long, global = true, env = "DAYDREAM_ROOT", value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
+    /// The projects file [default: `<root>/config/projects.json`]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// More detail on stderr (`-v` info, `-vv` debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Run the steps over the projects; resumes where an earlier run of the same day stopped
+    #[command(after_help = crate::exit_codes::HELP)]
+    Run(RunArgs),
+    /// Show where the day's run stands: each step and each project's unit
+    Status(StatusArgs),
+    /// Check `config/projects.json`; exits 2 with file, line, column and the fix when it is wrong
+    Validate,
+    /// Check the configuration and what this machine has (directories, git, gh, claude, tokens)
+    Doctor,
+    /// Write the bundled demo root (two small projects with real-looking logs) into DIR and run on it
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct RunArgs {
+    /// Preview every decision: nothing outside the root changes, and the state goes to `state.dry-run.json`
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Only this project (repeatable); the slug is its key in `projects.json`
+    #[arg(long = "project", value_name = "SLUG")]
+    pub(crate) projects: Vec<String>,
+    /// Only this step (repeatable): cleanup, logs, report
+    #[arg(long = "step", value_name = "NAME")]
+    pub(crate) steps: Vec<String>,
+    /// The run date D (logs reviewed: D-1 00:00 to D 00:00 local time) [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) date: Option<NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct StatusArgs {
+    /// Print the state as JSON (`date`, `steps[].name`, `steps[].status`, `steps[].units[]`, ...)
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Show this date's run instead of today's
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) date: Option<NaiveDate>,
+    /// Show the dry-run state
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// Where to write the demo root (created; must be empty or a previous demo)
+    #[arg(default_value = "daydream-demo")]
+    pub(crate) dir: PathBuf,
+    /// Only write the demo root, do not run
+    #[arg(long)]
+    pub(crate) no_run: bool,
+    /// Preview instead of a real run
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}

@@ -1,0 +1,462 @@
+//! `config/projects.json`: the raw serde shape, its errors with line and column, and the validated [`Config`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::env::Env;
+
+/// Log globs of a project that names none.
+pub(crate) const DEFAULT_LOGS: &[&str] = &["logs/*.log"];
+pub(crate) const DEFAULT_STALE_ISSUE_DAYS: u32 = 90;
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) path: PathBuf,
+    /// Projects in the order of their slugs.
+    pub(crate) projects: Vec<Project>,
+    /// Unknown keys and other things worth saying that do not stop a run.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// One project, with defaults applied and `~` expanded.
+#[derive(Clone, Debug)]
+pub(crate) struct Project {
+    pub(crate) slug: String,
+    pub(crate) name: String,
+    /// The directory as written in the config, for messages.
+    pub(crate) dir_display: String,
+    /// The directory, expanded and absolute.
+    pub(crate) dir: PathBuf,
+    pub(crate) logs: Vec<String>,
+    pub(crate) deprecated_patterns: Vec<regex::Regex>,
+    pub(crate) github: Option<GitHub>,
+    pub(crate) sentry: Option<Sentry>,
+    pub(crate) telegram_chat_id: Option<String>,
+    pub(crate) test_command: Option<String>,
+    pub(crate) autofix: Autofix,
+    pub(crate) tasks: Tasks,
+    pub(crate) stale_issue_days: u32,
+    pub(crate) machines: Vec<String>,
+    /// Why this machine cannot run the project's units, if it cannot.
+    pub(crate) unavailable: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct GitHub {
+    pub(crate) org: String,
+    pub(crate) repo: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct Sentry {
+    pub(crate) org: String,
+    pub(crate) project: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Autofix {
+    pub(crate) enabled: Option<bool>,
+    pub(crate) safe_paths: Vec<String>,
+    pub(crate) protected_paths: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tasks {
+    pub(crate) label_stale: bool,
+    pub(crate) close_stale_after_days: Option<u32>,
+}
+
+/// A configuration problem, positioned in the file when serde could say where.
+#[derive(Debug)]
+pub(crate) struct ConfigError {
+    pub(crate) path: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: String,
+    pub(crate) fix: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid `{}`", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ": line {}, column {}", self.line, self.column)?;
+        }
+        write!(f, ": {}\n  fix: {}", self.message, self.fix)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+// The file as written. Unknown keys are collected by `serde_ignored`, so no `deny_unknown_fields` here.
+
+#[derive(Deserialize)]
+struct RawConfig {
+    #[serde(default)]
+    defaults: RawDefaults,
+    projects: BTreeMap<String, RawProject>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawDefaults {
+    stale_issue_days: Option<u32>,
+    logs: Option<Vec<String>>,
+    deprecated_patterns: Option<Vec<Pattern>>,
+    autofix: Option<RawAutofix>,
+    tasks: Option<RawTasks>,
+}
+
+#[derive(Deserialize)]
+struct RawProject {
+    name: Option<String>,
+    working_directory: NonEmpty,
+    github: Option<GitHub>,
+    logs: Option<Vec<String>>,
+    sentry: Option<Sentry>,
+    telegram: Option<RawTelegram>,
+    test_command: Option<String>,
+    autofix: Option<RawAutofix>,
+    tasks: Option<RawTasks>,
+    stale_issue_days: Option<u32>,
+    machines: Option<Vec<String>>,
+    deprecated_patterns: Option<Vec<Pattern>>,
+}
+
+#[derive(Deserialize, Clone, Default)]
+struct RawAutofix {
+    enabled: Option<bool>,
+    safe_paths: Option<Vec<String>>,
+    protected_paths: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Clone, Default)]
+struct RawTasks {
+    label_stale: Option<bool>,
+    close_stale_after_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct RawTelegram {
+    chat_id: ChatId,
+}
+
+/// Telegram chat ids are written both as strings and as numbers.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ChatId {
+    Text(String),
+    Number(i64),
+}
+
+/// A string that must not be empty (a directory path).
+struct NonEmpty(String);
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            return Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&s),
+                &"a directory path such as \"~/src/app\"",
+            ));
+        }
+        Ok(NonEmpty(s))
+    }
+}
+
+/// A regular expression, checked where it is written so the error has a line and column.
+#[derive(Clone)]
+struct Pattern(regex::Regex);
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::Regex::new(&s).map(Pattern).map_err(|err| {
+            let first = err.to_string().lines().last().unwrap_or_default().to_owned();
+            serde::de::Error::custom(format!("invalid regular expression `{s}`: {first}"))
+        })
+    }
+}
+
+/// Reads and validates the configuration file.
+pub(crate) fn load(path: &Path, root: &Path, env: &Env) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+        path: path.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read it: {err}"),
+        fix: if err.kind() == std::io::ErrorKind::NotFound {
+            "create it (see `config/projects.example.json` in the daydream repository), pass `--config PATH`, \
+             or run `daydream demo` to try the bundled demo"
+                .to_owned()
+        } else {
+            "check the file's permissions".to_owned()
+        },
+    })?;
+    parse(&text, path, root, env)
+}
+
+/// Parses and validates configuration text; `path` is only used in messages.
+pub(crate) fn parse(text: &str, path: &Path, root: &Path, env: &Env) -> Result<Config, ConfigError> {
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: RawConfig = {
+        let mut track = |p: serde_ignored::Path<'_>| unknown.push(p.to_string());
+        let ignored = serde_ignored::Deserializer::new(&mut de, &mut track);
+        serde_path_to_error::deserialize(ignored).map_err(|err| explain(path, &err))?
+    };
+    de.end().map_err(|err| explain_json(path, &err, ""))?;
+
+    let mut warnings: Vec<String> = unknown
+        .iter()
+        .map(|key| {
+            let hint = suggest(key).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            format!("`{}`: unknown key `{key}` is ignored{hint}", path.display())
+        })
+        .collect();
+
+    let defaults = raw.defaults;
+    let machine = this_machine(env);
+    let mut projects = Vec::new();
+    for (slug, p) in raw.projects {
+        if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) || slug.starts_with('.') {
+            let (line, column) = locate(text, &format!("\"{slug}\""));
+            return Err(ConfigError {
+                path: path.to_owned(),
+                line,
+                column,
+                message: format!("project key `{slug}` is not a valid slug"),
+                fix: "use letters, digits, `-`, `_` and `.` only (it names files such as `data/templates/<slug>.json`)".to_owned(),
+            });
+        }
+        let dir_display = p.working_directory.0;
+        let dir = expand(&dir_display, root, env);
+        let machines = p.machines.unwrap_or_default();
+        let unavailable = if !machines.is_empty() && !machines.iter().any(|m| m.eq_ignore_ascii_case(&machine)) {
+            Some(format!("runs only on {} (this machine is `{machine}`)", list(&machines)))
+        } else if !dir.is_dir() {
+            Some(if dir.exists() {
+                format!("`{dir_display}` is not a directory on this machine")
+            } else {
+                format!("`{dir_display}` does not exist on this machine")
+            })
+        } else {
+            None
+        };
+        let autofix = p.autofix.or_else(|| defaults.autofix.clone()).unwrap_or_default();
+        let tasks = p.tasks.or_else(|| defaults.tasks.clone()).unwrap_or_default();
+        let patterns = p.deprecated_patterns.or_else(|| defaults.deprecated_patterns.clone()).unwrap_or_default();
+        projects.push(Project {
+            name: p.name.unwrap_or_else(|| slug.clone()),
+            dir_display,
+            dir,
+            logs: p
+                .logs
+                .or_else(|| defaults.logs.clone())
+                .unwrap_or_else(|| DEFAULT_LOGS.iter().map(|s| (*s).to_owned()).collect()),
+            deprecated_patterns: patterns.into_iter().map(|p| p.0).collect(),
+            github: p.github,
+            sentry: p.sentry,
+            telegram_chat_id: p.telegram.map(|t| match t.chat_id {
+                ChatId::Text(s) => s,
+                ChatId::Number(n) => n.to_string(),
+            }),
+            test_command: p.test_command,
+            autofix: Autofix {
+                enabled: autofix.enabled,
+                safe_paths: autofix.safe_paths.unwrap_or_default(),
+                protected_paths: autofix.protected_paths.unwrap_or_default(),
+            },
+            tasks: Tasks { label_stale: tasks.label_stale.unwrap_or(false), close_stale_after_days: tasks.close_stale_after_days },
+            stale_issue_days: p.stale_issue_days.or(defaults.stale_issue_days).unwrap_or(DEFAULT_STALE_ISSUE_DAYS),
+            machines,
+            unavailable,
+            slug,
+        });
+    }
+    if projects.is_empty() {
+        warnings.push(format!("`{}` lists no projects: there is nothing to do", path.display()));
+    }
+    Ok(Config { path: path.to_owned(), projects, warnings })
+}
+
+/// `~` and `~/...` expand to `HOME`; a relative path is relative to the root.
+pub(crate) fn expand(raw: &str, root: &Path, env: &Env) -> PathBuf {
+    let home = env.get("HOME").map(PathBuf::from);
+    let path = match (raw.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => home,
+        (Some(rest), Some(home)) if rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        _ => PathBuf::from(raw),
+    };
+    if path.is_absolute() { path } else { root.join(path) }
+}
+
+/// The name `machines` is matched against: `DAYDREAM_MACHINE`, else the host name without its domain.
+pub(crate) fn this_machine(env: &Env) -> String {
+    if let Some(name) = env.get("DAYDREAM_MACHINE") {
+        return name.to_owned();
+    }
+    let uname = rustix::system::uname();
+    let host = uname.nodename().to_string_lossy();
+    host.split('.').next().unwrap_or_default().to_owned()
+}
+
+fn list(items: &[String]) -> String {
+    items.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn explain(path: &Path, err: &serde_path_to_error::Error<serde_json::Error>) -> ConfigError {
+    let at = err.path().to_string();
+    explain_json(path, err.inner(), if at == "." { "" } else { &at })
+}
+
+/// Turns serde_json's message into what went wrong and how to fix it.
+fn explain_json(path: &Path, err: &serde_json::Error, at: &str) -> ConfigError {
+    use serde_json::error::Category;
+    let raw = err.to_string();
+    // serde_json appends " at line L column C"; we print the position ourselves.
+    let msg = raw.rsplit_once(" at line ").map_or(raw.as_str(), |(m, _)| m).to_owned();
+    let (message, fix) = match err.classify() {
+        Category::Syntax | Category::Eof => (
+            format!("not valid JSON: {msg}"),
+            "look just before that position for a missing `,`, `\"` or `}`, a trailing comma, or a comment (JSON has none)".to_owned(),
+        ),
+        Category::Io => (msg, "check the file".to_owned()),
+        Category::Data => {
+            if let Some(field) = msg.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+                let owner = if at.is_empty() { "the top level".to_owned() } else { format!("`{at}`") };
+                let example = match field {
+                    "working_directory" => "\"working_directory\": \"~/src/app\"".to_owned(),
+                    "projects" => "\"projects\": { \"app\": { \"working_directory\": \"~/src/app\" } }".to_owned(),
+                    other => format!("\"{other}\": ..."),
+                };
+                (format!("{owner} has no `{field}`"), format!("add `{example}` to {owner}"))
+            } else {
+                let expected = msg.rsplit_once("expected ").map(|(_, e)| e.to_owned());
+                let key = if at.is_empty() { "the top level".to_owned() } else { format!("`{at}`") };
+                let fix = match expected {
+                    Some(e) => format!("make {key} {e}"),
+                    None => format!("correct the value of {key}"),
+                };
+                (format!("{key}: {msg}"), fix)
+            }
+        }
+    };
+    ConfigError { path: path.to_owned(), line: err.line(), column: err.column(), message, fix }
+}
+
+/// 1-based line and column of the first occurrence of `needle`, or (0, 0).
+fn locate(text: &str, needle: &str) -> (usize, usize) {
+    let Some(offset) = text.find(needle) else { return (0, 0) };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "defaults", "projects", "name", "working_directory", "github", "org", "repo", "logs", "sentry", "project", "telegram",
+    "chat_id", "test_command", "autofix", "enabled", "safe_paths", "protected_paths", "machines", "deprecated_patterns",
+    "tasks", "label_stale", "close_stale_after_days", "stale_issue_days",
+];
+
+/// A known key close to the last segment of an unknown key path, for "did you mean".
+fn suggest(path: &str) -> Option<&'static str> {
+    let last = path.rsplit('.').next()?;
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (edit_distance(last, k), *k))
+        .filter(|(d, k)| *d <= 2 && *d < k.len() / 2 + 1)
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Config, ConfigError> {
+        let env = Env::from_pairs([("HOME", "/home/u"), ("DAYDREAM_MACHINE", "studio")]);
+        parse(text, Path::new("config/projects.json"), Path::new("/root"), &env)
+    }
+
+    #[test]
+    fn malformed_json_names_line_and_column() {
+        let err = parse_str("{\n  \"projects\": {\n    \"a\": { \"working_directory\": \"/x\" }\n    \"b\": {}\n  }\n}").unwrap_err();
+        assert_eq!((err.line, err.column), (4, 5));
+        assert!(err.message.starts_with("not valid JSON: expected `,` or `}`"), "{}", err.message);
+        assert!(err.to_string().contains("fix: look just before that position"));
+    }
+
+    #[test]
+    fn wrong_type_names_the_key_path() {
+        let err = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/x\",\n \"logs\": \"logs/*.log\"}}}").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("`projects.a.logs`: invalid type: string"), "{}", err.message);
+        assert_eq!(err.fix, "make `projects.a.logs` a sequence");
+    }
+
+    #[test]
+    fn missing_working_directory_says_what_to_add() {
+        let err = parse_str("{\"projects\": {\n  \"app\": {\"name\": \"App\"}\n}}").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert_eq!(err.message, "`projects.app` has no `working_directory`");
+        assert!(err.fix.contains("\"working_directory\": \"~/src/app\""));
+    }
+
+    #[test]
+    fn empty_working_directory_and_bad_regex_are_errors_with_position() {
+        let err = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"  \"}}}").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 46));
+        let err = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/x\", \"deprecated_patterns\": [\"(\"]}}}").unwrap_err();
+        assert!(err.message.contains("invalid regular expression `(`"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_keys_are_warnings_with_suggestions() {
+        let config = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/x\", \"sentri\": {}}}, \"colour\": 1}").unwrap();
+        assert_eq!(config.projects.len(), 1);
+        assert!(config.warnings.iter().any(|w| w.contains("unknown key `projects.a.sentri`") && w.contains("did you mean `sentry`")), "{:?}", config.warnings);
+        assert!(config.warnings.iter().any(|w| w.contains("unknown key `colour`")), "{:?}", config.warnings);
+    }
+
+    #[test]
+    fn tilde_expands_and_missing_directories_are_unavailable() {
+        let config = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"~/nowhere/app\"}}}").unwrap();
+        let p = &config.projects[0];
+        assert_eq!(p.dir, PathBuf::from("/home/u/nowhere/app"));
+        assert_eq!(p.unavailable.as_deref(), Some("`~/nowhere/app` does not exist on this machine"));
+        assert_eq!(p.logs, vec!["logs/*.log".to_owned()]);
+        assert_eq!(expand("rel/dir", Path::new("/root"), &Env::default()), PathBuf::from("/root/rel/dir"));
+    }
+
+    #[test]
+    fn machines_limit_where_a_project_runs() {
+        let config = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/\", \"machines\": [\"mini\"]}, \"b\": {\"working_directory\": \"/\", \"machines\": [\"Studio\"]}}}").unwrap();
+        assert_eq!(config.projects[0].unavailable.as_deref(), Some("runs only on `mini` (this machine is `studio`)"));
+        assert_eq!(config.projects[1].unavailable, None);
+    }
+
+    #[test]
+    fn bad_slugs_are_rejected() {
+        let err = parse_str("{\"projects\": {\"../etc\": {\"working_directory\": \"/\"}}}").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 15));
+    }
+}

@@ -1,0 +1,1 @@
+//! Log lines: timestamps, levels and templates.

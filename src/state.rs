@@ -1,0 +1,412 @@
+//! `state.json`: the day's units of work and their outcomes, loaded and saved atomically, and the run lock.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::fsutil::write_atomic;
+use crate::paths::Paths;
+use crate::step::Output;
+
+/// Version of the state file layout. Bump it when a change is not readable with `#[serde(default)]` alone.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+/// How many times a failing unit is tried in one day.
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
+/// The project name of a run-wide unit (such as the report).
+pub(crate) const ALL_PROJECTS: &str = "*";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Status {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+    /// Abandoned on SIGINT/SIGTERM; the next run does it again.
+    Interrupted,
+}
+
+impl Status {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub(crate) format_version: u32,
+    pub(crate) date: NaiveDate,
+    #[serde(default)]
+    pub(crate) dry_run: bool,
+    #[serde(default)]
+    pub(crate) runs: Vec<RunRecord>,
+    #[serde(default)]
+    pub(crate) steps: Vec<StepState>,
+    /// The report file, relative to the root, once written.
+    #[serde(default)]
+    pub(crate) report: Option<String>,
+}
+
+/// One `daydream run` invocation of the day.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct RunRecord {
+    pub(crate) pid: u32,
+    pub(crate) started_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub(crate) finished_at: Option<DateTime<FixedOffset>>,
+    /// How it ended: `done`, `failed units`, `interrupted by SIGINT`; `None` while running or when it died.
+    #[serde(default)]
+    pub(crate) outcome: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StepState {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) units: Vec<Unit>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Unit {
+    pub(crate) project: String,
+    pub(crate) status: Status,
+    #[serde(default)]
+    pub(crate) attempts: u32,
+    /// Why the unit was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) started_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) finished_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) output: Option<Output>,
+    /// Where an interrupted attempt got to; the next attempt resumes from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) checkpoint: Option<Value>,
+}
+
+impl Unit {
+    pub(crate) fn new(project: &str) -> Unit {
+        Unit {
+            project: project.to_owned(),
+            status: Status::Pending,
+            attempts: 0,
+            reason: None,
+            last_error: None,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            output: None,
+            checkpoint: None,
+        }
+    }
+}
+
+impl StepState {
+    /// The step's overall status: running or failed if any unit is, done when every unit is done or skipped.
+    pub(crate) fn status(&self) -> Status {
+        let any = |s: Status| self.units.iter().any(|u| u.status == s);
+        if any(Status::Running) {
+            Status::Running
+        } else if any(Status::Failed) {
+            Status::Failed
+        } else if any(Status::Interrupted) {
+            Status::Interrupted
+        } else if !self.units.is_empty() && self.units.iter().all(|u| matches!(u.status, Status::Done | Status::Skipped)) {
+            if self.units.iter().all(|u| u.status == Status::Skipped) { Status::Skipped } else { Status::Done }
+        } else {
+            Status::Pending
+        }
+    }
+}
+
+impl State {
+    pub(crate) fn new(date: NaiveDate, dry_run: bool) -> State {
+        State { format_version: FORMAT_VERSION, date, dry_run, runs: Vec::new(), steps: Vec::new(), report: None }
+    }
+
+    pub(crate) fn step(&self, name: &str) -> Option<&StepState> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+
+    pub(crate) fn unit(&self, step: &str, project: &str) -> Option<&Unit> {
+        self.step(step)?.units.iter().find(|u| u.project == project)
+    }
+
+    /// The unit of `step` for `project`, created (pending) if the state has none yet.
+    pub(crate) fn unit_mut(&mut self, step: &str, project: &str) -> &mut Unit {
+        let index = match self.steps.iter().position(|s| s.name == step) {
+            Some(i) => i,
+            None => {
+                self.steps.push(StepState { name: step.to_owned(), units: Vec::new() });
+                self.steps.len() - 1
+            }
+        };
+        let units = &mut self.steps[index].units;
+        let at = match units.iter().position(|u| u.project == project) {
+            Some(i) => i,
+            None => {
+                units.push(Unit::new(project));
+                units.len() - 1
+            }
+        };
+        &mut units[at]
+    }
+
+    pub(crate) fn to_json(&self) -> Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(self).context("failed to serialize the state")?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_json()?)
+    }
+}
+
+/// What reading a state file found.
+pub(crate) enum ReadState {
+    Missing,
+    Loaded(State),
+    /// Not JSON, or not the shape of a state file.
+    Corrupt(String),
+    /// Written by a newer daydream.
+    Newer(u32),
+}
+
+/// Reads a state file without changing anything.
+pub(crate) fn read(path: &Path) -> Result<ReadState> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(ReadState::Missing),
+        Err(err) => return Err(err).with_context(|| format!("failed to read `{}`", path.display())),
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(err) => return Ok(ReadState::Corrupt(format!("not valid JSON: {err}"))),
+    };
+    let version = value.get("format_version").and_then(Value::as_u64).unwrap_or(0);
+    if version > u64::from(FORMAT_VERSION) {
+        return Ok(ReadState::Newer(u32::try_from(version).unwrap_or(u32::MAX)));
+    }
+    match serde_json::from_value::<State>(value) {
+        Ok(mut state) => {
+            // Older layouts load with defaults for what they lack and are saved in the current layout.
+            state.format_version = FORMAT_VERSION;
+            Ok(ReadState::Loaded(state))
+        }
+        Err(err) => Ok(ReadState::Corrupt(format!("not a daydream state file: {err}"))),
+    }
+}
+
+/// The state a run of `date` works on, the file it lives in, and what the run should tell the user about it.
+pub(crate) struct Loaded {
+    pub(crate) state: State,
+    pub(crate) path: PathBuf,
+    pub(crate) notices: Vec<String>,
+}
+
+/// Loads the state of `date`: today's file, a fresh one on a new day (keeping the previous day's file), or the
+/// kept file of an earlier date. A corrupt or newer file is moved aside, never overwritten.
+pub(crate) fn load_for(paths: &Paths, date: NaiveDate, dry_run: bool, stamp: &str) -> Result<Loaded> {
+    let current = paths.state(dry_run);
+    let mut notices = Vec::new();
+    let mut path = current.clone();
+    let mut found = read_or_set_aside(paths, &current, stamp, &mut notices)?;
+    if let Some(state) = &found {
+        if state.date < date {
+            let keep = unused(paths.archived_state(state.date, dry_run));
+            std::fs::rename(&current, &keep).with_context(|| format!("failed to keep `{}` as `{}`", current.display(), keep.display()))?;
+            notices.push(format!("new day: the state of {} is kept in `{}`", state.date, paths.show(&keep)));
+            found = None;
+        } else if state.date > date {
+            path = paths.archived_state(date, dry_run);
+            found = read_or_set_aside(paths, &path, stamp, &mut notices)?;
+        }
+    }
+    let state = match found {
+        Some(state) if state.date == date => state,
+        _ => State::new(date, dry_run),
+    };
+    Ok(Loaded { state, path, notices })
+}
+
+fn read_or_set_aside(paths: &Paths, path: &Path, stamp: &str, notices: &mut Vec<String>) -> Result<Option<State>> {
+    let (why, tag) = match read(path)? {
+        ReadState::Missing => return Ok(None),
+        ReadState::Loaded(state) => return Ok(Some(state)),
+        ReadState::Corrupt(why) => (why, "corrupt".to_owned()),
+        ReadState::Newer(v) => (
+            format!("written by a newer daydream (format_version {v}, this one reads up to {FORMAT_VERSION})"),
+            format!("v{v}"),
+        ),
+    };
+    let aside = unused(PathBuf::from(format!("{}.{tag}-{stamp}", path.display())));
+    std::fs::rename(path, &aside).with_context(|| format!("failed to move `{}` aside", path.display()))?;
+    notices.push(format!(
+        "`{}` was {why}; it was moved to `{}` and today's run starts from a fresh state",
+        paths.show(path),
+        paths.show(&aside)
+    ));
+    Ok(None)
+}
+
+/// `path`, or `path` with `.1`, `.2`, ... appended if it is taken: nothing kept is ever overwritten.
+fn unused(path: PathBuf) -> PathBuf {
+    if !path.exists() {
+        return path;
+    }
+    (1..)
+        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
+        .find(|p| !p.exists())
+        .expect("some suffix is free")
+}
+
+/// Held for the whole of a run: a second run of the same root sees who holds it.
+pub(crate) struct RunLock {
+    _file: File,
+}
+
+/// Who holds the lock, as written into the lock file.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Holder {
+    pub(crate) pid: u32,
+    pub(crate) started_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub(crate) dry_run: bool,
+}
+
+pub(crate) enum Locking {
+    Acquired(RunLock),
+    /// Someone else holds it; their record when it could be read.
+    Held(Option<Holder>),
+}
+
+impl RunLock {
+    pub(crate) fn acquire(path: &Path, me: &Holder) -> Result<Locking> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("failed to open the lock file `{}`", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                // The holder writes its record right after locking; give it a moment if it is not there yet.
+                let mut holder = None;
+                for _ in 0..20 {
+                    let mut text = String::new();
+                    file.rewind().ok();
+                    if file.read_to_string(&mut text).is_ok() {
+                        holder = serde_json::from_str(&text).ok();
+                    }
+                    if holder.is_some() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                return Ok(Locking::Held(holder));
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(err).with_context(|| format!("failed to lock `{}`", path.display()));
+            }
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        file.write_all(&serde_json::to_vec(me)?)?;
+        file.sync_all()?;
+        Ok(Locking::Acquired(RunLock { _file: file }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn older_format_loads_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, r#"{"format_version": 0, "date": "2026-11-21", "steps": [{"name": "logs", "units": [{"project": "a", "status": "done"}]}]}"#).unwrap();
+        let ReadState::Loaded(state) = read(&path).unwrap() else { panic!("should load") };
+        assert_eq!(state.format_version, FORMAT_VERSION);
+        let unit = state.unit("logs", "a").unwrap();
+        assert_eq!((unit.status, unit.attempts), (Status::Done, 0));
+        assert!(state.runs.is_empty() && !state.dry_run);
+    }
+
+    #[test]
+    fn corrupt_and_newer_files_are_moved_aside_and_named() {
+        for (content, tag) in [("{not json", "corrupt"), (r#"{"format_version": 99, "date": "2026-11-21"}"#, "v99"), (r#"{"format_version": 1}"#, "corrupt")] {
+            let dir = tempfile::tempdir().unwrap();
+            let paths = Paths::new(dir.path().to_owned());
+            std::fs::create_dir_all(paths.run_dir()).unwrap();
+            std::fs::write(paths.state(false), content).unwrap();
+            let loaded = load_for(&paths, date("2026-11-21"), false, "T1").unwrap();
+            assert!(loaded.state.steps.is_empty());
+            let aside = paths.run_dir().join(format!("state.json.{tag}-T1"));
+            assert_eq!(std::fs::read_to_string(&aside).unwrap(), content, "kept byte for byte");
+            assert!(!paths.state(false).exists());
+            assert_eq!(loaded.notices.len(), 1);
+            assert!(loaded.notices[0].contains(&format!("moved to `logs/daydream/state.json.{tag}-T1`")), "{}", loaded.notices[0]);
+        }
+    }
+
+    #[test]
+    fn a_new_day_keeps_yesterdays_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().to_owned());
+        let mut yesterday = State::new(date("2026-11-20"), false);
+        yesterday.unit_mut("logs", "a").status = Status::Done;
+        yesterday.save(&paths.state(false)).unwrap();
+        let loaded = load_for(&paths, date("2026-11-21"), false, "T").unwrap();
+        assert_eq!(loaded.state.date, date("2026-11-21"));
+        assert!(loaded.state.steps.is_empty());
+        let ReadState::Loaded(kept) = read(&paths.archived_state(date("2026-11-20"), false)).unwrap() else { panic!() };
+        assert_eq!(kept.unit("logs", "a").unwrap().status, Status::Done);
+        // Rerunning an earlier date works on that date's kept file and leaves today's alone.
+        loaded.state.save(&loaded.path).unwrap();
+        let past = load_for(&paths, date("2026-11-20"), false, "T").unwrap();
+        assert_eq!(past.path, paths.archived_state(date("2026-11-20"), false));
+        assert_eq!(past.state.unit("logs", "a").unwrap().status, Status::Done);
+    }
+
+    #[test]
+    fn second_lock_sees_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("daydream.lock");
+        let me = Holder { pid: 42, started_at: "2026-11-21T06:00:00+00:00".parse().unwrap(), dry_run: false };
+        let Locking::Acquired(lock) = RunLock::acquire(&path, &me).unwrap() else { panic!("first lock") };
+        let Locking::Held(Some(holder)) = RunLock::acquire(&path, &me).unwrap() else { panic!("second must fail") };
+        assert_eq!(holder.pid, 42);
+        drop(lock);
+        assert!(matches!(RunLock::acquire(&path, &me).unwrap(), Locking::Acquired(_)));
+    }
+}

@@ -1,0 +1,137 @@
+//! The contract between the runner and a step: what one unit of work receives and what it returns.
+//!
+//! A unit is one step applied to one project (or, for run-wide steps such as the report, to the whole run).
+//! Steps never touch `state.json` themselves: they return an [`Outcome`] and may save a resume point through
+//! [`UnitCx::checkpoint`], which the runner writes atomically before returning.
+
+use std::path::Path;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Window};
+use crate::config::{Config, Project};
+use crate::env::Env;
+use crate::state::State;
+
+/// Whether a step runs once per project or once per run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    PerProject,
+    Run,
+}
+
+/// One step of the nightly run. Each implementation lives in its own file under `src/steps/`.
+pub(crate) trait Step: Sync {
+    /// The name used by `--step` and in `state.json`.
+    fn name(&self) -> &'static str;
+
+    /// The heading of the step's section in the report.
+    fn title(&self) -> &'static str;
+
+    fn scope(&self) -> Scope {
+        Scope::PerProject
+    }
+
+    /// Whether a done unit must run again when an earlier unit of the day changed (true for the report,
+    /// which is a pure function of the state).
+    fn follows_state(&self) -> bool {
+        false
+    }
+
+    /// Does the unit's work. `Err` fails the unit (retried by a later run that day, up to 3 attempts); an error
+    /// that is a [`crate::cancel::Interrupted`] abandons it as interrupted.
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;
+
+    /// Appends the markdown of one done unit's [`Output::data`] to `out`, under the project's heading.
+    fn render(&self, output: &Output, out: &mut String) {
+        let _ = (output, out);
+    }
+}
+
+/// What a unit ended with, when it did not fail.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Done(Output),
+    /// The unit had nothing it could do here; the reason says why (shown in status and the report).
+    Skipped(String),
+}
+
+/// A done unit's results, stored in the state and rendered into the report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Output {
+    /// One line for the console, `status` and the report summary.
+    pub(crate) summary: String,
+    /// Step-specific findings, rendered by [`Step::render`].
+    #[serde(default)]
+    pub(crate) data: Value,
+    /// Things a human should do, for the report's Action Required section.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) actions: Vec<String>,
+    /// Problems met on the way that did not fail the unit (an unreadable file, a binary log, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Everything shared by the units of one run.
+pub(crate) struct RunCx {
+    pub(crate) root: std::path::PathBuf,
+    pub(crate) config: Config,
+    pub(crate) env: Env,
+    pub(crate) clock: Clock,
+    /// The run date D; the logs window is D-1 00:00 to D 00:00 local time.
+    pub(crate) date: NaiveDate,
+    pub(crate) window: Window,
+    pub(crate) dry_run: bool,
+    pub(crate) cancel: Cancel,
+}
+
+/// What one unit of work receives.
+pub(crate) struct UnitCx<'a> {
+    pub(crate) run: &'a RunCx,
+    /// The project of a per-project unit; `None` for a run-wide unit.
+    pub(crate) project: Option<&'a Project>,
+    /// The state as it was when the unit started (what a run-wide step such as the report reads).
+    pub(crate) state: &'a State,
+    resume: Option<Value>,
+    save: &'a mut dyn FnMut(Value) -> Result<()>,
+}
+
+impl<'a> UnitCx<'a> {
+    pub(crate) fn new(
+        run: &'a RunCx,
+        project: Option<&'a Project>,
+        state: &'a State,
+        resume: Option<Value>,
+        save: &'a mut dyn FnMut(Value) -> Result<()>,
+    ) -> Self {
+        UnitCx { run, project, state, resume, save }
+    }
+
+    /// The project of a per-project unit.
+    pub(crate) fn project(&self) -> &'a Project {
+        self.project.expect("per-project steps always get a project")
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.run.root
+    }
+
+    /// The resume point saved by an earlier, interrupted attempt of this unit, taken once.
+    pub(crate) fn take_resume(&mut self) -> Option<Value> {
+        self.resume.take()
+    }
+
+    /// Saves a resume point in `state.json` (atomically) so that a kill after this call resumes from here.
+    pub(crate) fn checkpoint(&mut self, point: Value) -> Result<()> {
+        (self.save)(point)
+    }
+
+    /// `Err` once SIGINT or SIGTERM arrived.
+    pub(crate) fn check_cancel(&self) -> Result<(), crate::cancel::Interrupted> {
+        self.run.cancel.check()
+    }
+}

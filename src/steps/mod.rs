@@ -1,0 +1,19 @@
+//! The steps, in the order they run (DESIGN.md, "Steps, in order"). Adding a step is one file and one line here.
+
+mod cleanup;
+mod logs;
+mod report;
+
+use crate::step::Step;
+
+pub(crate) static ORDER: &[&dyn Step] = &[&cleanup::Cleanup, &logs::Logs, &report::Report];
+
+/// The step called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static dyn Step> {
+    ORDER.iter().copied().find(|s| s.name() == name)
+}
+
+/// The names of all steps, in order, for messages.
+pub(crate) fn names() -> Vec<&'static str> {
+    ORDER.iter().map(|s| s.name()).collect()
+}
