@@ -2,6 +2,7 @@
 
 mod cancel;
 mod cli;
+mod demo;
 mod clock;
 mod config;
 mod env;
@@ -10,6 +11,7 @@ mod exit_codes;
 mod fsutil;
 mod logmine;
 mod paths;
+mod redact;
 mod runner;
 mod state;
 mod step;
