@@ -1,6 +1,7 @@
 //! daydream: nightly maintenance of a developer's repositories, as resumable steps with a morning report.
 
 mod cancel;
+mod check;
 mod cli;
 mod demo;
 mod clock;
@@ -9,11 +10,14 @@ mod env;
 mod exec;
 mod exit_codes;
 mod fsutil;
+mod logging;
 mod logmine;
 mod paths;
 mod redact;
+mod report;
 mod runner;
 mod state;
+mod status;
 mod step;
 mod steps;
 
@@ -54,8 +58,35 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<u8> {
+    let global = cli.global;
+    let mut stdout = std::io::stdout().lock();
     match cli.command {
-        cli::Command::Run(args) => runner::run(&cli.global, &args),
-        _ => anyhow::bail!("not yet"),
+        cli::Command::Run(args) => runner::run(&runner::RunOptions {
+            root: global.root,
+            config: global.config,
+            dry_run: args.dry_run,
+            projects: args.projects,
+            steps: args.steps,
+            date: args.date,
+            verbose: global.verbose,
+        }),
+        cli::Command::Status(args) => status::run(&runner::Setup::new(global.root.as_deref(), global.config.as_deref())?, &args, &mut stdout),
+        cli::Command::Validate => check::validate(&runner::Setup::new(global.root.as_deref(), global.config.as_deref())?, &mut stdout),
+        cli::Command::Doctor => check::doctor(&runner::Setup::new(global.root.as_deref(), global.config.as_deref())?, &mut stdout),
+        cli::Command::Demo(args) => {
+            let today = runner::Setup::new(None, None).map(|s| s.clock.today()).unwrap_or_else(|_| chrono::Local::now().date_naive());
+            let notes: Vec<String> = { let _ = today; anyhow::bail!("demo pending") };
+            for note in notes {
+                println!("note: {note}");
+            }
+            println!("demo root written to `{}`", args.dir.display());
+            if args.no_run {
+                println!("run it with: daydream run --root {}", args.dir.display());
+                return Ok(exit_codes::OK);
+            }
+            let code = runner::run(&runner::RunOptions { root: Some(args.dir.clone()), dry_run: args.dry_run, verbose: global.verbose, ..runner::RunOptions::default() })?;
+            println!("\nnext: read the report above, then try `daydream status --root {0}` or `daydream run --root {0}` (a rerun does nothing new)", args.dir.display());
+            Ok(code)
+        }
     }
 }

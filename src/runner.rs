@@ -1,7 +1,374 @@
-//! The step x project loop.
+//! The step x project loop: select, lock, load the day's state, run what is not done, save after every unit.
 
-use crate::cli::{Global, RunArgs};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-pub(crate) fn run(_global: &Global, _args: &RunArgs) -> anyhow::Result<u8> {
-    Ok(0)
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+
+use crate::cancel::{Cancel, Interrupted};
+use crate::clock::{Clock, Window};
+use crate::config::{self, Config, Project};
+use crate::env::Env;
+use crate::exit_codes;
+use crate::paths::Paths;
+use crate::state::{self, ALL_PROJECTS, Holder, Locking, MAX_ATTEMPTS, RunLock, RunRecord, State, Status};
+use crate::step::{Outcome, RunCx, Scope, Step, UnitCx};
+use crate::steps;
+use crate::UsageError;
+
+/// What `daydream run` was asked to do.
+#[derive(Debug, Default)]
+pub(crate) struct RunOptions {
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
+    pub(crate) dry_run: bool,
+    pub(crate) projects: Vec<String>,
+    pub(crate) steps: Vec<String>,
+    pub(crate) date: Option<NaiveDate>,
+    pub(crate) verbose: u8,
+}
+
+/// The root, its environment, clock and configuration: what every command starts from.
+pub(crate) struct Setup {
+    pub(crate) paths: Paths,
+    pub(crate) env: Env,
+    pub(crate) clock: Clock,
+    pub(crate) config_path: PathBuf,
+}
+
+impl Setup {
+    pub(crate) fn new(root: Option<&Path>, config: Option<&Path>) -> Result<Setup> {
+        let root = match root {
+            Some(r) => r.to_owned(),
+            None => std::env::current_dir().context("failed to read the current directory")?,
+        };
+        let root = if root.is_absolute() { root } else { std::env::current_dir()?.join(root) };
+        if !root.is_dir() {
+            return Err(UsageError(format!(
+                "the root `{}` is not a directory\n  fix: pass `--root DIR` (or set `DAYDREAM_ROOT`) to the directory that holds `config/projects.json`",
+                root.display()
+            ))
+            .into());
+        }
+        let env = Env::load(&root).map_err(|err| UsageError(format!("{err:#}")))?;
+        let clock = Clock::from_env(&env).map_err(|err| UsageError(format!("{err:#}")))?;
+        let config_path = config.map_or_else(|| root.join("config").join("projects.json"), |c| env_path(c));
+        Ok(Setup { paths: Paths::new(root), env, clock, config_path })
+    }
+
+    pub(crate) fn load_config(&self) -> Result<Config, config::ConfigError> {
+        config::load(&self.config_path, &self.paths.root, &self.env)
+    }
+}
+
+fn env_path(p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_owned() } else { std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_owned()) }
+}
+
+/// Runs the selected steps; returns the exit code.
+pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
+    let setup = Setup::new(opts.root.as_deref(), opts.config.as_deref())?;
+    let config = setup.load_config()?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let selected_steps = select_steps(&opts.steps)?;
+    let selected_projects = select_projects(&config, &opts.projects)?;
+    let date = opts.date.unwrap_or_else(|| setup.clock.today());
+    let paths = setup.paths.clone();
+    let started_at = setup.clock.now();
+
+    let me = Holder { pid: std::process::id(), started_at, dry_run: opts.dry_run };
+    let _lock = match RunLock::acquire(&paths.lock(), &me)? {
+        Locking::Acquired(lock) => lock,
+        Locking::Held(holder) => {
+            let who = holder.map_or_else(
+                || "a process that has not written its record yet".to_owned(),
+                |h| format!("pid {}, started {}{}", h.pid, h.started_at.format("%Y-%m-%d %H:%M:%S %:z"), if h.dry_run { ", dry run" } else { "" }),
+            );
+            eprintln!("error: another `daydream run` holds the lock of `{}` ({who}); wait for it to finish", paths.root.display());
+            return Ok(exit_codes::LOCKED);
+        }
+    };
+    let _log = crate::logging::to_file(&paths.log(), opts.verbose);
+    let cancel = Cancel::default();
+    cancel.install().context("failed to install signal handlers")?;
+
+    let stamp = started_at.format("%Y%m%dT%H%M%S").to_string();
+    let state::Loaded { mut state, path: state_path, notices } = state::load_for(&paths, date, opts.dry_run, &stamp)?;
+    for notice in &notices {
+        eprintln!("note: {notice}");
+        tracing::warn!("{notice}");
+    }
+    recover(&mut state, &mut std::io::stderr());
+    state.runs.push(RunRecord { pid: me.pid, started_at, finished_at: None, outcome: None });
+    state.save(&state_path)?;
+
+    let cx = RunCx {
+        root: paths.root.clone(),
+        env: setup.env.clone(),
+        clock: setup.clock.clone(),
+        date,
+        window: Window::previous_day(date),
+        dry_run: opts.dry_run,
+        cancel: cancel.clone(),
+        config,
+    };
+    let mode = if opts.dry_run { " (dry run: nothing outside the root changes)" } else { "" };
+    println!(
+        "daydream {date}{mode}: {} project(s), steps {}",
+        selected_projects.len(),
+        selected_steps.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+    );
+    tracing::info!(%date, dry_run = opts.dry_run, "run started");
+
+    let clock = Instant::now();
+    let mut changed = false;
+    let mut interrupted = None;
+    'steps: for step in &selected_steps {
+        for (slug, project) in units_of(*step, &cx.config, &selected_projects) {
+            if let Some(signal) = cancel.signal() {
+                interrupted = Some(Interrupted(signal));
+                break 'steps;
+            }
+            match run_unit(&cx, *step, slug, project, &mut state, &state_path, changed)? {
+                UnitRun::Unchanged => {}
+                UnitRun::Changed => changed = true,
+                UnitRun::Interrupted(i) => {
+                    interrupted = Some(i);
+                    break 'steps;
+                }
+            }
+        }
+    }
+
+    let failed = failed_units(&state, &selected_steps, &selected_projects);
+    let (outcome, code) = match interrupted {
+        Some(i) => (i.to_string(), if i.0 == 2 { exit_codes::SIGINT } else { exit_codes::SIGTERM }),
+        None if failed > 0 => (format!("finished with {failed} failed unit(s)"), exit_codes::UNITS_FAILED),
+        None => ("done".to_owned(), exit_codes::OK),
+    };
+    if let Some(run) = state.runs.last_mut() {
+        run.finished_at = Some(cx.clock.now());
+        run.outcome = Some(outcome.clone());
+    }
+    state.save(&state_path)?;
+    tracing::info!(%outcome, "run ended");
+
+    let counts = count(&state, &selected_steps, &selected_projects);
+    println!("{outcome}: {counts} in {:.1}s", clock.elapsed().as_secs_f64());
+    let report = paths.report(date, opts.dry_run);
+    if report.exists() {
+        println!("report: {}", paths.show(&report));
+    }
+    if failed > 0 {
+        println!("`daydream status{}` shows what failed and why", if opts.dry_run { " --dry-run" } else { "" });
+    }
+    Ok(code)
+}
+
+enum UnitRun {
+    Unchanged,
+    Changed,
+    Interrupted(Interrupted),
+}
+
+/// Runs one unit if it needs running, saving the state before and after.
+fn run_unit(cx: &RunCx, step: &dyn Step, slug: &str, project: Option<&Project>, state: &mut State, path: &Path, changed_before: bool) -> Result<UnitRun> {
+    let name = step.name();
+    let show = if slug == ALL_PROJECTS { "(all)" } else { slug };
+    let unit = state.unit_mut(name, slug);
+
+    if let Some(reason) = project.and_then(|p| p.unavailable.as_ref()) {
+        if unit.status == Status::Skipped && unit.reason.as_ref() == Some(reason) {
+            return Ok(UnitRun::Unchanged);
+        }
+        unit.status = Status::Skipped;
+        unit.reason = Some(reason.clone());
+        unit.finished_at = Some(cx.clock.now());
+        state.save(path)?;
+        print_unit(name, show, "skipped", reason);
+        return Ok(UnitRun::Changed);
+    }
+    match unit.status {
+        Status::Done if !(step.follows_state() && changed_before) => return Ok(UnitRun::Unchanged),
+        Status::Failed if unit.attempts >= MAX_ATTEMPTS => {
+            let error = unit.last_error.clone().unwrap_or_default();
+            print_unit(name, show, "failed", &format!("gave up after {MAX_ATTEMPTS} attempts today: {error}"));
+            return Ok(UnitRun::Unchanged);
+        }
+        _ => {}
+    }
+
+    unit.status = Status::Running;
+    unit.attempts += 1;
+    unit.reason = None;
+    unit.started_at = Some(cx.clock.now());
+    unit.finished_at = None;
+    let resume = unit.checkpoint.clone();
+    state.save(path)?;
+    tracing::info!(step = name, project = slug, "unit started");
+
+    let snapshot = state.clone();
+    let started = Instant::now();
+    let result = {
+        let mut save = |point: serde_json::Value| -> Result<()> {
+            state.unit_mut(name, slug).checkpoint = Some(point);
+            state.save(path)
+        };
+        let mut ucx = UnitCx::new(cx, project, &snapshot, resume, &mut save);
+        test_knobs(cx, name, slug).and_then(|()| step.run(&mut ucx))
+    };
+    let elapsed = match cx.clock {
+        Clock::System => u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        Clock::Fixed(_) => 0,
+    };
+
+    let unit = state.unit_mut(name, slug);
+    unit.finished_at = Some(cx.clock.now());
+    unit.duration_ms = Some(elapsed);
+    let mut interrupted = None;
+    match result {
+        Ok(Outcome::Done(output)) => {
+            print_unit(name, show, "done", &output.summary);
+            unit.status = Status::Done;
+            unit.last_error = None;
+            unit.checkpoint = None;
+            unit.output = Some(output);
+        }
+        Ok(Outcome::Skipped(reason)) => {
+            print_unit(name, show, "skipped", &reason);
+            unit.status = Status::Skipped;
+            unit.reason = Some(reason);
+            unit.last_error = None;
+            unit.checkpoint = None;
+            unit.output = None;
+        }
+        Err(err) => {
+            if let Some(i) = err.downcast_ref::<Interrupted>() {
+                // Abandoned cleanly: not the unit's fault, so the attempt does not count.
+                unit.status = Status::Interrupted;
+                unit.attempts = unit.attempts.saturating_sub(1);
+                unit.last_error = Some(i.to_string());
+                interrupted = Some(*i);
+                print_unit(name, show, "interrupted", &i.to_string());
+            } else {
+                let message = format!("{err:#}");
+                let left = MAX_ATTEMPTS.saturating_sub(unit.attempts);
+                let retry = if left > 0 { format!(" (attempt {} of {MAX_ATTEMPTS}; a later run today retries)", unit.attempts) } else { format!(" (attempt {MAX_ATTEMPTS} of {MAX_ATTEMPTS}: giving up for today)") };
+                print_unit(name, show, "failed", &format!("{message}{retry}"));
+                tracing::error!(step = name, project = slug, error = %message, "unit failed");
+                unit.status = Status::Failed;
+                unit.last_error = Some(message);
+            }
+        }
+    }
+    state.save(path)?;
+    Ok(match interrupted {
+        Some(i) => UnitRun::Interrupted(i),
+        None => UnitRun::Changed,
+    })
+}
+
+/// Knobs for the integration tests, harmless when unset: `DAYDREAM_TEST_UNIT_DELAY_MS` holds every unit at its
+/// start (so a test can signal or kill a run mid-unit) and `DAYDREAM_TEST_FAIL=step/project` fails that unit.
+fn test_knobs(cx: &RunCx, step: &str, project: &str) -> Result<()> {
+    if let Some(ms) = cx.env.get("DAYDREAM_TEST_UNIT_DELAY_MS").and_then(|v| v.parse::<u64>().ok()) {
+        let until = Instant::now() + std::time::Duration::from_millis(ms);
+        while Instant::now() < until {
+            cx.cancel.check()?;
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    if cx.env.get("DAYDREAM_TEST_FAIL") == Some(&format!("{step}/{project}")) {
+        anyhow::bail!("injected failure (DAYDREAM_TEST_FAIL={step}/{project})");
+    }
+    Ok(())
+}
+
+fn print_unit(step: &str, project: &str, status: &str, detail: &str) {
+    println!("  {step:<8} {project:<12} {status:<11} {detail}");
+}
+
+/// Units left `running` by a process that died: run again, unless that already happened too often.
+fn recover(state: &mut State, out: &mut impl std::io::Write) {
+    let pid = state.runs.last().map(|r| r.pid);
+    if let Some(run) = state.runs.last_mut().filter(|r| r.outcome.is_none()) {
+        run.outcome = Some("ended without finishing (killed or crashed)".to_owned());
+    }
+    for step in &mut state.steps {
+        for unit in step.units.iter_mut().filter(|u| u.status == Status::Running) {
+            let who = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
+            if unit.attempts >= MAX_ATTEMPTS {
+                unit.status = Status::Failed;
+                unit.last_error = Some(format!("the run{who} died during this unit {MAX_ATTEMPTS} times; giving up for today"));
+            } else {
+                unit.status = Status::Interrupted;
+                unit.last_error = Some(format!("the run{who} ended during this unit; it runs again"));
+            }
+            let _ = writeln!(out, "note: {} for {} was left running by a run that died; {}", step.name, unit.project, if unit.status == Status::Failed { "giving up for today" } else { "running it again" });
+        }
+    }
+}
+
+fn select_steps(names: &[String]) -> Result<Vec<&'static dyn Step>> {
+    for name in names {
+        if steps::find(name).is_none() {
+            return Err(UsageError(format!("unknown step `{name}`\n  fix: use one of {}", steps::names().join(", "))).into());
+        }
+    }
+    Ok(steps::ORDER.iter().copied().filter(|s| names.is_empty() || names.iter().any(|n| n == s.name())).collect())
+}
+
+fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
+    for slug in slugs {
+        if !config.projects.iter().any(|p| &p.slug == slug) {
+            let known: Vec<_> = config.projects.iter().map(|p| p.slug.as_str()).collect();
+            return Err(UsageError(format!(
+                "unknown project `{slug}` in `--project`\n  fix: use a key of `projects` in `{}`: {}",
+                config.path.display(),
+                known.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(config.projects.iter().filter(|p| slugs.is_empty() || slugs.contains(&p.slug)).map(|p| p.slug.clone()).collect())
+}
+
+/// The units of `step` in this run: one per selected project, or one for the whole run.
+fn units_of<'c>(step: &dyn Step, config: &'c Config, selected: &'c [String]) -> Vec<(&'c str, Option<&'c Project>)> {
+    match step.scope() {
+        Scope::Run => vec![(ALL_PROJECTS, None)],
+        Scope::PerProject => config.projects.iter().filter(|p| selected.contains(&p.slug)).map(|p| (p.slug.as_str(), Some(p))).collect(),
+    }
+}
+
+fn selected_units<'s>(state: &'s State, steps: &[&dyn Step], projects: &[String]) -> impl Iterator<Item = &'s state::Unit> {
+    let names: Vec<&str> = steps.iter().map(|s| s.name()).collect();
+    state
+        .steps
+        .iter()
+        .filter(move |s| names.contains(&s.name.as_str()))
+        .flat_map(|s| s.units.iter())
+        .filter(move |u| u.project == ALL_PROJECTS || projects.contains(&u.project))
+}
+
+fn failed_units(state: &State, steps: &[&dyn Step], projects: &[String]) -> usize {
+    selected_units(state, steps, projects).filter(|u| u.status == Status::Failed).count()
+}
+
+fn count(state: &State, steps: &[&dyn Step], projects: &[String]) -> String {
+    let mut out = String::new();
+    for status in [Status::Done, Status::Skipped, Status::Failed, Status::Interrupted, Status::Pending] {
+        let n = selected_units(state, steps, projects).filter(|u| u.status == status).count();
+        if n > 0 || status == Status::Done {
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{n} {}", status.as_str());
+        }
+    }
+    format!("units {out}")
 }

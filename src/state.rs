@@ -121,20 +121,28 @@ impl Unit {
 }
 
 impl StepState {
-    /// The step's overall status: running or failed if any unit is, done when every unit is done or skipped.
+    /// The step's overall status (see [`combine`]).
     pub(crate) fn status(&self) -> Status {
-        let any = |s: Status| self.units.iter().any(|u| u.status == s);
-        if any(Status::Running) {
-            Status::Running
-        } else if any(Status::Failed) {
-            Status::Failed
-        } else if any(Status::Interrupted) {
-            Status::Interrupted
-        } else if !self.units.is_empty() && self.units.iter().all(|u| matches!(u.status, Status::Done | Status::Skipped)) {
-            if self.units.iter().all(|u| u.status == Status::Skipped) { Status::Skipped } else { Status::Done }
-        } else {
-            Status::Pending
-        }
+        combine(self.units.iter().map(|u| u.status))
+    }
+}
+
+/// A step's status from its units': running or failed if any unit is, done when every unit is done or skipped.
+pub(crate) fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
+    let all: Vec<Status> = statuses.into_iter().collect();
+    let any = |s: Status| all.contains(&s);
+    if any(Status::Running) {
+        Status::Running
+    } else if any(Status::Failed) {
+        Status::Failed
+    } else if any(Status::Interrupted) {
+        Status::Interrupted
+    } else if all.is_empty() || any(Status::Pending) {
+        Status::Pending
+    } else if all.iter().all(|s| *s == Status::Skipped) {
+        Status::Skipped
+    } else {
+        Status::Done
     }
 }
 

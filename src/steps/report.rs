@@ -1,8 +1,9 @@
-//! The `report` step (being written).
+//! The `report` step: writes the day's markdown report from the state, atomically.
 
 use anyhow::Result;
 
-use crate::step::{Outcome, Scope, Step, UnitCx};
+use crate::paths::Paths;
+use crate::step::{Outcome, Output, Scope, Step, UnitCx};
 
 pub(crate) struct Report;
 
@@ -10,16 +11,32 @@ impl Step for Report {
     fn name(&self) -> &'static str {
         "report"
     }
+
     fn title(&self) -> &'static str {
         "Report"
     }
+
     fn scope(&self) -> Scope {
         Scope::Run
     }
+
     fn follows_state(&self) -> bool {
         true
     }
-    fn run(&self, _cx: &mut UnitCx<'_>) -> Result<Outcome> {
-        anyhow::bail!("report is being written")
+
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+        let paths = Paths::new(cx.root().to_owned());
+        let path = paths.report(cx.run.date, cx.run.dry_run);
+        let markdown = crate::report::render(cx.state, &cx.run.config);
+        let unchanged = std::fs::read(&path).is_ok_and(|old| old == markdown.as_bytes());
+        if !unchanged {
+            crate::fsutil::write_atomic(&path, markdown.as_bytes())?;
+        }
+        let shown = paths.show(&path);
+        Ok(Outcome::Done(Output {
+            summary: if unchanged { format!("{shown} (unchanged)") } else { format!("wrote {shown}") },
+            data: serde_json::json!({ "path": shown }),
+            ..Output::default()
+        }))
     }
 }

@@ -1,0 +1,1 @@
+"""The shop: carts, checkout, stock and payments."""

@@ -1,0 +1,8 @@
+//! Integration tests: the real `daydream` binary in a temporary root, with a fixed clock and time zone.
+
+mod harness;
+
+mod config;
+mod crash;
+mod run;
+mod state;
