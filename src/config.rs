@@ -455,6 +455,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid_and_uses_only_known_keys() {
+        let config = parse_str(include_str!("../config/projects.example.json")).unwrap();
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        let p = &config.projects[0];
+        assert_eq!((p.slug.as_str(), p.name.as_str(), p.stale_issue_days), ("valor", "Valor", 90));
+        assert_eq!(p.telegram_chat_id.as_deref(), Some("-1001234567890"));
+        assert_eq!(p.deprecated_patterns.len(), 1);
+    }
+
+    #[test]
     fn bad_slugs_are_rejected() {
         let err = parse_str("{\"projects\": {\"../etc\": {\"working_directory\": \"/\"}}}").unwrap_err();
         assert_eq!((err.line, err.column), (1, 15));

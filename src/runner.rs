@@ -18,6 +18,22 @@ use crate::step::{Outcome, RunCx, Scope, Step, UnitCx};
 use crate::steps;
 use crate::UsageError;
 
+/// Progress on stdout. A closed stdout (`| head`, a detached cron job) must never stop a run, so errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Notes and warnings on stderr, with the same tolerance for a closed stream.
+macro_rules! warn {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// What `daydream run` was asked to do.
 #[derive(Debug, Default)]
 pub(crate) struct RunOptions {
@@ -72,7 +88,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     let setup = Setup::new(opts.root.as_deref(), opts.config.as_deref())?;
     let config = setup.load_config()?;
     for warning in &config.warnings {
-        eprintln!("warning: {warning}");
+        warn!("warning: {warning}");
     }
     let selected_steps = select_steps(&opts.steps)?;
     let selected_projects = select_projects(&config, &opts.projects)?;
@@ -88,7 +104,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
                 || "a process that has not written its record yet".to_owned(),
                 |h| format!("pid {}, started {}{}", h.pid, h.started_at.format("%Y-%m-%d %H:%M:%S %:z"), if h.dry_run { ", dry run" } else { "" }),
             );
-            eprintln!("error: another `daydream run` holds the lock of `{}` ({who}); wait for it to finish", paths.root.display());
+            warn!("error: another `daydream run` holds the lock of `{}` ({who}); wait for it to finish", paths.root.display());
             return Ok(exit_codes::LOCKED);
         }
     };
@@ -99,7 +115,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     let stamp = started_at.format("%Y%m%dT%H%M%S").to_string();
     let state::Loaded { mut state, path: state_path, notices } = state::load_for(&paths, date, opts.dry_run, &stamp)?;
     for notice in &notices {
-        eprintln!("note: {notice}");
+        warn!("note: {notice}");
         tracing::warn!("{notice}");
     }
     recover(&mut state, &mut std::io::stderr());
@@ -117,7 +133,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         config,
     };
     let mode = if opts.dry_run { " (dry run: nothing outside the root changes)" } else { "" };
-    println!(
+    say!(
         "daydream {date}{mode}: {} project(s), steps {}",
         selected_projects.len(),
         selected_steps.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
@@ -158,13 +174,13 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     tracing::info!(%outcome, "run ended");
 
     let counts = count(&state, &selected_steps, &selected_projects);
-    println!("{outcome}: {counts} in {:.1}s", clock.elapsed().as_secs_f64());
+    say!("{outcome}: {counts} in {:.1}s", clock.elapsed().as_secs_f64());
     let report = paths.report(date, opts.dry_run);
     if report.exists() {
-        println!("report: {}", paths.show(&report));
+        say!("report: {}", paths.show(&report));
     }
     if failed > 0 {
-        println!("`daydream status{}` shows what failed and why", if opts.dry_run { " --dry-run" } else { "" });
+        say!("`daydream status{}` shows what failed and why", if opts.dry_run { " --dry-run" } else { "" });
     }
     Ok(code)
 }
@@ -289,7 +305,7 @@ fn test_knobs(cx: &RunCx, step: &str, project: &str) -> Result<()> {
 }
 
 fn print_unit(step: &str, project: &str, status: &str, detail: &str) {
-    println!("  {step:<8} {project:<12} {status:<11} {detail}");
+    say!("  {step:<8} {project:<12} {status:<11} {detail}");
 }
 
 /// Units left `running` by a process that died: run again, unless that already happened too often.

@@ -22,7 +22,7 @@ class ProviderUnavailable(Exception):
 
 
 def _post(path, body):
-    # The HTTP client is injected in production (see app/__init__.py of the deploy repo).
+    # Production patches in the HTTP client at start-up; the demo has no network.
     raise ProviderUnavailable(API_URL + path)
 
 
