@@ -15,7 +15,11 @@ impl Cancel {
         for signal in [SIGINT, SIGTERM] {
             // A second signal while the first is being handled terminates immediately (exit 128 + n).
             let armed = Arc::new(AtomicBool::new(false));
-            signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&armed))?;
+            signal_hook::flag::register_conditional_shutdown(
+                signal,
+                128 + signal,
+                Arc::clone(&armed),
+            )?;
             signal_hook::flag::register(signal, armed)?;
             let number = usize::try_from(signal).expect("signal numbers are positive");
             signal_hook::flag::register_usize(signal, Arc::clone(&self.0), number)?;
@@ -38,7 +42,8 @@ impl Cancel {
 
     #[cfg(test)]
     pub(crate) fn trigger(&self, signal: i32) {
-        self.0.store(usize::try_from(signal).unwrap(), Ordering::SeqCst);
+        self.0
+            .store(usize::try_from(signal).unwrap(), Ordering::SeqCst);
     }
 }
 

@@ -22,8 +22,18 @@ pub(crate) fn validate(setup: &Setup, out: &mut impl Write) -> Result<u8> {
     for warning in &config.warnings {
         writeln!(out, "warning: {warning}")?;
     }
-    let ready: Vec<&str> = config.projects.iter().filter(|p| p.unavailable.is_none()).map(|p| p.slug.as_str()).collect();
-    writeln!(out, "`{shown}` is valid: {} project(s), {} runnable on this machine", config.projects.len(), ready.len())?;
+    let ready: Vec<&str> = config
+        .projects
+        .iter()
+        .filter(|p| p.unavailable.is_none())
+        .map(|p| p.slug.as_str())
+        .collect();
+    writeln!(
+        out,
+        "`{shown}` is valid: {} project(s), {} runnable on this machine",
+        config.projects.len(),
+        ready.len()
+    )?;
     for project in &config.projects {
         match &project.unavailable {
             None => writeln!(out, "  {:<14} {}", project.slug, project.dir.display())?,
@@ -38,28 +48,76 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
     let code = validate(setup, out)?;
     writeln!(out)?;
     let run_dir = setup.paths.run_dir();
-    let writable = std::fs::create_dir_all(&run_dir).and_then(|()| tempfile::tempfile_in(&run_dir)).is_ok();
-    line(out, writable, &format!("root is writable (`{}`)", setup.paths.show(&run_dir)), "needed by every run: fix the permissions or pass another `--root`")?;
+    let writable = std::fs::create_dir_all(&run_dir)
+        .and_then(|()| tempfile::tempfile_in(&run_dir))
+        .is_ok();
+    line(
+        out,
+        writable,
+        &format!("root is writable (`{}`)", setup.paths.show(&run_dir)),
+        "needed by every run: fix the permissions or pass another `--root`",
+    )?;
     let git = version(&["git", "--version"]);
-    line(out, git.is_some(), &format!("git: {}", git.as_deref().unwrap_or("not found")), "cleanup needs git to tell tracked files from artifacts; install git")?;
+    line(
+        out,
+        git.is_some(),
+        &format!("git: {}", git.as_deref().unwrap_or("not found")),
+        "cleanup needs git to tell tracked files from artifacts; install git",
+    )?;
     let gh_bin = setup.env.get("DAYDREAM_GH").unwrap_or("gh").to_owned();
     let gh = version(&[&gh_bin, "--version"]);
-    line(out, gh.is_some(), &format!("gh (`{gh_bin}`): {}", gh.as_deref().unwrap_or("not found")), "GitHub steps (tasks, report issues, auto-fix PRs) need the GitHub CLI; see https://cli.github.com")?;
-    let claude_bin = setup.env.get("DAYDREAM_CLAUDE").unwrap_or("claude").to_owned();
+    line(
+        out,
+        gh.is_some(),
+        &format!("gh (`{gh_bin}`): {}", gh.as_deref().unwrap_or("not found")),
+        "GitHub steps (tasks, report issues, auto-fix PRs) need the GitHub CLI; see https://cli.github.com",
+    )?;
+    let claude_bin = setup
+        .env
+        .get("DAYDREAM_CLAUDE")
+        .unwrap_or("claude")
+        .to_owned();
     let claude = version(&[&claude_bin, "--version"]);
-    line(out, claude.is_some(), &format!("claude (`{claude_bin}`): {}", claude.as_deref().unwrap_or("not found")), "reflection and auto-fix need Claude Code: `npm install -g @anthropic-ai/claude-code`")?;
-    for (var, need) in [("SENTRY_AUTH_TOKEN", "the sentry step"), ("TELEGRAM_BOT_TOKEN", "Telegram notifications")] {
+    line(
+        out,
+        claude.is_some(),
+        &format!(
+            "claude (`{claude_bin}`): {}",
+            claude.as_deref().unwrap_or("not found")
+        ),
+        "reflection and auto-fix need Claude Code: `npm install -g @anthropic-ai/claude-code`",
+    )?;
+    for (var, need) in [
+        ("SENTRY_AUTH_TOKEN", "the sentry step"),
+        ("TELEGRAM_BOT_TOKEN", "Telegram notifications"),
+    ] {
         let set = setup.env.get(var).is_some();
-        line(out, set, &format!("{var} {}", if set { "is set" } else { "is not set" }), &format!("{need} is skipped without it (put it in `.env`)"))?;
+        line(
+            out,
+            set,
+            &format!("{var} {}", if set { "is set" } else { "is not set" }),
+            &format!("{need} is skipped without it (put it in `.env`)"),
+        )?;
     }
     Ok(code)
 }
 
 fn line(out: &mut impl Write, ok: bool, what: &str, fix: &str) -> std::io::Result<()> {
-    if ok { writeln!(out, "  ok    {what}") } else { writeln!(out, "  miss  {what}\n        {fix}") }
+    if ok {
+        writeln!(out, "  ok    {what}")
+    } else {
+        writeln!(out, "  miss  {what}\n        {fix}")
+    }
 }
 
 fn version(argv: &[&str]) -> Option<String> {
-    let done = Cmd::new(argv[0]).args(&argv[1..]).timeout(std::time::Duration::from_secs(10)).run().ok()?;
-    String::from_utf8_lossy(&done.stdout).lines().next().map(|l| l.trim().to_owned())
+    let done = Cmd::new(argv[0])
+        .args(&argv[1..])
+        .timeout(std::time::Duration::from_secs(10))
+        .run()
+        .ok()?;
+    String::from_utf8_lossy(&done.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_owned())
 }

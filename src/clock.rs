@@ -45,7 +45,10 @@ pub(crate) struct Window {
 impl Window {
     /// The logs window of run date `date`: from the day before at 00:00 to `date` at 00:00, local time.
     pub(crate) fn previous_day(date: NaiveDate) -> Window {
-        Window { start: local_midnight(date - Duration::days(1)), end: local_midnight(date) }
+        Window {
+            start: local_midnight(date - Duration::days(1)),
+            end: local_midnight(date),
+        }
     }
 
     pub(crate) fn contains(&self, unix_seconds: i64) -> bool {
@@ -60,7 +63,11 @@ pub(crate) fn local_midnight(date: NaiveDate) -> i64 {
         chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.timestamp(),
         // Midnight does not exist that day: the day starts at the first valid instant after the gap.
         chrono::LocalResult::None => (1..=4)
-            .find_map(|h| Local.from_local_datetime(&(naive + Duration::hours(h))).earliest())
+            .find_map(|h| {
+                Local
+                    .from_local_datetime(&(naive + Duration::hours(h)))
+                    .earliest()
+            })
             .map_or_else(|| naive.and_utc().timestamp(), |t| t.timestamp()),
     }
 }

@@ -24,6 +24,10 @@ pub(crate) struct Config {
 
 /// One project, with defaults applied and `~` expanded.
 #[derive(Clone, Debug)]
+#[expect(
+    dead_code,
+    reason = "github, sentry, telegram, test_command, autofix, tasks are validated now and read by the steps of issues 3-7"
+)]
 pub(crate) struct Project {
     pub(crate) slug: String,
     pub(crate) name: String,
@@ -46,18 +50,21 @@ pub(crate) struct Project {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+#[expect(dead_code, reason = "read by the tasks and report steps (issue 3)")]
 pub(crate) struct GitHub {
     pub(crate) org: String,
     pub(crate) repo: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
+#[expect(dead_code, reason = "read by the sentry step (issue 7)")]
 pub(crate) struct Sentry {
     pub(crate) org: String,
     pub(crate) project: String,
 }
 
 #[derive(Clone, Debug, Default)]
+#[expect(dead_code, reason = "read by the autofix step (issue 5)")]
 pub(crate) struct Autofix {
     pub(crate) enabled: Option<bool>,
     pub(crate) safe_paths: Vec<String>,
@@ -65,6 +72,7 @@ pub(crate) struct Autofix {
 }
 
 #[derive(Clone, Debug, Default)]
+#[expect(dead_code, reason = "read by the tasks step (issue 3)")]
 pub(crate) struct Tasks {
     pub(crate) label_stale: bool,
     pub(crate) close_stale_after_days: Option<u32>,
@@ -176,7 +184,12 @@ impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         regex::Regex::new(&s).map(Pattern).map_err(|err| {
-            let first = err.to_string().lines().last().unwrap_or_default().to_owned();
+            let first = err
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_owned();
             serde::de::Error::custom(format!("invalid regular expression `{s}`: {first}"))
         })
     }
@@ -201,7 +214,12 @@ pub(crate) fn load(path: &Path, root: &Path, env: &Env) -> Result<Config, Config
 }
 
 /// Parses and validates configuration text; `path` is only used in messages.
-pub(crate) fn parse(text: &str, path: &Path, root: &Path, env: &Env) -> Result<Config, ConfigError> {
+pub(crate) fn parse(
+    text: &str,
+    path: &Path,
+    root: &Path,
+    env: &Env,
+) -> Result<Config, ConfigError> {
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let raw: RawConfig = {
@@ -214,7 +232,9 @@ pub(crate) fn parse(text: &str, path: &Path, root: &Path, env: &Env) -> Result<C
     let mut warnings: Vec<String> = unknown
         .iter()
         .map(|key| {
-            let hint = suggest(key).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            let hint = suggest(key)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
             format!("`{}`: unknown key `{key}` is ignored{hint}", path.display())
         })
         .collect();
@@ -223,7 +243,12 @@ pub(crate) fn parse(text: &str, path: &Path, root: &Path, env: &Env) -> Result<C
     let machine = this_machine(env);
     let mut projects = Vec::new();
     for (slug, p) in raw.projects {
-        if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) || slug.starts_with('.') {
+        if slug.is_empty()
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || slug.starts_with('.')
+        {
             let (line, column) = locate(text, &format!("\"{slug}\""));
             return Err(ConfigError {
                 path: path.to_owned(),
@@ -236,20 +261,33 @@ pub(crate) fn parse(text: &str, path: &Path, root: &Path, env: &Env) -> Result<C
         let dir_display = p.working_directory.0;
         let dir = expand(&dir_display, root, env);
         let machines = p.machines.unwrap_or_default();
-        let unavailable = if !machines.is_empty() && !machines.iter().any(|m| m.eq_ignore_ascii_case(&machine)) {
-            Some(format!("runs only on {} (this machine is `{machine}`)", list(&machines)))
-        } else if !dir.is_dir() {
-            Some(if dir.exists() {
-                format!("`{dir_display}` is not a directory on this machine")
+        let unavailable =
+            if !machines.is_empty() && !machines.iter().any(|m| m.eq_ignore_ascii_case(&machine)) {
+                Some(format!(
+                    "runs only on {} (this machine is `{machine}`)",
+                    list(&machines)
+                ))
+            } else if !dir.is_dir() {
+                Some(if dir.exists() {
+                    format!("`{dir_display}` is not a directory on this machine")
+                } else {
+                    format!("`{dir_display}` does not exist on this machine")
+                })
             } else {
-                format!("`{dir_display}` does not exist on this machine")
-            })
-        } else {
-            None
-        };
-        let autofix = p.autofix.or_else(|| defaults.autofix.clone()).unwrap_or_default();
-        let tasks = p.tasks.or_else(|| defaults.tasks.clone()).unwrap_or_default();
-        let patterns = p.deprecated_patterns.or_else(|| defaults.deprecated_patterns.clone()).unwrap_or_default();
+                None
+            };
+        let autofix = p
+            .autofix
+            .or_else(|| defaults.autofix.clone())
+            .unwrap_or_default();
+        let tasks = p
+            .tasks
+            .or_else(|| defaults.tasks.clone())
+            .unwrap_or_default();
+        let patterns = p
+            .deprecated_patterns
+            .or_else(|| defaults.deprecated_patterns.clone())
+            .unwrap_or_default();
         projects.push(Project {
             name: p.name.unwrap_or_else(|| slug.clone()),
             dir_display,
@@ -271,17 +309,30 @@ pub(crate) fn parse(text: &str, path: &Path, root: &Path, env: &Env) -> Result<C
                 safe_paths: autofix.safe_paths.unwrap_or_default(),
                 protected_paths: autofix.protected_paths.unwrap_or_default(),
             },
-            tasks: Tasks { label_stale: tasks.label_stale.unwrap_or(false), close_stale_after_days: tasks.close_stale_after_days },
-            stale_issue_days: p.stale_issue_days.or(defaults.stale_issue_days).unwrap_or(DEFAULT_STALE_ISSUE_DAYS),
+            tasks: Tasks {
+                label_stale: tasks.label_stale.unwrap_or(false),
+                close_stale_after_days: tasks.close_stale_after_days,
+            },
+            stale_issue_days: p
+                .stale_issue_days
+                .or(defaults.stale_issue_days)
+                .unwrap_or(DEFAULT_STALE_ISSUE_DAYS),
             machines,
             unavailable,
             slug,
         });
     }
     if projects.is_empty() {
-        warnings.push(format!("`{}` lists no projects: there is nothing to do", path.display()));
+        warnings.push(format!(
+            "`{}` lists no projects: there is nothing to do",
+            path.display()
+        ));
     }
-    Ok(Config { path: path.to_owned(), projects, warnings })
+    Ok(Config {
+        path: path.to_owned(),
+        projects,
+        warnings,
+    })
 }
 
 /// `~` and `~/...` expand to `HOME`; a relative path is relative to the root.
@@ -289,10 +340,16 @@ pub(crate) fn expand(raw: &str, root: &Path, env: &Env) -> PathBuf {
     let home = env.get("HOME").map(PathBuf::from);
     let path = match (raw.strip_prefix('~'), home) {
         (Some(""), Some(home)) => home,
-        (Some(rest), Some(home)) if rest.starts_with('/') => home.join(rest.trim_start_matches('/')),
+        (Some(rest), Some(home)) if rest.starts_with('/') => {
+            home.join(rest.trim_start_matches('/'))
+        }
         _ => PathBuf::from(raw),
     };
-    if path.is_absolute() { path } else { root.join(path) }
+    if path.is_absolute() {
+        path
+    } else {
+        root.join(path)
+    }
 }
 
 /// The name `machines` is matched against: `DAYDREAM_MACHINE`, else the host name without its domain.
@@ -306,7 +363,11 @@ pub(crate) fn this_machine(env: &Env) -> String {
 }
 
 fn list(items: &[String]) -> String {
-    items.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn explain(path: &Path, err: &serde_path_to_error::Error<serde_json::Error>) -> ConfigError {
@@ -314,12 +375,15 @@ fn explain(path: &Path, err: &serde_path_to_error::Error<serde_json::Error>) -> 
     explain_json(path, err.inner(), if at == "." { "" } else { &at })
 }
 
-/// Turns serde_json's message into what went wrong and how to fix it.
+/// Turns `serde_json`'s message into what went wrong and how to fix it.
 fn explain_json(path: &Path, err: &serde_json::Error, at: &str) -> ConfigError {
     use serde_json::error::Category;
     let raw = err.to_string();
     // serde_json appends " at line L column C"; we print the position ourselves.
-    let msg = raw.rsplit_once(" at line ").map_or(raw.as_str(), |(m, _)| m).to_owned();
+    let msg = raw
+        .rsplit_once(" at line ")
+        .map_or(raw.as_str(), |(m, _)| m)
+        .to_owned();
     let (message, fix) = match err.classify() {
         Category::Syntax | Category::Eof => (
             format!("not valid JSON: {msg}"),
@@ -346,12 +410,20 @@ fn explain_json(path: &Path, err: &serde_json::Error, at: &str) -> ConfigError {
             }
         }
     };
-    ConfigError { path: path.to_owned(), line: err.line(), column: err.column(), message, fix }
+    ConfigError {
+        path: path.to_owned(),
+        line: err.line(),
+        column: err.column(),
+        message,
+        fix,
+    }
 }
 
 /// 1-based line and column of the first occurrence of `needle`, or (0, 0).
 fn locate(text: &str, needle: &str) -> (usize, usize) {
-    let Some(offset) = text.find(needle) else { return (0, 0) };
+    let Some(offset) = text.find(needle) else {
+        return (0, 0);
+    };
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -359,9 +431,29 @@ fn locate(text: &str, needle: &str) -> (usize, usize) {
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "defaults", "projects", "name", "working_directory", "github", "org", "repo", "logs", "sentry", "project", "telegram",
-    "chat_id", "test_command", "autofix", "enabled", "safe_paths", "protected_paths", "machines", "deprecated_patterns",
-    "tasks", "label_stale", "close_stale_after_days", "stale_issue_days",
+    "defaults",
+    "projects",
+    "name",
+    "working_directory",
+    "github",
+    "org",
+    "repo",
+    "logs",
+    "sentry",
+    "project",
+    "telegram",
+    "chat_id",
+    "test_command",
+    "autofix",
+    "enabled",
+    "safe_paths",
+    "protected_paths",
+    "machines",
+    "deprecated_patterns",
+    "tasks",
+    "label_stale",
+    "close_stale_after_days",
+    "stale_issue_days",
 ];
 
 /// A known key close to the last segment of an unknown key path, for "did you mean".
@@ -381,7 +473,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -394,22 +490,43 @@ mod tests {
 
     fn parse_str(text: &str) -> Result<Config, ConfigError> {
         let env = Env::from_pairs([("HOME", "/home/u"), ("DAYDREAM_MACHINE", "studio")]);
-        parse(text, Path::new("config/projects.json"), Path::new("/root"), &env)
+        parse(
+            text,
+            Path::new("config/projects.json"),
+            Path::new("/root"),
+            &env,
+        )
     }
 
     #[test]
     fn malformed_json_names_line_and_column() {
         let err = parse_str("{\n  \"projects\": {\n    \"a\": { \"working_directory\": \"/x\" }\n    \"b\": {}\n  }\n}").unwrap_err();
         assert_eq!((err.line, err.column), (4, 5));
-        assert!(err.message.starts_with("not valid JSON: expected `,` or `}`"), "{}", err.message);
-        assert!(err.to_string().contains("fix: look just before that position"));
+        assert!(
+            err.message
+                .starts_with("not valid JSON: expected `,` or `}`"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.to_string()
+                .contains("fix: look just before that position")
+        );
     }
 
     #[test]
     fn wrong_type_names_the_key_path() {
-        let err = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/x\",\n \"logs\": \"logs/*.log\"}}}").unwrap_err();
+        let err = parse_str(
+            "{\"projects\": {\"a\": {\"working_directory\": \"/x\",\n \"logs\": \"logs/*.log\"}}}",
+        )
+        .unwrap_err();
         assert_eq!(err.line, 2);
-        assert!(err.message.contains("`projects.a.logs`: invalid type: string"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("`projects.a.logs`: invalid type: string"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.fix, "make `projects.a.logs` a sequence");
     }
 
@@ -423,34 +540,65 @@ mod tests {
 
     #[test]
     fn empty_working_directory_and_bad_regex_are_errors_with_position() {
-        let err = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"  \"}}}").unwrap_err();
+        let err =
+            parse_str("{\"projects\": {\"a\": {\"working_directory\": \"  \"}}}").unwrap_err();
         assert_eq!((err.line, err.column), (1, 46));
         let err = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/x\", \"deprecated_patterns\": [\"(\"]}}}").unwrap_err();
-        assert!(err.message.contains("invalid regular expression `(`"), "{}", err.message);
+        assert!(
+            err.message.contains("invalid regular expression `(`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn unknown_keys_are_warnings_with_suggestions() {
         let config = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/x\", \"sentri\": {}}}, \"colour\": 1}").unwrap();
         assert_eq!(config.projects.len(), 1);
-        assert!(config.warnings.iter().any(|w| w.contains("unknown key `projects.a.sentri`") && w.contains("did you mean `sentry`")), "{:?}", config.warnings);
-        assert!(config.warnings.iter().any(|w| w.contains("unknown key `colour`")), "{:?}", config.warnings);
+        assert!(
+            config
+                .warnings
+                .iter()
+                .any(|w| w.contains("unknown key `projects.a.sentri`")
+                    && w.contains("did you mean `sentry`")),
+            "{:?}",
+            config.warnings
+        );
+        assert!(
+            config
+                .warnings
+                .iter()
+                .any(|w| w.contains("unknown key `colour`")),
+            "{:?}",
+            config.warnings
+        );
     }
 
     #[test]
     fn tilde_expands_and_missing_directories_are_unavailable() {
-        let config = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"~/nowhere/app\"}}}").unwrap();
+        let config =
+            parse_str("{\"projects\": {\"a\": {\"working_directory\": \"~/nowhere/app\"}}}")
+                .unwrap();
         let p = &config.projects[0];
         assert_eq!(p.dir, PathBuf::from("/home/u/nowhere/app"));
-        assert_eq!(p.unavailable.as_deref(), Some("`~/nowhere/app` does not exist on this machine"));
+        assert_eq!(
+            p.unavailable.as_deref(),
+            Some("`~/nowhere/app` does not exist on this machine")
+        );
         assert_eq!(p.logs, vec!["logs/*.log".to_owned()]);
-        assert_eq!(expand("rel/dir", Path::new("/root"), &Env::default()), PathBuf::from("/root/rel/dir"));
+        assert_eq!(
+            expand("rel/dir", Path::new("/root"), &Env::default()),
+            PathBuf::from("/root/rel/dir")
+        );
     }
 
     #[test]
     fn machines_limit_where_a_project_runs() {
         let config = parse_str("{\"projects\": {\"a\": {\"working_directory\": \"/\", \"machines\": [\"mini\"]}, \"b\": {\"working_directory\": \"/\", \"machines\": [\"Studio\"]}}}").unwrap();
-        assert_eq!(config.projects[0].unavailable.as_deref(), Some("runs only on `mini` (this machine is `studio`)"));
+        assert_eq!(
+            config.projects[0].unavailable.as_deref(),
+            Some("runs only on `mini` (this machine is `studio`)")
+        );
         assert_eq!(config.projects[1].unavailable, None);
     }
 
@@ -459,14 +607,18 @@ mod tests {
         let config = parse_str(include_str!("../config/projects.example.json")).unwrap();
         assert!(config.warnings.is_empty(), "{:?}", config.warnings);
         let p = &config.projects[0];
-        assert_eq!((p.slug.as_str(), p.name.as_str(), p.stale_issue_days), ("valor", "Valor", 90));
+        assert_eq!(
+            (p.slug.as_str(), p.name.as_str(), p.stale_issue_days),
+            ("valor", "Valor", 90)
+        );
         assert_eq!(p.telegram_chat_id.as_deref(), Some("-1001234567890"));
         assert_eq!(p.deprecated_patterns.len(), 1);
     }
 
     #[test]
     fn bad_slugs_are_rejected() {
-        let err = parse_str("{\"projects\": {\"../etc\": {\"working_directory\": \"/\"}}}").unwrap_err();
+        let err =
+            parse_str("{\"projects\": {\"../etc\": {\"working_directory\": \"/\"}}}").unwrap_err();
         assert_eq!((err.line, err.column), (1, 15));
     }
 }

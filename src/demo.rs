@@ -521,7 +521,7 @@ mod tests {
     }
 
     fn git_works() -> bool {
-        Cmd::new("git").arg("--version").run().is_ok()
+        Cmd::new("git").args(["--version"]).run().is_ok()
     }
 
     fn git(repo: &Path, args: &[&str]) -> String {

@@ -39,12 +39,20 @@ impl Env {
 
     #[cfg(test)]
     pub(crate) fn from_pairs<const N: usize>(pairs: [(&str, &str); N]) -> Env {
-        Env { vars: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() }
+        Env {
+            vars: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
     }
 
     /// The value of `name`, if set and not empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// `name` parsed as `T`, or `default` when unset; a value that does not parse is an error naming it.

@@ -44,11 +44,6 @@ impl Cmd {
         }
     }
 
-    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Cmd {
-        self.args.push(arg.into());
-        self
-    }
-
     pub(crate) fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Cmd {
         self.args.extend(args.into_iter().map(Into::into));
         self
@@ -76,7 +71,11 @@ impl Cmd {
 
     /// `program arg ...` for messages.
     pub(crate) fn display(&self) -> String {
-        std::iter::once(&self.program).chain(&self.args).map(|s| s.to_string_lossy()).collect::<Vec<_>>().join(" ")
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|s| s.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Runs the command to completion and returns its output when it exited 0.
@@ -84,15 +83,27 @@ impl Cmd {
         let finished = self.run_any()?;
         match finished.code {
             Some(0) => Ok(finished),
-            Some(code) => Err(ExecError::Failed { cmd: self.display(), code, stderr: finished.stderr_text() }),
-            None => Err(ExecError::Signalled { cmd: self.display(), signal: finished.signal.unwrap_or(0) }),
+            Some(code) => Err(ExecError::Failed {
+                cmd: self.display(),
+                code,
+                stderr: finished.stderr_text(),
+            }),
+            None => Err(ExecError::Signalled {
+                cmd: self.display(),
+                signal: finished.signal.unwrap_or(0),
+            }),
         }
     }
 
     /// Runs the command to completion; any exit status is `Ok`.
     pub(crate) fn run_any(&self) -> Result<Finished, ExecError> {
         let mut command = Command::new(&self.program);
-        command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }
@@ -107,7 +118,10 @@ impl Cmd {
             cwd: self.cwd.clone(),
             err,
         })?;
-        let mut group = Group { child, reaped: false };
+        let mut group = Group {
+            child,
+            reaped: false,
+        };
         let stdout = reader(group.child.stdout.take());
         let stderr = reader(group.child.stderr.take());
         let start = Instant::now();
@@ -119,7 +133,12 @@ impl Cmd {
                     break status;
                 }
                 Ok(None) => {}
-                Err(err) => return Err(ExecError::Io { cmd: self.display(), err }),
+                Err(err) => {
+                    return Err(ExecError::Io {
+                        cmd: self.display(),
+                        err,
+                    });
+                }
             }
             if start.elapsed() >= self.timeout && !timed_out {
                 timed_out = true;
@@ -144,9 +163,19 @@ impl Cmd {
         let (stdout, stdout_dropped) = stdout.join().unwrap_or_default();
         let (stderr, stderr_dropped) = stderr.join().unwrap_or_default();
         if timed_out {
-            return Err(ExecError::TimedOut { cmd: self.display(), after: self.timeout });
+            return Err(ExecError::TimedOut {
+                cmd: self.display(),
+                after: self.timeout,
+            });
         }
-        Ok(Finished { code: status.code(), signal: status.signal(), stdout, stderr, stdout_dropped, stderr_dropped })
+        Ok(Finished {
+            code: status.code(),
+            signal: status.signal(),
+            stdout,
+            stderr,
+            stdout_dropped,
+            stderr_dropped,
+        })
     }
 }
 
@@ -178,7 +207,9 @@ fn reader(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<(Vec<u8>, u64)
     std::thread::spawn(move || {
         let mut kept = Vec::new();
         let mut dropped = 0u64;
-        let Some(mut pipe) = pipe else { return (kept, dropped) };
+        let Some(mut pipe) = pipe else {
+            return (kept, dropped);
+        };
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             match pipe.read(&mut buf) {
@@ -208,7 +239,11 @@ pub(crate) struct Finished {
 impl Finished {
     /// The end of stderr, bounded for messages.
     pub(crate) fn stderr_text(&self) -> String {
-        tail(&self.stderr, 2000)
+        let text = tail(&self.stderr, 2000);
+        if self.stderr_dropped > 0 {
+            return format!("{text} ({} more bytes not kept)", self.stderr_dropped);
+        }
+        text
     }
 }
 
@@ -219,18 +254,37 @@ fn tail(bytes: &[u8], max: usize) -> String {
         return text.to_owned();
     }
     let cut = text.len() - max;
-    let cut = (cut..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    let cut = (cut..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
     format!("...{}", &text[cut..])
 }
 
 #[derive(Debug)]
 pub(crate) enum ExecError {
     /// The program could not be started (not found, not executable, bad working directory).
-    Start { program: String, cwd: Option<PathBuf>, err: std::io::Error },
-    Failed { cmd: String, code: i32, stderr: String },
-    TimedOut { cmd: String, after: Duration },
-    Signalled { cmd: String, signal: i32 },
-    Io { cmd: String, err: std::io::Error },
+    Start {
+        program: String,
+        cwd: Option<PathBuf>,
+        err: std::io::Error,
+    },
+    Failed {
+        cmd: String,
+        code: i32,
+        stderr: String,
+    },
+    TimedOut {
+        cmd: String,
+        after: Duration,
+    },
+    Signalled {
+        cmd: String,
+        signal: i32,
+    },
+    Io {
+        cmd: String,
+        err: std::io::Error,
+    },
 }
 
 impl fmt::Display for ExecError {
@@ -254,8 +308,14 @@ impl fmt::Display for ExecError {
                 }
                 Ok(())
             }
-            ExecError::TimedOut { cmd, after } => write!(f, "`{cmd}` timed out after {}s and was killed", after.as_secs()),
-            ExecError::Signalled { cmd, signal } => write!(f, "`{cmd}` was killed by signal {signal}"),
+            ExecError::TimedOut { cmd, after } => write!(
+                f,
+                "`{cmd}` timed out after {}s and was killed",
+                after.as_secs()
+            ),
+            ExecError::Signalled { cmd, signal } => {
+                write!(f, "`{cmd}` was killed by signal {signal}")
+            }
             ExecError::Io { cmd, err } => write!(f, "failed to wait for `{cmd}`: {err}"),
         }
     }
@@ -269,19 +329,33 @@ mod tests {
 
     #[test]
     fn captures_output_and_tells_failures_apart() {
-        let done = Cmd::new("sh").args(["-c", "echo out; echo err >&2"]).run().unwrap();
+        let done = Cmd::new("sh")
+            .args(["-c", "echo out; echo err >&2"])
+            .run()
+            .unwrap();
         assert_eq!(done.stdout, b"out\n");
         assert_eq!(done.stderr, b"err\n");
-        let err = Cmd::new("sh").args(["-c", "echo boom >&2; exit 3"]).run().unwrap_err();
-        assert_eq!(err.to_string(), "`sh -c echo boom >&2; exit 3` exited with code 3: boom");
+        let err = Cmd::new("sh")
+            .args(["-c", "echo boom >&2; exit 3"])
+            .run()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`sh -c echo boom >&2; exit 3` exited with code 3: boom"
+        );
         let err = Cmd::new("/nonexistent/daydream-test").run().unwrap_err();
         assert!(matches!(err, ExecError::Start { .. }), "{err}");
-        assert!(err.to_string().contains("could not start `/nonexistent/daydream-test`"));
+        assert!(
+            err.to_string()
+                .contains("could not start `/nonexistent/daydream-test`")
+        );
     }
 
     #[test]
     fn timeout_kills_the_whole_group() {
-        let mut cmd = Cmd::new("sh").args(["-c", "trap '' TERM; sleep 30 & echo $!; wait"]).timeout(Duration::from_millis(200));
+        let mut cmd = Cmd::new("sh")
+            .args(["-c", "trap '' TERM; sleep 30 & echo $!; wait"])
+            .timeout(Duration::from_millis(200));
         cmd.grace = Duration::from_millis(200);
         let started = Instant::now();
         let err = cmd.run().unwrap_err();

@@ -3,9 +3,9 @@
 mod cancel;
 mod check;
 mod cli;
-mod demo;
 mod clock;
 mod config;
+mod demo;
 mod env;
 mod exec;
 mod exit_codes;
@@ -35,8 +35,15 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err:#}");
-            let usage = err.chain().any(|e| e.downcast_ref::<config::ConfigError>().is_some() || e.downcast_ref::<UsageError>().is_some());
-            ExitCode::from(if usage { exit_codes::USAGE } else { exit_codes::UNITS_FAILED })
+            let usage = err.chain().any(|e| {
+                e.downcast_ref::<config::ConfigError>().is_some()
+                    || e.downcast_ref::<UsageError>().is_some()
+            });
+            ExitCode::from(if usage {
+                exit_codes::USAGE
+            } else {
+                exit_codes::UNITS_FAILED
+            })
         }
     }
 }
@@ -54,7 +61,10 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<u8> {
@@ -70,11 +80,22 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             date: args.date,
             verbose: global.verbose,
         }),
-        cli::Command::Status(args) => status::run(&runner::Setup::new(global.root.as_deref(), global.config.as_deref())?, &args, &mut stdout),
-        cli::Command::Validate => check::validate(&runner::Setup::new(global.root.as_deref(), global.config.as_deref())?, &mut stdout),
-        cli::Command::Doctor => check::doctor(&runner::Setup::new(global.root.as_deref(), global.config.as_deref())?, &mut stdout),
+        cli::Command::Status(args) => status::run(
+            &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &args,
+            &mut stdout,
+        ),
+        cli::Command::Validate => check::validate(
+            &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &mut stdout,
+        ),
+        cli::Command::Doctor => check::doctor(
+            &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &mut stdout,
+        ),
         cli::Command::Demo(args) => {
-            let today = runner::Setup::new(None, None).map(|s| s.clock.today()).unwrap_or_else(|_| chrono::Local::now().date_naive());
+            let today = runner::Setup::new(None, None)
+                .map_or_else(|_| chrono::Local::now().date_naive(), |s| s.clock.today());
             let notes = demo::write(&args.dir, today)?;
             for note in notes {
                 println!("note: {note}");
@@ -84,8 +105,16 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                 println!("run it with: daydream run --root {}", args.dir.display());
                 return Ok(exit_codes::OK);
             }
-            let code = runner::run(&runner::RunOptions { root: Some(args.dir.clone()), dry_run: args.dry_run, verbose: global.verbose, ..runner::RunOptions::default() })?;
-            println!("\nnext: read the report above, then try `daydream status --root {0}` or `daydream run --root {0}` (a rerun does nothing new)", args.dir.display());
+            let code = runner::run(&runner::RunOptions {
+                root: Some(args.dir.clone()),
+                dry_run: args.dry_run,
+                verbose: global.verbose,
+                ..runner::RunOptions::default()
+            })?;
+            println!(
+                "\nnext: read the report above, then try `daydream status --root {0}` or `daydream run --root {0}` (a rerun does nothing new)",
+                args.dir.display()
+            );
             Ok(code)
         }
     }

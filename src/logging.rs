@@ -12,7 +12,12 @@ pub(crate) fn to_file(path: &Path, verbose: u8) {
     let file = path
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(path));
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+        });
     let file_layer = match file {
         Ok(file) => Some(
             tracing_subscriber::fmt::layer()
@@ -21,7 +26,10 @@ pub(crate) fn to_file(path: &Path, verbose: u8) {
                 .with_filter(EnvFilter::new("info")),
         ),
         Err(err) => {
-            eprintln!("warning: failed to open `{}`: {err}; continuing without a log file", path.display());
+            eprintln!(
+                "warning: failed to open `{}`: {err}; continuing without a log file",
+                path.display()
+            );
             None
         }
     };
@@ -30,6 +38,11 @@ pub(crate) fn to_file(path: &Path, verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let stderr_layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(EnvFilter::new(level));
-    let _ = tracing_subscriber::registry().with(file_layer).with(stderr_layer).try_init();
+    let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(EnvFilter::new(level));
+    let _ = tracing_subscriber::registry()
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init();
 }

@@ -21,7 +21,11 @@ impl Paths {
 
     /// Today's state; a dry run keeps its own so that a real run later that day still does everything.
     pub(crate) fn state(&self, dry_run: bool) -> PathBuf {
-        self.run_dir().join(if dry_run { "state.dry-run.json" } else { "state.json" })
+        self.run_dir().join(if dry_run {
+            "state.dry-run.json"
+        } else {
+            "state.json"
+        })
     }
 
     /// Where the state of an earlier day is kept once a new day starts.
@@ -45,6 +49,9 @@ impl Paths {
 
     /// `path` relative to the root when it is inside it, for shorter messages.
     pub(crate) fn show(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
     }
 }

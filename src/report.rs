@@ -11,9 +11,24 @@ use crate::steps;
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
 pub(crate) fn render(state: &State, config: &Config) -> String {
     let mut out = String::new();
-    let name_of = |slug: &str| config.projects.iter().find(|p| p.slug == slug).map_or_else(|| slug.to_owned(), |p| p.name.clone());
-    let shown: Vec<&dyn Step> = steps::ORDER.iter().copied().filter(|s| s.name() != "report").collect();
-    let units = |step: &dyn Step| state.step(step.name()).map(|s| s.units.as_slice()).unwrap_or_default();
+    let name_of = |slug: &str| {
+        config
+            .projects
+            .iter()
+            .find(|p| p.slug == slug)
+            .map_or_else(|| slug.to_owned(), |p| p.name.clone())
+    };
+    let shown: Vec<&dyn Step> = steps::ORDER
+        .iter()
+        .copied()
+        .filter(|s| s.name() != "report")
+        .collect();
+    let units = |step: &dyn Step| {
+        state
+            .step(step.name())
+            .map(|s| s.units.as_slice())
+            .unwrap_or_default()
+    };
 
     let _ = writeln!(out, "# Daydream Report - {}\n", state.date);
     if state.dry_run {
@@ -24,7 +39,14 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     out.push_str("## Summary\n\n");
     let all: Vec<&Unit> = shown.iter().flat_map(|s| units(*s)).collect();
     let by = |status: Status| all.iter().filter(|u| u.status == status).count();
-    let steps_done = shown.iter().filter(|s| state.step(s.name()).is_some_and(|st| matches!(st.status(), Status::Done | Status::Skipped))).count();
+    let steps_done = shown
+        .iter()
+        .filter(|s| {
+            state
+                .step(s.name())
+                .is_some_and(|st| matches!(st.status(), Status::Done | Status::Skipped))
+        })
+        .count();
     let _ = writeln!(out, "- **Steps done:** {steps_done}/{}", shown.len());
     let _ = writeln!(
         out,
@@ -37,7 +59,12 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     let total_ms: u64 = all.iter().filter_map(|u| u.duration_ms).sum();
     let _ = writeln!(out, "- **Duration:** {}", duration(total_ms));
     let window = Window::previous_day(state.date);
-    let _ = writeln!(out, "- **Logs reviewed:** {} 00:00 to {} 00:00 local time", state.date.pred_opt().unwrap_or(state.date), state.date);
+    let _ = writeln!(
+        out,
+        "- **Logs reviewed:** {} 00:00 to {} 00:00 local time",
+        state.date.pred_opt().unwrap_or(state.date),
+        state.date
+    );
     let _ = window;
 
     // One row per project, one column per step.
@@ -58,7 +85,10 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
         for slug in &projects {
             let _ = write!(out, "| {} |", cell(&name_of(slug)));
             for step in &shown {
-                let status = units(*step).iter().find(|u| u.project == *slug).map_or("—", |u| mark(u.status));
+                let status = units(*step)
+                    .iter()
+                    .find(|u| u.project == *slug)
+                    .map_or("—", |u| mark(u.status));
                 let _ = write!(out, " {status} |");
             }
             out.push('\n');
@@ -78,7 +108,10 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
                     unit.attempts,
                     one_line(unit.last_error.as_deref().unwrap_or("no error recorded"))
                 )),
-                Status::Interrupted | Status::Running => actions.push(format!("**{who}** · `{}` did not finish; the next run today does it again", step.name())),
+                Status::Interrupted | Status::Running => actions.push(format!(
+                    "**{who}** · `{}` did not finish; the next run today does it again",
+                    step.name()
+                )),
                 _ => {}
             }
             if let Some(output) = unit.output.as_ref().filter(|_| unit.status == Status::Done) {
@@ -120,7 +153,14 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
                     }
                 }
                 (Status::Skipped, _) => {
-                    let _ = writeln!(out, "_Skipped: {}._", unit.reason.as_deref().unwrap_or("no reason recorded").trim_end_matches('.'));
+                    let _ = writeln!(
+                        out,
+                        "_Skipped: {}._",
+                        unit.reason
+                            .as_deref()
+                            .unwrap_or("no reason recorded")
+                            .trim_end_matches('.')
+                    );
                 }
                 (Status::Failed, _) => {
                     let _ = writeln!(
@@ -143,7 +183,12 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
 
     let updated = all.iter().filter_map(|u| u.finished_at).max();
     out.push_str("\n---\n\n");
-    let _ = write!(out, "_daydream {} · run date {}", env!("CARGO_PKG_VERSION"), state.date);
+    let _ = write!(
+        out,
+        "_daydream {} · run date {}",
+        env!("CARGO_PKG_VERSION"),
+        state.date
+    );
     if let Some(t) = updated {
         let _ = write!(out, " · last updated {}", t.format("%Y-%m-%d %H:%M:%S %:z"));
     }
@@ -164,7 +209,9 @@ fn mark(status: Status) -> &'static str {
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Text for a table cell: no pipes or newlines.
@@ -184,7 +231,14 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 pub(crate) fn duration(ms: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "durations are far below 2^52 ms")]
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "durations are far below 2^52 ms"
+    )]
     let secs = ms as f64 / 1000.0;
-    if secs < 60.0 { format!("{secs:.1} s") } else { format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60) }
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
+    }
 }

@@ -7,16 +7,18 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
+use crate::UsageError;
 use crate::cancel::{Cancel, Interrupted};
 use crate::clock::{Clock, Window};
 use crate::config::{self, Config, Project};
 use crate::env::Env;
 use crate::exit_codes;
 use crate::paths::Paths;
-use crate::state::{self, ALL_PROJECTS, Holder, Locking, MAX_ATTEMPTS, RunLock, RunRecord, State, Status};
+use crate::state::{
+    self, ALL_PROJECTS, Holder, Locking, MAX_ATTEMPTS, RunLock, RunRecord, State, Status,
+};
 use crate::step::{Outcome, RunCx, Scope, Step, UnitCx};
 use crate::steps;
-use crate::UsageError;
 
 /// Progress on stdout. A closed stdout (`| head`, a detached cron job) must never stop a run, so errors are ignored.
 macro_rules! say {
@@ -60,7 +62,11 @@ impl Setup {
             Some(r) => r.to_owned(),
             None => std::env::current_dir().context("failed to read the current directory")?,
         };
-        let root = if root.is_absolute() { root } else { std::env::current_dir()?.join(root) };
+        let root = if root.is_absolute() {
+            root
+        } else {
+            std::env::current_dir()?.join(root)
+        };
         if !root.is_dir() {
             return Err(UsageError(format!(
                 "the root `{}` is not a directory\n  fix: pass `--root DIR` (or set `DAYDREAM_ROOT`) to the directory that holds `config/projects.json`",
@@ -70,8 +76,14 @@ impl Setup {
         }
         let env = Env::load(&root).map_err(|err| UsageError(format!("{err:#}")))?;
         let clock = Clock::from_env(&env).map_err(|err| UsageError(format!("{err:#}")))?;
-        let config_path = config.map_or_else(|| root.join("config").join("projects.json"), |c| env_path(c));
-        Ok(Setup { paths: Paths::new(root), env, clock, config_path })
+        let config_path =
+            config.map_or_else(|| root.join("config").join("projects.json"), env_path);
+        Ok(Setup {
+            paths: Paths::new(root),
+            env,
+            clock,
+            config_path,
+        })
     }
 
     pub(crate) fn load_config(&self) -> Result<Config, config::ConfigError> {
@@ -80,7 +92,11 @@ impl Setup {
 }
 
 fn env_path(p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_owned() } else { std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_owned()) }
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        std::env::current_dir().map_or_else(|_| p.to_owned(), |d| d.join(p))
+    }
 }
 
 /// Runs the selected steps; returns the exit code.
@@ -96,30 +112,55 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     let paths = setup.paths.clone();
     let started_at = setup.clock.now();
 
-    let me = Holder { pid: std::process::id(), started_at, dry_run: opts.dry_run };
+    let me = Holder {
+        pid: std::process::id(),
+        started_at,
+        dry_run: opts.dry_run,
+    };
     let _lock = match RunLock::acquire(&paths.lock(), &me)? {
         Locking::Acquired(lock) => lock,
         Locking::Held(holder) => {
             let who = holder.map_or_else(
                 || "a process that has not written its record yet".to_owned(),
-                |h| format!("pid {}, started {}{}", h.pid, h.started_at.format("%Y-%m-%d %H:%M:%S %:z"), if h.dry_run { ", dry run" } else { "" }),
+                |h| {
+                    format!(
+                        "pid {}, started {}{}",
+                        h.pid,
+                        h.started_at.format("%Y-%m-%d %H:%M:%S %:z"),
+                        if h.dry_run { ", dry run" } else { "" }
+                    )
+                },
             );
-            warn!("error: another `daydream run` holds the lock of `{}` ({who}); wait for it to finish", paths.root.display());
+            warn!(
+                "error: another `daydream run` holds the lock of `{}` ({who}); wait for it to finish",
+                paths.root.display()
+            );
             return Ok(exit_codes::LOCKED);
         }
     };
-    let _log = crate::logging::to_file(&paths.log(), opts.verbose);
+    crate::logging::to_file(&paths.log(), opts.verbose);
     let cancel = Cancel::default();
-    cancel.install().context("failed to install signal handlers")?;
+    cancel
+        .install()
+        .context("failed to install signal handlers")?;
 
     let stamp = started_at.format("%Y%m%dT%H%M%S").to_string();
-    let state::Loaded { mut state, path: state_path, notices } = state::load_for(&paths, date, opts.dry_run, &stamp)?;
+    let state::Loaded {
+        mut state,
+        path: state_path,
+        notices,
+    } = state::load_for(&paths, date, opts.dry_run, &stamp)?;
     for notice in &notices {
         warn!("note: {notice}");
         tracing::warn!("{notice}");
     }
     recover(&mut state, &mut std::io::stderr());
-    state.runs.push(RunRecord { pid: me.pid, started_at, finished_at: None, outcome: None });
+    state.runs.push(RunRecord {
+        pid: me.pid,
+        started_at,
+        finished_at: None,
+        outcome: None,
+    });
     state.save(&state_path)?;
 
     let cx = RunCx {
@@ -132,11 +173,19 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         cancel: cancel.clone(),
         config,
     };
-    let mode = if opts.dry_run { " (dry run: nothing outside the root changes)" } else { "" };
+    let mode = if opts.dry_run {
+        " (dry run: nothing outside the root changes)"
+    } else {
+        ""
+    };
     say!(
         "daydream {date}{mode}: {} project(s), steps {}",
         selected_projects.len(),
-        selected_steps.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+        selected_steps
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     tracing::info!(%date, dry_run = opts.dry_run, "run started");
 
@@ -162,8 +211,18 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
 
     let failed = failed_units(&state, &selected_steps, &selected_projects);
     let (outcome, code) = match interrupted {
-        Some(i) => (i.to_string(), if i.0 == 2 { exit_codes::SIGINT } else { exit_codes::SIGTERM }),
-        None if failed > 0 => (format!("finished with {failed} failed unit(s)"), exit_codes::UNITS_FAILED),
+        Some(i) => (
+            i.to_string(),
+            if i.0 == 2 {
+                exit_codes::SIGINT
+            } else {
+                exit_codes::SIGTERM
+            },
+        ),
+        None if failed > 0 => (
+            format!("finished with {failed} failed unit(s)"),
+            exit_codes::UNITS_FAILED,
+        ),
         None => ("done".to_owned(), exit_codes::OK),
     };
     if let Some(run) = state.runs.last_mut() {
@@ -174,13 +233,19 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     tracing::info!(%outcome, "run ended");
 
     let counts = count(&state, &selected_steps, &selected_projects);
-    say!("{outcome}: {counts} in {:.1}s", clock.elapsed().as_secs_f64());
+    say!(
+        "{outcome}: {counts} in {:.1}s",
+        clock.elapsed().as_secs_f64()
+    );
     let report = paths.report(date, opts.dry_run);
     if report.exists() {
         say!("report: {}", paths.show(&report));
     }
     if failed > 0 {
-        say!("`daydream status{}` shows what failed and why", if opts.dry_run { " --dry-run" } else { "" });
+        say!(
+            "`daydream status{}` shows what failed and why",
+            if opts.dry_run { " --dry-run" } else { "" }
+        );
     }
     Ok(code)
 }
@@ -192,7 +257,15 @@ enum UnitRun {
 }
 
 /// Runs one unit if it needs running, saving the state before and after.
-fn run_unit(cx: &RunCx, step: &dyn Step, slug: &str, project: Option<&Project>, state: &mut State, path: &Path, changed_before: bool) -> Result<UnitRun> {
+fn run_unit(
+    cx: &RunCx,
+    step: &dyn Step,
+    slug: &str,
+    project: Option<&Project>,
+    state: &mut State,
+    path: &Path,
+    changed_before: bool,
+) -> Result<UnitRun> {
     let name = step.name();
     let show = if slug == ALL_PROJECTS { "(all)" } else { slug };
     let unit = state.unit_mut(name, slug);
@@ -212,7 +285,12 @@ fn run_unit(cx: &RunCx, step: &dyn Step, slug: &str, project: Option<&Project>, 
         Status::Done if !(step.follows_state() && changed_before) => return Ok(UnitRun::Unchanged),
         Status::Failed if unit.attempts >= MAX_ATTEMPTS => {
             let error = unit.last_error.clone().unwrap_or_default();
-            print_unit(name, show, "failed", &format!("gave up after {MAX_ATTEMPTS} attempts today: {error}"));
+            print_unit(
+                name,
+                show,
+                "failed",
+                &format!("gave up after {MAX_ATTEMPTS} attempts today: {error}"),
+            );
             return Ok(UnitRun::Unchanged);
         }
         _ => {}
@@ -273,7 +351,14 @@ fn run_unit(cx: &RunCx, step: &dyn Step, slug: &str, project: Option<&Project>, 
             } else {
                 let message = format!("{err:#}");
                 let left = MAX_ATTEMPTS.saturating_sub(unit.attempts);
-                let retry = if left > 0 { format!(" (attempt {} of {MAX_ATTEMPTS}; a later run today retries)", unit.attempts) } else { format!(" (attempt {MAX_ATTEMPTS} of {MAX_ATTEMPTS}: giving up for today)") };
+                let retry = if left > 0 {
+                    format!(
+                        " (attempt {} of {MAX_ATTEMPTS}; a later run today retries)",
+                        unit.attempts
+                    )
+                } else {
+                    format!(" (attempt {MAX_ATTEMPTS} of {MAX_ATTEMPTS}: giving up for today)")
+                };
                 print_unit(name, show, "failed", &format!("{message}{retry}"));
                 tracing::error!(step = name, project = slug, error = %message, "unit failed");
                 unit.status = Status::Failed;
@@ -291,7 +376,11 @@ fn run_unit(cx: &RunCx, step: &dyn Step, slug: &str, project: Option<&Project>, 
 /// Knobs for the integration tests, harmless when unset: `DAYDREAM_TEST_UNIT_DELAY_MS` holds every unit at its
 /// start (so a test can signal or kill a run mid-unit) and `DAYDREAM_TEST_FAIL=step/project` fails that unit.
 fn test_knobs(cx: &RunCx, step: &str, project: &str) -> Result<()> {
-    if let Some(ms) = cx.env.get("DAYDREAM_TEST_UNIT_DELAY_MS").and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(ms) = cx
+        .env
+        .get("DAYDREAM_TEST_UNIT_DELAY_MS")
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         let until = Instant::now() + std::time::Duration::from_millis(ms);
         while Instant::now() < until {
             cx.cancel.check()?;
@@ -315,16 +404,34 @@ fn recover(state: &mut State, out: &mut impl std::io::Write) {
         run.outcome = Some("ended without finishing (killed or crashed)".to_owned());
     }
     for step in &mut state.steps {
-        for unit in step.units.iter_mut().filter(|u| u.status == Status::Running) {
+        for unit in step
+            .units
+            .iter_mut()
+            .filter(|u| u.status == Status::Running)
+        {
             let who = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
             if unit.attempts >= MAX_ATTEMPTS {
                 unit.status = Status::Failed;
-                unit.last_error = Some(format!("the run{who} died during this unit {MAX_ATTEMPTS} times; giving up for today"));
+                unit.last_error = Some(format!(
+                    "the run{who} died during this unit {MAX_ATTEMPTS} times; giving up for today"
+                ));
             } else {
                 unit.status = Status::Interrupted;
-                unit.last_error = Some(format!("the run{who} ended during this unit; it runs again"));
+                unit.last_error = Some(format!(
+                    "the run{who} ended during this unit; it runs again"
+                ));
             }
-            let _ = writeln!(out, "note: {} for {} was left running by a run that died; {}", step.name, unit.project, if unit.status == Status::Failed { "giving up for today" } else { "running it again" });
+            let _ = writeln!(
+                out,
+                "note: {} for {} was left running by a run that died; {}",
+                step.name,
+                unit.project,
+                if unit.status == Status::Failed {
+                    "giving up for today"
+                } else {
+                    "running it again"
+                }
+            );
         }
     }
 }
@@ -332,10 +439,18 @@ fn recover(state: &mut State, out: &mut impl std::io::Write) {
 fn select_steps(names: &[String]) -> Result<Vec<&'static dyn Step>> {
     for name in names {
         if steps::find(name).is_none() {
-            return Err(UsageError(format!("unknown step `{name}`\n  fix: use one of {}", steps::names().join(", "))).into());
+            return Err(UsageError(format!(
+                "unknown step `{name}`\n  fix: use one of {}",
+                steps::names().join(", ")
+            ))
+            .into());
         }
     }
-    Ok(steps::ORDER.iter().copied().filter(|s| names.is_empty() || names.iter().any(|n| n == s.name())).collect())
+    Ok(steps::ORDER
+        .iter()
+        .copied()
+        .filter(|s| names.is_empty() || names.iter().any(|n| n == s.name()))
+        .collect())
 }
 
 fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
@@ -350,18 +465,36 @@ fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
             .into());
         }
     }
-    Ok(config.projects.iter().filter(|p| slugs.is_empty() || slugs.contains(&p.slug)).map(|p| p.slug.clone()).collect())
+    Ok(config
+        .projects
+        .iter()
+        .filter(|p| slugs.is_empty() || slugs.contains(&p.slug))
+        .map(|p| p.slug.clone())
+        .collect())
 }
 
 /// The units of `step` in this run: one per selected project, or one for the whole run.
-fn units_of<'c>(step: &dyn Step, config: &'c Config, selected: &'c [String]) -> Vec<(&'c str, Option<&'c Project>)> {
+fn units_of<'c>(
+    step: &dyn Step,
+    config: &'c Config,
+    selected: &'c [String],
+) -> Vec<(&'c str, Option<&'c Project>)> {
     match step.scope() {
         Scope::Run => vec![(ALL_PROJECTS, None)],
-        Scope::PerProject => config.projects.iter().filter(|p| selected.contains(&p.slug)).map(|p| (p.slug.as_str(), Some(p))).collect(),
+        Scope::PerProject => config
+            .projects
+            .iter()
+            .filter(|p| selected.contains(&p.slug))
+            .map(|p| (p.slug.as_str(), Some(p)))
+            .collect(),
     }
 }
 
-fn selected_units<'s>(state: &'s State, steps: &[&dyn Step], projects: &[String]) -> impl Iterator<Item = &'s state::Unit> {
+fn selected_units<'s>(
+    state: &'s State,
+    steps: &[&dyn Step],
+    projects: &[String],
+) -> impl Iterator<Item = &'s state::Unit> {
     let names: Vec<&str> = steps.iter().map(|s| s.name()).collect();
     state
         .steps
@@ -372,13 +505,23 @@ fn selected_units<'s>(state: &'s State, steps: &[&dyn Step], projects: &[String]
 }
 
 fn failed_units(state: &State, steps: &[&dyn Step], projects: &[String]) -> usize {
-    selected_units(state, steps, projects).filter(|u| u.status == Status::Failed).count()
+    selected_units(state, steps, projects)
+        .filter(|u| u.status == Status::Failed)
+        .count()
 }
 
 fn count(state: &State, steps: &[&dyn Step], projects: &[String]) -> String {
     let mut out = String::new();
-    for status in [Status::Done, Status::Skipped, Status::Failed, Status::Interrupted, Status::Pending] {
-        let n = selected_units(state, steps, projects).filter(|u| u.status == status).count();
+    for status in [
+        Status::Done,
+        Status::Skipped,
+        Status::Failed,
+        Status::Interrupted,
+        Status::Pending,
+    ] {
+        let n = selected_units(state, steps, projects)
+            .filter(|u| u.status == status)
+            .count();
         if n > 0 || status == Status::Done {
             if !out.is_empty() {
                 out.push_str(", ");

@@ -148,34 +148,46 @@ pub(crate) fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
 
 impl State {
     pub(crate) fn new(date: NaiveDate, dry_run: bool) -> State {
-        State { format_version: FORMAT_VERSION, date, dry_run, runs: Vec::new(), steps: Vec::new(), report: None }
+        State {
+            format_version: FORMAT_VERSION,
+            date,
+            dry_run,
+            runs: Vec::new(),
+            steps: Vec::new(),
+            report: None,
+        }
     }
 
     pub(crate) fn step(&self, name: &str) -> Option<&StepState> {
         self.steps.iter().find(|s| s.name == name)
     }
 
+    #[cfg(test)]
     pub(crate) fn unit(&self, step: &str, project: &str) -> Option<&Unit> {
         self.step(step)?.units.iter().find(|u| u.project == project)
     }
 
     /// The unit of `step` for `project`, created (pending) if the state has none yet.
     pub(crate) fn unit_mut(&mut self, step: &str, project: &str) -> &mut Unit {
-        let index = match self.steps.iter().position(|s| s.name == step) {
-            Some(i) => i,
-            None => {
-                self.steps.push(StepState { name: step.to_owned(), units: Vec::new() });
+        let index = self
+            .steps
+            .iter()
+            .position(|s| s.name == step)
+            .unwrap_or_else(|| {
+                self.steps.push(StepState {
+                    name: step.to_owned(),
+                    units: Vec::new(),
+                });
                 self.steps.len() - 1
-            }
-        };
+            });
         let units = &mut self.steps[index].units;
-        let at = match units.iter().position(|u| u.project == project) {
-            Some(i) => i,
-            None => {
+        let at = units
+            .iter()
+            .position(|u| u.project == project)
+            .unwrap_or_else(|| {
                 units.push(Unit::new(project));
                 units.len() - 1
-            }
-        };
+            });
         &mut units[at]
     }
 
@@ -205,13 +217,18 @@ pub(crate) fn read(path: &Path) -> Result<ReadState> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(ReadState::Missing),
-        Err(err) => return Err(err).with_context(|| format!("failed to read `{}`", path.display())),
+        Err(err) => {
+            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
+        }
     };
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(err) => return Ok(ReadState::Corrupt(format!("not valid JSON: {err}"))),
     };
-    let version = value.get("format_version").and_then(Value::as_u64).unwrap_or(0);
+    let version = value
+        .get("format_version")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     if version > u64::from(FORMAT_VERSION) {
         return Ok(ReadState::Newer(u32::try_from(version).unwrap_or(u32::MAX)));
     }
@@ -221,7 +238,9 @@ pub(crate) fn read(path: &Path) -> Result<ReadState> {
             state.format_version = FORMAT_VERSION;
             Ok(ReadState::Loaded(state))
         }
-        Err(err) => Ok(ReadState::Corrupt(format!("not a daydream state file: {err}"))),
+        Err(err) => Ok(ReadState::Corrupt(format!(
+            "not a daydream state file: {err}"
+        ))),
     }
 }
 
@@ -234,7 +253,12 @@ pub(crate) struct Loaded {
 
 /// Loads the state of `date`: today's file, a fresh one on a new day (keeping the previous day's file), or the
 /// kept file of an earlier date. A corrupt or newer file is moved aside, never overwritten.
-pub(crate) fn load_for(paths: &Paths, date: NaiveDate, dry_run: bool, stamp: &str) -> Result<Loaded> {
+pub(crate) fn load_for(
+    paths: &Paths,
+    date: NaiveDate,
+    dry_run: bool,
+    stamp: &str,
+) -> Result<Loaded> {
     let current = paths.state(dry_run);
     let mut notices = Vec::new();
     let mut path = current.clone();
@@ -242,8 +266,18 @@ pub(crate) fn load_for(paths: &Paths, date: NaiveDate, dry_run: bool, stamp: &st
     if let Some(state) = &found {
         if state.date < date {
             let keep = unused(paths.archived_state(state.date, dry_run));
-            std::fs::rename(&current, &keep).with_context(|| format!("failed to keep `{}` as `{}`", current.display(), keep.display()))?;
-            notices.push(format!("new day: the state of {} is kept in `{}`", state.date, paths.show(&keep)));
+            std::fs::rename(&current, &keep).with_context(|| {
+                format!(
+                    "failed to keep `{}` as `{}`",
+                    current.display(),
+                    keep.display()
+                )
+            })?;
+            notices.push(format!(
+                "new day: the state of {} is kept in `{}`",
+                state.date,
+                paths.show(&keep)
+            ));
             found = None;
         } else if state.date > date {
             path = paths.archived_state(date, dry_run);
@@ -254,21 +288,33 @@ pub(crate) fn load_for(paths: &Paths, date: NaiveDate, dry_run: bool, stamp: &st
         Some(state) if state.date == date => state,
         _ => State::new(date, dry_run),
     };
-    Ok(Loaded { state, path, notices })
+    Ok(Loaded {
+        state,
+        path,
+        notices,
+    })
 }
 
-fn read_or_set_aside(paths: &Paths, path: &Path, stamp: &str, notices: &mut Vec<String>) -> Result<Option<State>> {
+fn read_or_set_aside(
+    paths: &Paths,
+    path: &Path,
+    stamp: &str,
+    notices: &mut Vec<String>,
+) -> Result<Option<State>> {
     let (why, tag) = match read(path)? {
         ReadState::Missing => return Ok(None),
         ReadState::Loaded(state) => return Ok(Some(state)),
         ReadState::Corrupt(why) => (why, "corrupt".to_owned()),
         ReadState::Newer(v) => (
-            format!("written by a newer daydream (format_version {v}, this one reads up to {FORMAT_VERSION})"),
+            format!(
+                "written by a newer daydream (format_version {v}, this one reads up to {FORMAT_VERSION})"
+            ),
             format!("v{v}"),
         ),
     };
     let aside = unused(PathBuf::from(format!("{}.{tag}-{stamp}", path.display())));
-    std::fs::rename(path, &aside).with_context(|| format!("failed to move `{}` aside", path.display()))?;
+    std::fs::rename(path, &aside)
+        .with_context(|| format!("failed to move `{}` aside", path.display()))?;
     notices.push(format!(
         "`{}` was {why}; it was moved to `{}` and today's run starts from a fresh state",
         paths.show(path),
@@ -282,7 +328,7 @@ fn unused(path: PathBuf) -> PathBuf {
     if !path.exists() {
         return path;
     }
-    (1..)
+    (1..u32::MAX)
         .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
         .find(|p| !p.exists())
         .expect("some suffix is free")
@@ -311,7 +357,8 @@ pub(crate) enum Locking {
 impl RunLock {
     pub(crate) fn acquire(path: &Path, me: &Holder) -> Result<Locking> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create `{}`", dir.display()))?;
         }
         let mut file = OpenOptions::new()
             .read(true)
@@ -363,7 +410,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         std::fs::write(&path, r#"{"format_version": 0, "date": "2026-11-21", "steps": [{"name": "logs", "units": [{"project": "a", "status": "done"}]}]}"#).unwrap();
-        let ReadState::Loaded(state) = read(&path).unwrap() else { panic!("should load") };
+        let ReadState::Loaded(state) = read(&path).unwrap() else {
+            panic!("should load")
+        };
         assert_eq!(state.format_version, FORMAT_VERSION);
         let unit = state.unit("logs", "a").unwrap();
         assert_eq!((unit.status, unit.attempts), (Status::Done, 0));
@@ -372,7 +421,11 @@ mod tests {
 
     #[test]
     fn corrupt_and_newer_files_are_moved_aside_and_named() {
-        for (content, tag) in [("{not json", "corrupt"), (r#"{"format_version": 99, "date": "2026-11-21"}"#, "v99"), (r#"{"format_version": 1}"#, "corrupt")] {
+        for (content, tag) in [
+            ("{not json", "corrupt"),
+            (r#"{"format_version": 99, "date": "2026-11-21"}"#, "v99"),
+            (r#"{"format_version": 1}"#, "corrupt"),
+        ] {
             let dir = tempfile::tempdir().unwrap();
             let paths = Paths::new(dir.path().to_owned());
             std::fs::create_dir_all(paths.run_dir()).unwrap();
@@ -380,10 +433,19 @@ mod tests {
             let loaded = load_for(&paths, date("2026-11-21"), false, "T1").unwrap();
             assert!(loaded.state.steps.is_empty());
             let aside = paths.run_dir().join(format!("state.json.{tag}-T1"));
-            assert_eq!(std::fs::read_to_string(&aside).unwrap(), content, "kept byte for byte");
+            assert_eq!(
+                std::fs::read_to_string(&aside).unwrap(),
+                content,
+                "kept byte for byte"
+            );
             assert!(!paths.state(false).exists());
             assert_eq!(loaded.notices.len(), 1);
-            assert!(loaded.notices[0].contains(&format!("moved to `logs/daydream/state.json.{tag}-T1`")), "{}", loaded.notices[0]);
+            assert!(
+                loaded.notices[0]
+                    .contains(&format!("moved to `logs/daydream/state.json.{tag}-T1`")),
+                "{}",
+                loaded.notices[0]
+            );
         }
     }
 
@@ -397,7 +459,11 @@ mod tests {
         let loaded = load_for(&paths, date("2026-11-21"), false, "T").unwrap();
         assert_eq!(loaded.state.date, date("2026-11-21"));
         assert!(loaded.state.steps.is_empty());
-        let ReadState::Loaded(kept) = read(&paths.archived_state(date("2026-11-20"), false)).unwrap() else { panic!() };
+        let ReadState::Loaded(kept) =
+            read(&paths.archived_state(date("2026-11-20"), false)).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(kept.unit("logs", "a").unwrap().status, Status::Done);
         // Rerunning an earlier date works on that date's kept file and leaves today's alone.
         loaded.state.save(&loaded.path).unwrap();
@@ -410,11 +476,22 @@ mod tests {
     fn second_lock_sees_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("daydream.lock");
-        let me = Holder { pid: 42, started_at: "2026-11-21T06:00:00+00:00".parse().unwrap(), dry_run: false };
-        let Locking::Acquired(lock) = RunLock::acquire(&path, &me).unwrap() else { panic!("first lock") };
-        let Locking::Held(Some(holder)) = RunLock::acquire(&path, &me).unwrap() else { panic!("second must fail") };
+        let me = Holder {
+            pid: 42,
+            started_at: "2026-11-21T06:00:00+00:00".parse().unwrap(),
+            dry_run: false,
+        };
+        let Locking::Acquired(lock) = RunLock::acquire(&path, &me).unwrap() else {
+            panic!("first lock")
+        };
+        let Locking::Held(Some(holder)) = RunLock::acquire(&path, &me).unwrap() else {
+            panic!("second must fail")
+        };
         assert_eq!(holder.pid, 42);
         drop(lock);
-        assert!(matches!(RunLock::acquire(&path, &me).unwrap(), Locking::Acquired(_)));
+        assert!(matches!(
+            RunLock::acquire(&path, &me).unwrap(),
+            Locking::Acquired(_)
+        ));
     }
 }

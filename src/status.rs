@@ -68,15 +68,32 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
                     .unwrap_or_default();
                 let expected: Vec<String> = match step.scope() {
                     crate::step::Scope::Run => vec![ALL_PROJECTS.to_owned()],
-                    crate::step::Scope::PerProject => config.iter().flat_map(|c| c.projects.iter().map(|p| p.slug.clone())).collect(),
+                    crate::step::Scope::PerProject => config
+                        .iter()
+                        .flat_map(|c| c.projects.iter().map(|p| p.slug.clone()))
+                        .collect(),
                 };
                 for slug in expected {
                     if !units.iter().any(|u| u.project == slug) {
-                        units.push(UnitView { project: slug, status: Status::Pending, attempts: 0, reason: None, last_error: None, duration_ms: None, started_at: None, finished_at: None, summary: None });
+                        units.push(UnitView {
+                            project: slug,
+                            status: Status::Pending,
+                            attempts: 0,
+                            reason: None,
+                            last_error: None,
+                            duration_ms: None,
+                            started_at: None,
+                            finished_at: None,
+                            summary: None,
+                        });
                     }
                 }
                 let status = state::combine(units.iter().map(|u| u.status));
-                StepView { name: step.name(), status, units }
+                StepView {
+                    name: step.name(),
+                    status,
+                    units,
+                }
             })
             .collect(),
     };
@@ -101,12 +118,26 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
                 (Some(outcome), None) => outcome.clone(),
                 (None, _) => "still running (or killed: a later run will say)".to_owned(),
             };
-            writeln!(out, "state: {file} · {} run(s); last: pid {} started {}, {ended}", view.runs.len(), run.pid, run.started_at.format("%H:%M:%S"))?;
+            writeln!(
+                out,
+                "state: {file} · {} run(s); last: pid {} started {}, {ended}",
+                view.runs.len(),
+                run.pid,
+                run.started_at.format("%H:%M:%S")
+            )?;
         }
     }
-    writeln!(out, "report: {}", view.report.as_deref().unwrap_or("not written yet"))?;
+    writeln!(
+        out,
+        "report: {}",
+        view.report.as_deref().unwrap_or("not written yet")
+    )?;
     writeln!(out)?;
-    writeln!(out, "{:<9} {:<14} {:<12} {:<9} {:>8}  DETAIL", "STEP", "PROJECT", "STATUS", "ATTEMPTS", "TIME")?;
+    writeln!(
+        out,
+        "{:<9} {:<14} {:<12} {:<9} {:>8}  DETAIL",
+        "STEP", "PROJECT", "STATUS", "ATTEMPTS", "TIME"
+    )?;
     for step in &view.steps {
         writeln!(out, "{:<9} {:<14} {}", step.name, "", step.status.as_str())?;
         for unit in &step.units {
@@ -116,10 +147,26 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
                 _ => unit.summary.clone().unwrap_or_default(),
             };
             let detail = crate::report::one_line(&detail);
-            let attempts = if unit.status == Status::Failed { format!("{}/{}", unit.attempts, state::MAX_ATTEMPTS) } else { unit.attempts.to_string() };
-            let time = unit.duration_ms.map(crate::report::duration).unwrap_or_default();
-            let project = if unit.project == ALL_PROJECTS { "(all)" } else { &unit.project };
-            writeln!(out, "{:<9} {project:<14} {:<12} {attempts:<9} {time:>8}  {detail}", "", unit.status.as_str())?;
+            let attempts = if unit.status == Status::Failed {
+                format!("{}/{}", unit.attempts, state::MAX_ATTEMPTS)
+            } else {
+                unit.attempts.to_string()
+            };
+            let time = unit
+                .duration_ms
+                .map(crate::report::duration)
+                .unwrap_or_default();
+            let project = if unit.project == ALL_PROJECTS {
+                "(all)"
+            } else {
+                &unit.project
+            };
+            writeln!(
+                out,
+                "{:<9} {project:<14} {:<12} {attempts:<9} {time:>8}  {detail}",
+                "",
+                unit.status.as_str()
+            )?;
         }
     }
     Ok(crate::exit_codes::OK)
@@ -140,13 +187,35 @@ fn unit_view(u: &state::Unit) -> UnitView {
 }
 
 /// The state of `date` without changing anything: today's file, or the kept file of that date.
-fn find(paths: &crate::paths::Paths, date: NaiveDate, dry_run: bool) -> Result<(Option<State>, Option<std::path::PathBuf>, Option<String>)> {
+fn find(
+    paths: &crate::paths::Paths,
+    date: NaiveDate,
+    dry_run: bool,
+) -> Result<(Option<State>, Option<std::path::PathBuf>, Option<String>)> {
     for path in [paths.state(dry_run), paths.archived_state(date, dry_run)] {
         match state::read(&path)? {
             ReadState::Loaded(s) if s.date == date => return Ok((Some(s), Some(path), None)),
             ReadState::Loaded(_) | ReadState::Missing => {}
-            ReadState::Corrupt(why) => return Ok((None, None, Some(format!("`{}` is {why}; the next run moves it aside", paths.show(&path))))),
-            ReadState::Newer(v) => return Ok((None, None, Some(format!("`{}` was written by a newer daydream (format_version {v})", paths.show(&path))))),
+            ReadState::Corrupt(why) => {
+                return Ok((
+                    None,
+                    None,
+                    Some(format!(
+                        "`{}` is {why}; the next run moves it aside",
+                        paths.show(&path)
+                    )),
+                ));
+            }
+            ReadState::Newer(v) => {
+                return Ok((
+                    None,
+                    None,
+                    Some(format!(
+                        "`{}` was written by a newer daydream (format_version {v})",
+                        paths.show(&path)
+                    )),
+                ));
+            }
         }
     }
     Ok((None, None, None))

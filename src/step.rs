@@ -57,6 +57,10 @@ pub(crate) trait Step: Sync {
 pub(crate) enum Outcome {
     Done(Output),
     /// The unit had nothing it could do here; the reason says why (shown in status and the report).
+    #[expect(
+        dead_code,
+        reason = "steps that need a token or a `github` entry skip with a reason (issues 3, 7)"
+    )]
     Skipped(String),
 }
 
@@ -108,12 +112,19 @@ impl<'a> UnitCx<'a> {
         resume: Option<Value>,
         save: &'a mut dyn FnMut(Value) -> Result<()>,
     ) -> Self {
-        UnitCx { run, project, state, resume, save }
+        UnitCx {
+            run,
+            project,
+            state,
+            resume,
+            save,
+        }
     }
 
     /// The project of a per-project unit.
     pub(crate) fn project(&self) -> &'a Project {
-        self.project.expect("per-project steps always get a project")
+        self.project
+            .expect("per-project steps always get a project")
     }
 
     pub(crate) fn root(&self) -> &Path {

@@ -114,7 +114,7 @@ impl Step for Logs {
             Ok(())
         })?;
         let (data, warnings) = scanner.finish();
-        Ok(Outcome::Done(output(&project.slug, &data, warnings)))
+        Ok(Outcome::Done(output(&data, warnings)))
     }
 
     fn render(&self, output: &Output, out: &mut String) {
@@ -1261,7 +1261,7 @@ impl Hasher for FxHasher {
 // Output: summary, actions, report
 
 /// The unit's output: a one-line summary, the data, actions for the top recurring errors and rotation.
-pub(crate) fn output(slug: &str, data: &LogsData, warnings: Vec<String>) -> Output {
+pub(crate) fn output(data: &LogsData, warnings: Vec<String>) -> Output {
     let mut actions = Vec::new();
     for t in data
         .top
@@ -1270,17 +1270,17 @@ pub(crate) fn output(slug: &str, data: &LogsData, warnings: Vec<String>) -> Outp
         .take(ACTIONS_MAX)
     {
         actions.push(format!(
-            "`{slug}`: {} of {} yesterday",
+            "{} of {} yesterday",
             plural(t.errors, "error"),
             code(&redact(&shorten(&t.template, 120)))
         ));
     }
     for r in data.rotation.iter().take(ACTIONS_MAX) {
-        actions.push(format!("`{slug}`: {}", r.hint));
+        actions.push(r.hint.clone());
     }
     if data.rotation.len() > ACTIONS_MAX {
         actions.push(format!(
-            "`{slug}`: {} more log files to rotate or clean up (see Log Review)",
+            "{} more log files to rotate or clean up (see Log Review)",
             data.rotation.len() - ACTIONS_MAX
         ));
     }
@@ -2163,7 +2163,7 @@ java.lang.NullPointerException: name is null
         assert!(saved.len() > 5, "checkpoints were saved: {}", saved.len());
         assert_eq!(
             output.actions,
-            vec!["`shop`: 6 errors of `Payment failed for order <*>|<*>` yesterday".to_owned()],
+            vec!["6 errors of `Payment failed for order <*>|<*>` yesterday".to_owned()],
             "3 errors are not an action"
         );
         let data: LogsData = serde_json::from_value(output.data.clone()).unwrap();

@@ -34,7 +34,11 @@ impl Step for Report {
         }
         let shown = paths.show(&path);
         Ok(Outcome::Done(Output {
-            summary: if unchanged { format!("{shown} (unchanged)") } else { format!("wrote {shown}") },
+            summary: if unchanged {
+                format!("{shown} (unchanged)")
+            } else {
+                format!("wrote {shown}")
+            },
             data: serde_json::json!({ "path": shown }),
             ..Output::default()
         }))

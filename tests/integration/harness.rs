@@ -16,7 +16,10 @@ pub struct Root {
 
 impl Root {
     pub fn new() -> Root {
-        let dir = tempfile::Builder::new().prefix("daydream-test-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("daydream-test-")
+            .tempdir()
+            .unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         Root { dir }
     }
@@ -38,7 +41,8 @@ impl Root {
     }
 
     pub fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.join(rel)).unwrap_or_else(|e| panic!("failed to read {rel}: {e}"))
+        std::fs::read_to_string(self.join(rel))
+            .unwrap_or_else(|e| panic!("failed to read {rel}: {e}"))
     }
 
     pub fn config(&self, json: &str) -> &Root {
@@ -58,8 +62,14 @@ impl Root {
              2026-11-20 11:00:00,500 WARNING [app] Slow query took 2.31s\n\
              2026-11-21 00:00:00,000 ERROR [app] Too late for order 2\n",
         );
-        self.write(&format!("{base}/app/__pycache__/pay.cpython-311.pyc"), vec![0u8; 300]);
-        self.write(&format!("{base}/app/pay.py"), "def charge(sku):\n    # TODO: retry on timeout\n    raise KeyError(sku)\n");
+        self.write(
+            &format!("{base}/app/__pycache__/pay.cpython-311.pyc"),
+            vec![0u8; 300],
+        );
+        self.write(
+            &format!("{base}/app/pay.py"),
+            "def charge(sku):\n    # TODO: retry on timeout\n    raise KeyError(sku)\n",
+        );
         self
     }
 
@@ -85,7 +95,9 @@ impl Root {
 
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
         let mut cmd = self.cmd(args);
-        cmd.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd.spawn().unwrap()
     }
 
@@ -101,12 +113,10 @@ impl Root {
     pub fn wait_for_state(&self, what: &str, pred: impl Fn(&Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(text) = std::fs::read_to_string(self.join("logs/daydream/state.json")) {
-                if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                    if pred(&v) {
-                        return;
-                    }
-                }
+            let text =
+                std::fs::read_to_string(self.join("logs/daydream/state.json")).unwrap_or_default();
+            if serde_json::from_str::<Value>(&text).is_ok_and(|v| pred(&v)) {
+                return;
             }
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(20));
@@ -134,7 +144,11 @@ impl From<Output> for Run {
 impl Run {
     #[track_caller]
     pub fn expect(&self, code: i32) -> &Run {
-        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -146,7 +160,13 @@ pub fn unit<'v>(state: &'v Value, step: &str, project: &str) -> &'v Value {
         .unwrap()
         .iter()
         .find(|s| s["name"] == step)
-        .and_then(|s| s["units"].as_array().unwrap().iter().find(|u| u["project"] == project))
+        .and_then(|s| {
+            s["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["project"] == project)
+        })
         .unwrap_or_else(|| panic!("no unit {step}/{project} in {state:#}"))
 }
 
@@ -154,12 +174,21 @@ pub fn unit<'v>(state: &'v Value, step: &str, project: &str) -> &'v Value {
 pub fn config_for(slugs: &[&str]) -> String {
     let entries: Vec<String> = slugs
         .iter()
-        .map(|s| format!("\"{s}\": {{\"name\": \"{}\", \"working_directory\": \"projects/{s}\"}}", s.to_uppercase()))
+        .map(|s| {
+            format!(
+                "\"{s}\": {{\"name\": \"{}\", \"working_directory\": \"projects/{s}\"}}",
+                s.to_uppercase()
+            )
+        })
         .collect();
     format!("{{\"projects\": {{{}}}}}", entries.join(", "))
 }
 
 pub fn kill(child: &Child, signal: &str) {
-    let status = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
 }

@@ -8,19 +8,36 @@ fn a_run_does_the_steps_and_writes_the_report() {
     root.project("shop").config(&config_for(&["shop"]));
     let run = root.run(&["run"]);
     run.expect(0);
-    assert!(run.stdout.contains("report: logs/daydream/report_2026-11-21.md"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("report: logs/daydream/report_2026-11-21.md"),
+        "{}",
+        run.stdout
+    );
     let state = root.state();
     for step in ["cleanup", "logs", "report"] {
         let project = if step == "report" { "*" } else { "shop" };
         assert_eq!(unit(&state, step, project)["status"], "done", "{step}");
         assert_eq!(unit(&state, step, project)["attempts"], 1, "{step}");
     }
-    assert!(!root.join("projects/shop/app/__pycache__").exists(), "untracked artifacts are removed");
+    assert!(
+        !root.join("projects/shop/app/__pycache__").exists(),
+        "untracked artifacts are removed"
+    );
     let report = root.report();
-    assert!(report.starts_with("# Daydream Report - 2026-11-21\n"), "{report}");
+    assert!(
+        report.starts_with("# Daydream Report - 2026-11-21\n"),
+        "{report}"
+    );
     assert!(report.contains("Payment failed for order"), "{report}");
-    assert!(!report.contains("Too early") && !report.contains("Too late"), "only the previous day's lines: {report}");
-    assert!(report.contains("KeyError: 'sku-1'"), "the stack trace is attached: {report}");
+    assert!(
+        !report.contains("Too early") && !report.contains("Too late"),
+        "only the previous day's lines: {report}"
+    );
+    assert!(
+        report.contains("KeyError: 'sku-1'"),
+        "the stack trace is attached: {report}"
+    );
 }
 
 #[test]
@@ -32,7 +49,11 @@ fn a_rerun_the_same_day_does_nothing() {
     let report = root.report();
     let run = root.run(&["run"]);
     run.expect(0);
-    assert!(!run.stdout.contains("  cleanup") && !run.stdout.contains("  logs"), "no unit runs again: {}", run.stdout);
+    assert!(
+        !run.stdout.contains("  cleanup") && !run.stdout.contains("  logs"),
+        "no unit runs again: {}",
+        run.stdout
+    );
     let after: serde_json::Value = root.state();
     let before: serde_json::Value = serde_json::from_str(&state).unwrap();
     assert_eq!(after["steps"], before["steps"], "units untouched");
@@ -43,13 +64,26 @@ fn a_rerun_the_same_day_does_nothing() {
 #[test]
 fn step_and_project_select_units() {
     let root = Root::new();
-    root.project("a").project("b").config(&config_for(&["a", "b"]));
-    root.run(&["run", "--step", "logs", "--project", "b"]).expect(0);
+    root.project("a")
+        .project("b")
+        .config(&config_for(&["a", "b"]));
+    root.run(&["run", "--step", "logs", "--project", "b"])
+        .expect(0);
     let state = root.state();
     assert_eq!(unit(&state, "logs", "b")["status"], "done");
-    assert!(state["steps"].as_array().unwrap().iter().all(|s| s["name"] == "logs"), "only logs ran: {state:#}");
+    assert!(
+        state["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["name"] == "logs"),
+        "only logs ran: {state:#}"
+    );
     assert_eq!(state["steps"][0]["units"].as_array().unwrap().len(), 1);
-    assert!(root.join("projects/b/app/__pycache__").exists(), "cleanup did not run");
+    assert!(
+        root.join("projects/b/app/__pycache__").exists(),
+        "cleanup did not run"
+    );
 
     let status = root.run(&["status", "--json"]);
     status.expect(0);
@@ -69,10 +103,16 @@ fn dry_run_changes_nothing_in_projects_and_keeps_its_own_state() {
     let run = root.run(&["run", "--dry-run"]);
     run.expect(0);
     assert!(run.stdout.contains("would remove"), "{}", run.stdout);
-    assert!(root.join("projects/shop/app/__pycache__/pay.cpython-311.pyc").exists());
+    assert!(
+        root.join("projects/shop/app/__pycache__/pay.cpython-311.pyc")
+            .exists()
+    );
     assert!(root.join("logs/daydream/state.dry-run.json").exists());
     assert!(!root.join("logs/daydream/state.json").exists());
-    assert!(root.read("logs/daydream/report_2026-11-21.dry-run.md").contains("**Dry run.**"));
+    assert!(
+        root.read("logs/daydream/report_2026-11-21.dry-run.md")
+            .contains("**Dry run.**")
+    );
     // A real run later that day still does everything.
     root.run(&["run"]).expect(0);
     assert!(!root.join("projects/shop/app/__pycache__").exists());
@@ -82,7 +122,9 @@ fn dry_run_changes_nothing_in_projects_and_keeps_its_own_state() {
 #[test]
 fn a_failing_unit_is_retried_up_to_three_times_and_the_others_go_on() {
     let root = Root::new();
-    root.project("a").project("b").config(&config_for(&["a", "b"]));
+    root.project("a")
+        .project("b")
+        .config(&config_for(&["a", "b"]));
     let fail = [("DAYDREAM_TEST_FAIL", "logs/a")];
     for attempt in 1..=4 {
         let run = crate::harness::Run::from(root.cmd(&["run"]).envs(fail).output().unwrap());
@@ -91,16 +133,36 @@ fn a_failing_unit_is_retried_up_to_three_times_and_the_others_go_on() {
         let a = unit(&state, "logs", "a");
         assert_eq!(a["status"], "failed");
         assert_eq!(a["attempts"], attempt.min(3), "attempt {attempt}");
-        assert!(a["last_error"].as_str().unwrap().contains("injected failure"));
-        assert_eq!(unit(&state, "logs", "b")["status"], "done", "a failure in one project never stops the others");
+        assert!(
+            a["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("injected failure")
+        );
+        assert_eq!(
+            unit(&state, "logs", "b")["status"],
+            "done",
+            "a failure in one project never stops the others"
+        );
         if attempt == 4 {
-            assert!(run.stdout.contains("gave up after 3 attempts today"), "{}", run.stdout);
+            assert!(
+                run.stdout.contains("gave up after 3 attempts today"),
+                "{}",
+                run.stdout
+            );
         }
     }
     let report = root.report();
-    assert!(report.contains("**A** · `logs` failed after 3 attempt(s): injected failure"), "{report}");
+    assert!(
+        report.contains("**A** · `logs` failed after 3 attempt(s): injected failure"),
+        "{report}"
+    );
     let status = root.run(&["status"]);
-    assert!(status.stdout.contains("failed       3/3"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("failed       3/3"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[test]
@@ -108,10 +170,20 @@ fn a_second_run_exits_3_naming_the_holder() {
     let root = Root::new();
     root.project("a").config(&config_for(&["a"]));
     let mut first = root.spawn(&["run"], &[("DAYDREAM_TEST_UNIT_DELAY_MS", "3000")]);
-    root.wait_for_state("the first run to start a unit", |s| s["steps"][0]["units"][0]["status"] == "running");
+    root.wait_for_state("the first run to start a unit", |s| {
+        s["steps"][0]["units"][0]["status"] == "running"
+    });
     let second = root.run(&["run"]);
     second.expect(3);
-    assert!(second.stderr.contains(&format!("holds the lock of `{}` (pid {}", root.path().display(), first.id())), "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!(
+            "holds the lock of `{}` (pid {}",
+            root.path().display(),
+            first.id()
+        )),
+        "{}",
+        second.stderr
+    );
     assert!(first.wait().unwrap().success());
 }
 
@@ -120,14 +192,19 @@ fn sigterm_abandons_the_unit_as_interrupted_and_exits_143() {
     let root = Root::new();
     root.project("a").config(&config_for(&["a"]));
     let mut child = root.spawn(&["run"], &[("DAYDREAM_TEST_UNIT_DELAY_MS", "20000")]);
-    root.wait_for_state("a unit to start", |s| s["steps"][0]["units"][0]["status"] == "running");
+    root.wait_for_state("a unit to start", |s| {
+        s["steps"][0]["units"][0]["status"] == "running"
+    });
     kill(&child, "TERM");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(143));
     let state = root.state();
     let cleanup = unit(&state, "cleanup", "a");
     assert_eq!(cleanup["status"], "interrupted");
-    assert_eq!(cleanup["attempts"], 0, "an interruption is not a failed attempt");
+    assert_eq!(
+        cleanup["attempts"], 0,
+        "an interruption is not a failed attempt"
+    );
     assert_eq!(state["runs"][0]["outcome"], "interrupted by SIGTERM");
     root.run(&["run"]).expect(0);
     assert_eq!(unit(&root.state(), "cleanup", "a")["status"], "done");
@@ -139,11 +216,31 @@ fn status_shows_units_reasons_and_the_report() {
     root.project("a").config("{\"projects\": {\"a\": {\"working_directory\": \"projects/a\"}, \"gone\": {\"working_directory\": \"/nonexistent/x\"}}}");
     let before = root.run(&["status"]);
     before.expect(0);
-    assert!(before.stdout.contains("no run yet for 2026-11-21"), "{}", before.stdout);
+    assert!(
+        before.stdout.contains("no run yet for 2026-11-21"),
+        "{}",
+        before.stdout
+    );
     root.run(&["run"]).expect(0);
     let status = root.run(&["status"]);
     status.expect(0);
-    assert!(status.stdout.contains("report: logs/daydream/report_2026-11-21.md"), "{}", status.stdout);
-    assert!(status.stdout.contains("gone           skipped"), "{}", status.stdout);
-    assert!(status.stdout.contains("`/nonexistent/x` does not exist on this machine"), "{}", status.stdout);
+    assert!(
+        status
+            .stdout
+            .contains("report: logs/daydream/report_2026-11-21.md"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("gone           skipped"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("`/nonexistent/x` does not exist on this machine"),
+        "{}",
+        status.stdout
+    );
 }
