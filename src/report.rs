@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::clock::Window;
 use crate::config::Config;
+use crate::redact::redact;
 use crate::state::{ALL_PROJECTS, State, Status, Unit};
 use crate::step::Step;
 use crate::steps;
@@ -58,14 +58,12 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     );
     let total_ms: u64 = all.iter().filter_map(|u| u.duration_ms).sum();
     let _ = writeln!(out, "- **Duration:** {}", duration(total_ms));
-    let window = Window::previous_day(state.date);
     let _ = writeln!(
         out,
         "- **Logs reviewed:** {} 00:00 to {} 00:00 local time",
         state.date.pred_opt().unwrap_or(state.date),
         state.date
     );
-    let _ = window;
 
     // One row per project, one column per step.
     let mut projects: Vec<&str> = Vec::new();
@@ -98,7 +96,9 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     // Action Required: failures first, then what steps asked a human to do.
     out.push_str("\n## Action Required\n\n");
     let mut actions = Vec::new();
-    for step in &shown {
+    let mut ranked = shown.clone();
+    ranked.sort_by_key(|s| s.action_rank());
+    for step in &ranked {
         for unit in units(*step) {
             let who = name_of(&unit.project);
             match unit.status {
@@ -139,16 +139,27 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
             let _ = writeln!(out, "### {}\n", name_of(&unit.project));
             match (unit.status, &unit.output) {
                 (Status::Done, Some(output)) => {
-                    let _ = writeln!(out, "_{}_\n", one_line(&output.summary));
-                    let before = out.len();
-                    step.render(output, &mut out);
-                    if out.len() > before && !out.ends_with('\n') {
-                        out.push('\n');
+                    // The step's own rendering says more than its summary line; the summary stands in when it
+                    // renders nothing.
+                    let mut body = String::new();
+                    step.render(output, &mut body);
+                    if body.trim().is_empty() {
+                        let _ = writeln!(out, "{}", one_line(&output.summary));
+                    } else {
+                        out.push_str(&body);
                     }
                     if !output.warnings.is_empty() {
-                        out.push_str("\n**Warnings**\n\n");
-                        for warning in &output.warnings {
-                            let _ = writeln!(out, "- {}", one_line(warning));
+                        trim_blank_lines(&mut out);
+                        out.push_str("\n\nWarnings:\n");
+                        for warning in output.warnings.iter().take(WARNINGS_SHOWN) {
+                            let _ = writeln!(out, "- {}", redact(&one_line(warning)));
+                        }
+                        if output.warnings.len() > WARNINGS_SHOWN {
+                            let _ = writeln!(
+                                out,
+                                "- and {} more",
+                                output.warnings.len() - WARNINGS_SHOWN
+                            );
                         }
                     }
                 }
@@ -174,7 +185,8 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
                     let _ = writeln!(out, "_{}._", capitalise(status.as_str()));
                 }
             }
-            out.push('\n');
+            trim_blank_lines(&mut out);
+            out.push_str("\n\n");
         }
         while out.ends_with("\n\n") {
             out.pop();
@@ -194,6 +206,16 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     }
     out.push_str("_\n");
     out
+}
+
+/// Warnings shown per unit; the rest are counted.
+const WARNINGS_SHOWN: usize = 10;
+
+/// Drops trailing newlines, so sections are separated by exactly one blank line whatever a step rendered.
+fn trim_blank_lines(out: &mut String) {
+    while out.ends_with('\n') {
+        out.pop();
+    }
 }
 
 fn mark(status: Status) -> &'static str {
@@ -240,5 +262,110 @@ pub(crate) fn duration(ms: u64) -> String {
         format!("{secs:.1} s")
     } else {
         format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::env::Env;
+    use crate::step::Output;
+
+    fn config() -> Config {
+        let json = r#"{"projects": {"shop": {"name": "Shop", "working_directory": "/"}, "far": {"working_directory": "/x/y"}}}"#;
+        crate::config::parse(
+            json,
+            Path::new("projects.json"),
+            Path::new("/"),
+            &Env::default(),
+        )
+        .unwrap()
+    }
+
+    fn state() -> State {
+        let mut state = State::new("2026-11-21".parse().unwrap(), false);
+        let unit = state.unit_mut("cleanup", "shop");
+        unit.status = Status::Done;
+        unit.attempts = 1;
+        unit.duration_ms = Some(1500);
+        unit.finished_at = Some("2026-11-21T06:00:02+01:00".parse().unwrap());
+        unit.output = Some(Output {
+            summary: "nothing to remove".to_owned(),
+            warnings: (0..12)
+                .map(|i| format!("warning {i}: password=hunter2"))
+                .collect(),
+            actions: vec!["untrack `x.pyc`".to_owned()],
+            ..Output::default()
+        });
+        let far = state.unit_mut("cleanup", "far");
+        far.status = Status::Skipped;
+        far.reason = Some("`/x/y` does not exist on this machine".to_owned());
+        let logs = state.unit_mut("logs", "shop");
+        logs.status = Status::Failed;
+        logs.attempts = 3;
+        logs.last_error =
+            Some("failed to read `logs/app.log`: permission denied\nsecond line".to_owned());
+        state
+    }
+
+    #[test]
+    fn summary_actions_sections_and_footer() {
+        let md = render(&state(), &config());
+        assert!(
+            md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
+            "{md}"
+        );
+        assert!(md.contains("- **Steps done:** 1/2\n"), "{md}");
+        assert!(
+            md.contains("- **Units:** 1 done, 1 failed, 1 skipped, 0 not finished\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Shop | done | **failed** |\n| far | skipped | — |\n"),
+            "{md}"
+        );
+        let actions = md
+            .split("## Action Required\n\n")
+            .nth(1)
+            .unwrap()
+            .split("\n\n")
+            .next()
+            .unwrap();
+        assert_eq!(
+            actions,
+            "- **Shop** · `logs` failed after 3 attempt(s): failed to read `logs/app.log`: permission denied …\n\
+             - **Shop** · untrack `x.pyc`"
+        );
+        // Warnings follow the step's findings, bounded and redacted.
+        assert!(
+            md.contains("._\n\nWarnings:\n- warning 0: password=[REDACTED]\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- warning 9: password=[REDACTED]\n- and 2 more\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("### far\n\n_Skipped: `/x/y` does not exist on this machine._\n"),
+            "{md}"
+        );
+        assert!(md.contains("**Failed** after 3 attempt(s):"), "{md}");
+        assert!(
+            md.ends_with(
+                "_daydream 0.1.0 · run date 2026-11-21 · last updated 2026-11-21 06:00:02 +01:00_\n"
+            ),
+            "{md}"
+        );
+        assert!(
+            !md.contains("\n\n\n"),
+            "one blank line between blocks: {md}"
+        );
+    }
+
+    #[test]
+    fn the_same_state_gives_the_same_report() {
+        assert_eq!(render(&state(), &config()), render(&state(), &config()));
     }
 }

@@ -42,6 +42,12 @@ pub(crate) trait Step: Sync {
         false
     }
 
+    /// Where the step's actions go in the report's Action Required, lowest first: what went wrong yesterday comes
+    /// before housekeeping.
+    fn action_rank(&self) -> u8 {
+        1
+    }
+
     /// Does the unit's work. `Err` fails the unit (retried by a later run that day, up to 3 attempts); an error
     /// that is a [`crate::cancel::Interrupted`] abandons it as interrupted.
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;

@@ -80,7 +80,30 @@ pub(crate) fn detect(message: &[u8]) -> Detected {
             return Detected { level, body: first };
         }
     }
-    other
+    match http_status(message) {
+        // An access log line has no level; a server error (5xx) is one.
+        Some(500..=599) => Detected {
+            level: Level::Error,
+            body: first,
+        },
+        _ => other,
+    }
+}
+
+/// The status of an access-log line (`"GET /x HTTP/1.1" 502 166`): the three digits after the request's
+/// closing quote.
+fn http_status(message: &[u8]) -> Option<u16> {
+    let at = message.windows(6).position(|w| w == b" HTTP/")?;
+    let quote = at + message[at..].iter().position(|&b| b == b'"')?;
+    let rest = message.get(quote + 1..)?;
+    let digits = rest.strip_prefix(b" ")?;
+    let code = digits.get(..3)?;
+    if !code.iter().all(u8::is_ascii_digit)
+        || digits.get(3).is_some_and(|b| !b.is_ascii_whitespace())
+    {
+        return None;
+    }
+    std::str::from_utf8(code).ok()?.parse().ok()
 }
 
 fn leading_word(message: &[u8], first: usize) -> Option<Detected> {
@@ -189,6 +212,19 @@ fn numeric(number: &[u8]) -> Option<Level> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn access_log_server_errors_are_errors() {
+        let line = br#"10.0.1.23 - - [20/Nov/2026:02:38:19 +0000] "POST /checkout HTTP/1.1" 502 166 "-" "curl/8""#;
+        assert_eq!(super::detect(line).level, super::Level::Error);
+        let ok =
+            br#"10.0.1.23 - - [20/Nov/2026:02:38:19 +0000] "GET / HTTP/1.1" 200 166 "-" "curl/8""#;
+        assert_eq!(super::detect(ok).level, super::Level::Other);
+        let missing = br#"10.0.1.23 - - [20/Nov/2026:02:38:19 +0000] "GET /x HTTP/1.1" 404 0"#;
+        assert_eq!(super::detect(missing).level, super::Level::Other);
+        assert_eq!(super::http_status(br#""GET / HTTP/2.0" 503"#), Some(503));
+        assert_eq!(super::http_status(b"GET / HTTP/1.1 took 5000ms"), None);
+    }
+
     use super::*;
 
     fn level(message: &str) -> Level {

@@ -143,6 +143,9 @@ fn mask_into(message: &[u8], out: &mut Vec<u8>) {
                         out.extend_from_slice(&s[i..=close + 1]);
                         i = close + 2;
                     }
+                    Some(close) if c == b'"' && http_request(&s[i + 1..close], out) => {
+                        i = close + 1;
+                    }
                     Some(close) => {
                         out.push(c);
                         out.extend_from_slice(WILDCARD.as_bytes());
@@ -179,6 +182,50 @@ fn mask_into(message: &[u8], out: &mut Vec<u8>) {
     } else if truncated || i < n {
         out.extend_from_slice(" …".as_bytes());
     }
+}
+
+/// An access log's request line (`GET /api/orders/42?page=2 HTTP/1.1`) is the shape of the line, not a variable:
+/// it keeps its method and path, with the path segments that hold digits and the query masked. Appends the quoted
+/// template and returns true when `inner` is one.
+fn http_request(inner: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut parts = inner.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    if !(3..=7).contains(&method.len())
+        || !method.iter().all(u8::is_ascii_uppercase)
+        || !target.starts_with(b"/")
+        || !version.starts_with(b"HTTP/")
+    {
+        return false;
+    }
+    out.push(b'"');
+    out.extend_from_slice(method);
+    out.push(b' ');
+    let (path, query) = match target.iter().position(|&b| b == b'?') {
+        Some(q) => (&target[..q], true),
+        None => (target, false),
+    };
+    for (k, segment) in path.split(|&b| b == b'/').enumerate() {
+        if k > 0 {
+            out.push(b'/');
+        }
+        if segment.iter().any(u8::is_ascii_digit) || segment.len() > 40 {
+            out.extend_from_slice(WILDCARD.as_bytes());
+        } else {
+            out.extend_from_slice(segment);
+        }
+    }
+    if query {
+        out.push(b'?');
+        out.extend_from_slice(WILDCARD.as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/");
+    out.extend_from_slice(WILDCARD.as_bytes());
+    out.push(b'"');
+    true
 }
 
 /// The index of the quote closing one opened just before `from`, skipping backslash escapes.
@@ -502,6 +549,32 @@ mod tests {
             t("content-type application/json and/or text"),
             "content-type application/json and/or text"
         );
+    }
+
+    #[test]
+    fn access_log_requests_keep_their_method_and_path() {
+        let mut miner = MaskMiner::default();
+        let mut a = String::new();
+        let mut b = String::new();
+        miner.template(
+            br#"10.0.1.23 - - "POST /api/orders/18231?x=1 HTTP/1.1" 502 166 "-" "curl/8""#,
+            &mut a,
+        );
+        miner.template(
+            br#"10.0.9.1 - - "POST /api/orders/77 HTTP/2.0" 500 12 "-" "Mozilla/5.0""#,
+            &mut b,
+        );
+        assert_eq!(
+            a,
+            r#"<*> - - "POST /api/orders/<*>?<*> HTTP/<*>" <*> <*> "<*>" "<*>""#
+        );
+        assert_eq!(
+            b,
+            r#"<*> - - "POST /api/orders/<*> HTTP/<*>" <*> <*> "<*>" "<*>""#
+        );
+        let mut c = String::new();
+        miner.template(br#"client said "GET it done" today"#, &mut c);
+        assert_eq!(c, r#"client said "<*>" today"#);
     }
 
     #[test]

@@ -57,7 +57,6 @@ const BUSIEST_KEPT: usize = 5;
 const TABLE_ROWS: usize = 10;
 const EXAMPLES_SHOWN: usize = 3;
 const FILES_SHOWN: usize = 10;
-const WARNINGS_SHOWN: usize = 10;
 /// A template with this many errors becomes an action; at most this many per project.
 const ACTION_MIN_ERRORS: u64 = 5;
 const ACTIONS_MAX: usize = 3;
@@ -115,6 +114,10 @@ impl Step for Logs {
         })?;
         let (data, warnings) = scanner.finish();
         Ok(Outcome::Done(output(&data, warnings)))
+    }
+
+    fn action_rank(&self) -> u8 {
+        0
     }
 
     fn render(&self, output: &Output, out: &mut String) {
@@ -1316,13 +1319,11 @@ fn summary(data: &LogsData) -> String {
 pub(crate) fn render(output: &Output, out: &mut String) {
     let Ok(data) = serde_json::from_value::<LogsData>(output.data.clone()) else {
         let _ = writeln!(out, "{}\n", output.summary);
-        render_warnings(&output.warnings, out);
         return;
     };
     if data.files.is_empty() {
         let globs: Vec<String> = data.globs.iter().map(|g| code(g)).collect();
         let _ = writeln!(out, "No log files match {}.\n", globs.join(", "));
-        render_warnings(&output.warnings, out);
         return;
     }
     let _ = write!(
@@ -1391,12 +1392,15 @@ pub(crate) fn render(output: &Output, out: &mut String) {
         let _ = writeln!(out, "Most frequent: {}.\n", busiest.join(", "));
     }
 
-    for t in data
-        .top
-        .iter()
-        .filter(|t| t.example.is_some())
+    // A stack trace says the most about what went wrong: templates with one come first.
+    let with_example = || data.top.iter().filter(|t| t.example.is_some());
+    let traced = |t: &&TemplateRow| t.example.as_ref().is_some_and(|e| !e.trace.is_empty());
+    let shown: Vec<&TemplateRow> = with_example()
+        .filter(traced)
+        .chain(with_example().filter(|t| !traced(t)))
         .take(EXAMPLES_SHOWN)
-    {
+        .collect();
+    for t in shown {
         let Some(example) = &t.example else { continue };
         let what = if t.errors > 0 {
             plural(t.errors, "error")
@@ -1448,7 +1452,6 @@ pub(crate) fn render(output: &Output, out: &mut String) {
         }
         out.push('\n');
     }
-    render_warnings(&output.warnings, out);
 }
 
 fn describe_file(row: &FileRow) -> String {
@@ -1470,20 +1473,6 @@ fn describe_file(row: &FileRow) -> String {
         text.push_str(", no timestamps: judged by its modification time");
     }
     text
-}
-
-fn render_warnings(warnings: &[String], out: &mut String) {
-    if warnings.is_empty() {
-        return;
-    }
-    out.push_str("Warnings:\n");
-    for w in warnings.iter().take(WARNINGS_SHOWN) {
-        let _ = writeln!(out, "- {}", redact(w));
-    }
-    if warnings.len() > WARNINGS_SHOWN {
-        let _ = writeln!(out, "- and {} more", warnings.len() - WARNINGS_SHOWN);
-    }
-    out.push('\n');
 }
 
 /// `text` as a markdown code span, whatever backticks it holds.
@@ -2204,7 +2193,8 @@ java.lang.NullPointerException: name is null
             md.starts_with("No log files match `logs/*.log`, `var/app.log`.\n"),
             "{md}"
         );
-        assert!(md.contains("- `var/app.log` does not exist"), "{md}");
+        // Warnings are listed by the report under every step's section, not by the step.
+        assert!(!md.contains("does not exist"), "{md}");
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl Root {
         self
     }
 
-    /// `daydream ARGS` with `--root` this root.
+    /// `daydream ARGS` with `--root` this root unless ARGS name another.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_daydream"));
         cmd.env_clear()
@@ -83,9 +83,10 @@ impl Root {
             .env("DAYDREAM_NOW", NOW)
             .env("DAYDREAM_MACHINE", "testbox")
             .current_dir(self.path())
-            .args(args)
-            .arg("--root")
-            .arg(self.path());
+            .args(args);
+        if !args.contains(&"--root") {
+            cmd.arg("--root").arg(self.path());
+        }
         cmd
     }
 

@@ -4,5 +4,6 @@ mod harness;
 
 mod config;
 mod crash;
+mod demo;
 mod run;
 mod state;
