@@ -96,7 +96,7 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
             out,
             set,
             &format!("{var} {}", if set { "is set" } else { "is not set" }),
-            &format!("{need} is skipped without it (put it in `.env`)"),
+            &format!("{need}: skipped without it (put it in `.env`)"),
         )?;
     }
     Ok(code)

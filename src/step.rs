@@ -152,3 +152,68 @@ impl<'a> UnitCx<'a> {
         self.run.cancel.check()
     }
 }
+
+/// Running one unit the way the runner does, for the steps' own tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use anyhow::Result;
+    use chrono::NaiveDate;
+    use serde_json::Value;
+
+    use super::{Outcome, RunCx, UnitCx};
+    use crate::cancel::Cancel;
+    use crate::clock::{Clock, Window};
+    use crate::env::Env;
+    use crate::state::State;
+
+    /// A run with one project, `shop`, configured by `project` (its JSON object) under `root`.
+    pub(crate) fn run_cx(
+        root: &Path,
+        project: &Value,
+        env: Env,
+        date: NaiveDate,
+        dry_run: bool,
+    ) -> RunCx {
+        let text = serde_json::json!({ "projects": { "shop": project } }).to_string();
+        let config = crate::config::parse(&text, Path::new("projects.json"), root, &env)
+            .expect("test config is valid");
+        RunCx {
+            root: root.to_owned(),
+            config,
+            env,
+            clock: Clock::System,
+            date,
+            window: Window::previous_day(date),
+            dry_run,
+            cancel: Cancel::default(),
+        }
+    }
+
+    /// Runs `work` as the unit of project `shop` in `run`, resuming from `resume`; returns what it returned and
+    /// the checkpoints it saved.
+    pub(crate) fn run_unit(
+        run: &RunCx,
+        resume: Option<Value>,
+        work: impl FnOnce(&mut UnitCx<'_>) -> Result<Outcome>,
+    ) -> (Result<Outcome>, Vec<Value>) {
+        let state = State::new(run.date, run.dry_run);
+        let mut saved = Vec::new();
+        let outcome = {
+            let mut save = |point: Value| -> Result<()> {
+                saved.push(point);
+                Ok(())
+            };
+            let mut cx = UnitCx::new(
+                run,
+                Some(&run.config.projects[0]),
+                &state,
+                resume,
+                &mut save,
+            );
+            work(&mut cx)
+        };
+        (outcome, saved)
+    }
+}

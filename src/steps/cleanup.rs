@@ -1545,10 +1545,8 @@ mod tests {
 
     use super::*;
     use crate::cancel::Interrupted;
-    use crate::clock::{Clock, Window};
     use crate::env::Env;
-    use crate::state::State;
-    use crate::step::RunCx;
+    use crate::step::testing;
 
     /// How a test runs the step.
     struct Opts<'a> {
@@ -1573,42 +1571,16 @@ mod tests {
 
     /// Runs the step on `dir` as project `shop`; returns its output and the checkpoints it saved.
     fn run_with(dir: &Path, opts: Opts<'_>) -> Result<(Output, Vec<Value>)> {
-        let json = json!({ "projects": { "shop": { "working_directory": dir, "deprecated_patterns": opts.patterns } } });
+        let project = json!({ "working_directory": dir, "deprecated_patterns": opts.patterns });
         let env = Env::from_pairs([("DAYDREAM_MACHINE", "test")]);
-        let config =
-            crate::config::parse(&json.to_string(), Path::new("projects.json"), dir, &env).unwrap();
         let date = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let cancel = Cancel::default();
+        let run = testing::run_cx(dir, &project, env, date, opts.dry_run);
         if opts.cancelled {
-            cancel.trigger(15);
+            run.cancel.trigger(15);
         }
-        let run = RunCx {
-            root: dir.to_owned(),
-            config,
-            env,
-            clock: Clock::System,
-            date,
-            window: Window::previous_day(date),
-            dry_run: opts.dry_run,
-            cancel,
-        };
-        let state = State::new(date, opts.dry_run);
-        let mut saved = Vec::new();
-        let mut save = |point: Value| -> Result<()> {
-            saved.push(point);
-            Ok(())
-        };
-        let outcome = {
-            let mut cx = UnitCx::new(
-                &run,
-                Some(&run.config.projects[0]),
-                &state,
-                opts.resume,
-                &mut save,
-            );
-            cleanup(&mut cx, OsStr::new(opts.git))?
-        };
-        match outcome {
+        let (outcome, saved) =
+            testing::run_unit(&run, opts.resume, |cx| cleanup(cx, OsStr::new(opts.git)));
+        match outcome? {
             Outcome::Done(output) => Ok((output, saved)),
             Outcome::Skipped(reason) => panic!("skipped: {reason}"),
         }

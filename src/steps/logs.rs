@@ -1544,10 +1544,7 @@ fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Clock;
-    use crate::config::Config;
-    use crate::state::State;
-    use crate::step::RunCx;
+    use crate::step::testing;
 
     fn date() -> NaiveDate {
         "2026-11-21".parse().unwrap()
@@ -2086,32 +2083,10 @@ java.lang.NullPointerException: name is null
     }
 
     fn run_step(dir: &Path, project_json: &str, env: Env) -> (Output, Vec<serde_json::Value>) {
-        let root = dir.to_owned();
-        let text = format!(r#"{{"projects": {{"shop": {project_json}}}}}"#);
-        let config: Config =
-            crate::config::parse(&text, Path::new("projects.json"), &root, &env).unwrap();
-        let run = RunCx {
-            root,
-            config,
-            env,
-            clock: Clock::System,
-            date: date(),
-            window: Window::previous_day(date()),
-            dry_run: false,
-            cancel: Cancel::default(),
-        };
-        let state = State::new(date(), false);
-        let mut saved = Vec::new();
-        let outcome = {
-            let mut save = |v: serde_json::Value| {
-                saved.push(v);
-                Ok::<(), anyhow::Error>(())
-            };
-            let project = &run.config.projects[0];
-            let mut cx = UnitCx::new(&run, Some(project), &state, None, &mut save);
-            Logs.run(&mut cx).unwrap()
-        };
-        let Outcome::Done(output) = outcome else {
+        let project: serde_json::Value = serde_json::from_str(project_json).unwrap();
+        let run = testing::run_cx(dir, &project, env, date(), false);
+        let (outcome, saved) = testing::run_unit(&run, None, |cx| Logs.run(cx));
+        let Outcome::Done(output) = outcome.unwrap() else {
             panic!("logs is never skipped")
         };
         (output, saved)
