@@ -27,6 +27,7 @@ pub(crate) struct Cmd {
     cwd: Option<PathBuf>,
     env_remove: Vec<OsString>,
     env_set: Vec<(OsString, OsString)>,
+    stdin: Option<Vec<u8>>,
     timeout: Duration,
     grace: Duration,
 }
@@ -39,6 +40,7 @@ impl Cmd {
             cwd: None,
             env_remove: Vec::new(),
             env_set: Vec::new(),
+            stdin: None,
             timeout: Duration::from_secs(60),
             grace: GRACE,
         }
@@ -61,6 +63,12 @@ impl Cmd {
 
     pub(crate) fn env_remove(mut self, key: impl Into<OsString>) -> Cmd {
         self.env_remove.push(key.into());
+        self
+    }
+
+    /// Feeds `bytes` to the child's stdin (null otherwise); a child that never reads them is not waited for.
+    pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
         self
     }
 
@@ -100,7 +108,11 @@ impl Cmd {
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
-            .stdin(Stdio::null())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
@@ -122,6 +134,12 @@ impl Cmd {
             child,
             reaped: false,
         };
+        if let (Some(mut pipe), Some(bytes)) = (group.child.stdin.take(), self.stdin.clone()) {
+            // A child that exits without reading closes the pipe: the write fails and the thread ends.
+            std::thread::spawn(move || {
+                let _ = std::io::Write::write_all(&mut pipe, &bytes);
+            });
+        }
         let stdout = reader(group.child.stdout.take());
         let stderr = reader(group.child.stderr.take());
         let start = Instant::now();
@@ -349,6 +367,18 @@ mod tests {
             err.to_string()
                 .contains("could not start `/nonexistent/daydream-test`")
         );
+    }
+
+    #[test]
+    fn stdin_is_fed_and_a_child_that_ignores_it_is_not_waited_for() {
+        let done = Cmd::new("cat").stdin("hello").run().unwrap();
+        assert_eq!(done.stdout, b"hello");
+        let done = Cmd::new("true")
+            .stdin(vec![b'x'; 8 * 1024 * 1024])
+            .timeout(Duration::from_secs(10))
+            .run()
+            .unwrap();
+        assert_eq!(done.code, Some(0));
     }
 
     #[test]
