@@ -50,7 +50,6 @@ pub(crate) struct Project {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[expect(dead_code, reason = "read by the tasks and report steps (issue 3)")]
 pub(crate) struct GitHub {
     pub(crate) org: String,
     pub(crate) repo: String,
@@ -72,7 +71,6 @@ pub(crate) struct Autofix {
 }
 
 #[derive(Clone, Debug, Default)]
-#[expect(dead_code, reason = "read by the tasks step (issue 3)")]
 pub(crate) struct Tasks {
     pub(crate) label_stale: bool,
     pub(crate) close_stale_after_days: Option<u32>,

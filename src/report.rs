@@ -18,11 +18,7 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
             .find(|p| p.slug == slug)
             .map_or_else(|| slug.to_owned(), |p| p.name.clone())
     };
-    let shown: Vec<&dyn Step> = steps::ORDER
-        .iter()
-        .copied()
-        .filter(|s| s.name() != "report")
-        .collect();
+    let shown = reported_steps();
     let units = |step: &dyn Step| {
         state
             .step(step.name())
@@ -95,30 +91,10 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
 
     // Action Required: failures first, then what steps asked a human to do.
     out.push_str("\n## Action Required\n\n");
-    let mut actions = Vec::new();
-    let mut ranked = shown.clone();
-    ranked.sort_by_key(|s| s.action_rank());
-    for step in &ranked {
-        for unit in units(*step) {
-            let who = name_of(&unit.project);
-            match unit.status {
-                Status::Failed => actions.push(format!(
-                    "**{who}** · `{}` failed after {} attempt(s): {}",
-                    step.name(),
-                    unit.attempts,
-                    one_line(unit.last_error.as_deref().unwrap_or("no error recorded"))
-                )),
-                Status::Interrupted | Status::Running => actions.push(format!(
-                    "**{who}** · `{}` did not finish; the next run today does it again",
-                    step.name()
-                )),
-                _ => {}
-            }
-            if let Some(output) = unit.output.as_ref().filter(|_| unit.status == Status::Done) {
-                actions.extend(output.actions.iter().map(|a| format!("**{who}** · {a}")));
-            }
-        }
-    }
+    let actions: Vec<String> = unit_actions(state, &shown, None)
+        .into_iter()
+        .map(|(slug, action)| format!("**{}** · {action}", name_of(slug)))
+        .collect();
     if actions.is_empty() {
         out.push_str("Nothing needs you today.\n");
     } else {
@@ -137,54 +113,7 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
         }
         for unit in list {
             let _ = writeln!(out, "### {}\n", name_of(&unit.project));
-            match (unit.status, &unit.output) {
-                (Status::Done, Some(output)) => {
-                    // The step's own rendering says more than its summary line; the summary stands in when it
-                    // renders nothing.
-                    let mut body = String::new();
-                    step.render(output, &mut body);
-                    if body.trim().is_empty() {
-                        let _ = writeln!(out, "{}", one_line(&output.summary));
-                    } else {
-                        out.push_str(&body);
-                    }
-                    if !output.warnings.is_empty() {
-                        trim_blank_lines(&mut out);
-                        out.push_str("\n\nWarnings:\n");
-                        for warning in output.warnings.iter().take(WARNINGS_SHOWN) {
-                            let _ = writeln!(out, "- {}", redact(&one_line(warning)));
-                        }
-                        if output.warnings.len() > WARNINGS_SHOWN {
-                            let _ = writeln!(
-                                out,
-                                "- and {} more",
-                                output.warnings.len() - WARNINGS_SHOWN
-                            );
-                        }
-                    }
-                }
-                (Status::Skipped, _) => {
-                    let _ = writeln!(
-                        out,
-                        "_Skipped: {}._",
-                        unit.reason
-                            .as_deref()
-                            .unwrap_or("no reason recorded")
-                            .trim_end_matches('.')
-                    );
-                }
-                (Status::Failed, _) => {
-                    let _ = writeln!(
-                        out,
-                        "**Failed** after {} attempt(s): {}",
-                        unit.attempts,
-                        one_line(unit.last_error.as_deref().unwrap_or("no error recorded"))
-                    );
-                }
-                (status, _) => {
-                    let _ = writeln!(out, "_{}._", capitalise(status.as_str()));
-                }
-            }
+            unit_body(*step, unit, &mut out);
             trim_blank_lines(&mut out);
             out.push_str("\n\n");
         }
@@ -206,6 +135,171 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     }
     out.push_str("_\n");
     out
+}
+
+/// The Action Required items of the units of `steps` (of one project, or all): failures first, then what the
+/// steps asked a human to do, ranked by [`Step::action_rank`]. Each comes with the unit's project.
+fn unit_actions<'s>(
+    state: &'s State,
+    steps: &[&dyn Step],
+    only: Option<&str>,
+) -> Vec<(&'s str, String)> {
+    let mut ranked = steps.to_vec();
+    ranked.sort_by_key(|s| s.action_rank());
+    let mut actions = Vec::new();
+    for step in &ranked {
+        let units = state
+            .step(step.name())
+            .map(|s| s.units.as_slice())
+            .unwrap_or_default();
+        for unit in units
+            .iter()
+            .filter(|u| only.is_none_or(|slug| u.project == slug))
+        {
+            let project = unit.project.as_str();
+            match unit.status {
+                Status::Failed => actions.push((
+                    project,
+                    format!(
+                        "`{}` failed after {} attempt(s): {}",
+                        step.name(),
+                        unit.attempts,
+                        one_line(unit.last_error.as_deref().unwrap_or("no error recorded"))
+                    ),
+                )),
+                Status::Interrupted | Status::Running => actions.push((
+                    project,
+                    format!(
+                        "`{}` did not finish; the next run today does it again",
+                        step.name()
+                    ),
+                )),
+                _ => {}
+            }
+            if let Some(output) = unit.output.as_ref().filter(|_| unit.status == Status::Done) {
+                actions.extend(output.actions.iter().map(|a| (project, a.clone())));
+            }
+        }
+    }
+    actions
+}
+
+/// One unit's findings under its heading: the step's rendering, or why there is none.
+fn unit_body(step: &dyn Step, unit: &Unit, out: &mut String) {
+    match (unit.status, &unit.output) {
+        (Status::Done, Some(output)) => {
+            // The step's own rendering says more than its summary line; the summary stands in when it renders
+            // nothing.
+            let mut body = String::new();
+            step.render(output, &mut body);
+            if body.trim().is_empty() {
+                let _ = writeln!(out, "{}", one_line(&output.summary));
+            } else {
+                out.push_str(&body);
+            }
+            if !output.warnings.is_empty() {
+                trim_blank_lines(out);
+                out.push_str("\n\nWarnings:\n");
+                for warning in output.warnings.iter().take(WARNINGS_SHOWN) {
+                    let _ = writeln!(out, "- {}", redact(&one_line(warning)));
+                }
+                if output.warnings.len() > WARNINGS_SHOWN {
+                    let _ = writeln!(out, "- and {} more", output.warnings.len() - WARNINGS_SHOWN);
+                }
+            }
+        }
+        (Status::Skipped, _) => {
+            let reason = unit.reason.as_deref().unwrap_or("no reason recorded");
+            let _ = writeln!(out, "_Skipped: {}._", reason.trim_end_matches('.'));
+        }
+        (Status::Failed, _) => {
+            let error = one_line(unit.last_error.as_deref().unwrap_or("no error recorded"));
+            let _ = writeln!(
+                out,
+                "**Failed** after {} attempt(s): {error}",
+                unit.attempts
+            );
+        }
+        (status, _) => {
+            let _ = writeln!(out, "_{}._", capitalise(status.as_str()));
+        }
+    }
+}
+
+/// The steps whose findings the report shows: all but the report itself.
+fn reported_steps() -> Vec<&'static dyn Step> {
+    steps::ORDER
+        .iter()
+        .copied()
+        .filter(|s| s.name() != "report")
+        .collect()
+}
+
+/// Whether `slug` has anything worth a report issue today: a failed unit, an action or a warning.
+pub(crate) fn has_findings(state: &State, slug: &str) -> bool {
+    reported_steps()
+        .iter()
+        .filter_map(|s| state.step(s.name()))
+        .flat_map(|s| &s.units)
+        .filter(|u| u.project == slug)
+        .any(|u| {
+            u.status == Status::Failed
+                || u.output.as_ref().is_some_and(|o| {
+                    u.status == Status::Done && (!o.actions.is_empty() || !o.warnings.is_empty())
+                })
+        })
+}
+
+/// One project's part of the day: the body of its report issue, and the counts of its notification.
+pub(crate) struct ProjectReport {
+    pub(crate) markdown: String,
+    /// (step, one-line summary) of each unit that did something, in step order.
+    pub(crate) counts: Vec<(String, String)>,
+    pub(crate) actions: Vec<String>,
+}
+
+/// The report of one project: its Action Required and its section of each step, without the daily summary.
+pub(crate) fn render_project(state: &State, slug: &str, name: &str) -> ProjectReport {
+    let shown = reported_steps();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Daydream Report - {} - {name}\n", state.date);
+    if state.dry_run {
+        out.push_str("> **Dry run.** Nothing outside the daydream root was changed.\n\n");
+    }
+    let actions: Vec<String> = unit_actions(state, &shown, Some(slug))
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    out.push_str("## Action Required\n\n");
+    if actions.is_empty() {
+        out.push_str("Nothing needs you today.\n");
+    }
+    for action in &actions {
+        let _ = writeln!(out, "- {action}");
+    }
+    let mut counts = Vec::new();
+    for step in &shown {
+        let Some(unit) = state
+            .step(step.name())
+            .and_then(|s| s.units.iter().find(|u| u.project == slug))
+        else {
+            continue;
+        };
+        if let Some(output) = unit.output.as_ref().filter(|_| unit.status == Status::Done) {
+            counts.push((step.name().to_owned(), one_line(&output.summary)));
+        } else if unit.status == Status::Failed {
+            counts.push((step.name().to_owned(), "failed".to_owned()));
+        }
+        let _ = writeln!(out, "\n## {}\n", step.title());
+        unit_body(*step, unit, &mut out);
+        trim_blank_lines(&mut out);
+        out.push('\n');
+    }
+    ProjectReport {
+        markdown: out,
+        counts,
+        actions,
+    }
 }
 
 /// Warnings shown per unit; the rest are counted.
@@ -317,13 +411,13 @@ mod tests {
             md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
             "{md}"
         );
-        assert!(md.contains("- **Steps done:** 1/2\n"), "{md}");
+        assert!(md.contains("- **Steps done:** 1/3\n"), "{md}");
         assert!(
             md.contains("- **Units:** 1 done, 1 failed, 1 skipped, 0 not finished\n"),
             "{md}"
         );
         assert!(
-            md.contains("| Shop | done | **failed** |\n| far | skipped | — |\n"),
+            md.contains("| Shop | done | **failed** | — |\n| far | skipped | — | — |\n"),
             "{md}"
         );
         let actions = md

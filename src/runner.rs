@@ -296,6 +296,10 @@ fn run_unit(
         _ => {}
     }
 
+    if unit.status == Status::Done {
+        // A done unit that follows the state runs again because its input changed: a new piece of work.
+        unit.attempts = 0;
+    }
     unit.status = Status::Running;
     unit.attempts += 1;
     unit.reason = None;
@@ -479,14 +483,16 @@ fn units_of<'c>(
     config: &'c Config,
     selected: &'c [String],
 ) -> Vec<(&'c str, Option<&'c Project>)> {
-    match step.scope() {
-        Scope::Run => vec![(ALL_PROJECTS, None)],
-        Scope::PerProject => config
+    let projects = || {
+        config
             .projects
             .iter()
             .filter(|p| selected.contains(&p.slug))
             .map(|p| (p.slug.as_str(), Some(p)))
-            .collect(),
+    };
+    match step.scope() {
+        Scope::PerProject => projects().collect(),
+        Scope::ProjectsThenRun => projects().chain([(ALL_PROJECTS, None)]).collect(),
     }
 }
 

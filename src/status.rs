@@ -66,12 +66,16 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
                     .and_then(|s| s.step(step.name()))
                     .map(|s| s.units.iter().map(unit_view).collect())
                     .unwrap_or_default();
-                let expected: Vec<String> = match step.scope() {
-                    crate::step::Scope::Run => vec![ALL_PROJECTS.to_owned()],
-                    crate::step::Scope::PerProject => config
+                let configured = || {
+                    config
                         .iter()
                         .flat_map(|c| c.projects.iter().map(|p| p.slug.clone()))
-                        .collect(),
+                };
+                let expected: Vec<String> = match step.scope() {
+                    crate::step::Scope::PerProject => configured().collect(),
+                    crate::step::Scope::ProjectsThenRun => {
+                        configured().chain([ALL_PROJECTS.to_owned()]).collect()
+                    }
                 };
                 for slug in expected {
                     if !units.iter().any(|u| u.project == slug) {

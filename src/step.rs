@@ -21,7 +21,8 @@ use crate::state::State;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
     PerProject,
-    Run,
+    /// One unit per project, then one for the whole run (the report: each project's issue, then the file).
+    ProjectsThenRun,
 }
 
 /// One step of the nightly run. Each implementation lives in its own file under `src/steps/`.
@@ -63,10 +64,6 @@ pub(crate) trait Step: Sync {
 pub(crate) enum Outcome {
     Done(Output),
     /// The unit had nothing it could do here; the reason says why (shown in status and the report).
-    #[expect(
-        dead_code,
-        reason = "steps that need a token or a `github` entry skip with a reason (issues 3, 7)"
-    )]
     Skipped(String),
 }
 

@@ -3,10 +3,16 @@
 mod cleanup;
 mod logs;
 mod report;
+pub(crate) mod tasks;
 
 use crate::step::Step;
 
-pub(crate) static ORDER: &[&dyn Step] = &[&cleanup::Cleanup, &logs::Logs, &report::Report];
+pub(crate) static ORDER: &[&dyn Step] = &[
+    &cleanup::Cleanup,
+    &logs::Logs,
+    &tasks::Tasks,
+    &report::Report,
+];
 
 /// The step called `name`.
 pub(crate) fn find(name: &str) -> Option<&'static dyn Step> {

@@ -1,4 +1,5 @@
-//! The `report` step: writes the day's markdown report from the state, atomically.
+//! The `report` step: each project's report issue and notification (see `publish`), then the day's markdown
+//! report from the state, written atomically.
 
 use anyhow::Result;
 
@@ -17,7 +18,7 @@ impl Step for Report {
     }
 
     fn scope(&self) -> Scope {
-        Scope::Run
+        Scope::ProjectsThenRun
     }
 
     fn follows_state(&self) -> bool {
@@ -25,6 +26,9 @@ impl Step for Report {
     }
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+        if let Some(project) = cx.project {
+            return crate::publish::publish(cx, project);
+        }
         let paths = Paths::new(cx.root().to_owned());
         let path = paths.report(cx.run.date, cx.run.dry_run);
         let markdown = crate::report::render(cx.state, &cx.run.config);

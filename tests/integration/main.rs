@@ -1,9 +1,14 @@
 //! Integration tests: the real `daydream` binary in a temporary root, with a fixed clock and time zone.
 
+#[path = "../support/fake_github.rs"]
+mod fake_github;
+#[path = "../support/fake_http.rs"]
+mod fake_http;
 mod harness;
 
 mod config;
 mod crash;
 mod demo;
+mod github;
 mod run;
 mod state;

@@ -1,0 +1,395 @@
+//! GitHub through the real `gh` against a local fake GitHub: the tasks step and one report issue per project
+//! per day, created once, updated in place, converging when machines race.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake_github::FakeGitHub;
+use crate::harness::{Root, Run, kill, unit};
+
+/// Whether the real `gh` is here; under CI its absence is a failure, elsewhere the test is skipped.
+fn gh_available() -> bool {
+    let found = std::process::Command::new("gh")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "`gh` is required under CI: `apt-get install gh`"
+    );
+    if !found {
+        eprintln!(
+            "skipped: `gh` is not installed (`apt-get install gh`, see ../shared/REAL-CLIENTS.md)"
+        );
+    }
+    found
+}
+
+/// A root whose project `shop` has a `github` entry and findings (six payment errors yesterday).
+fn root_for(github: &FakeGitHub, extra: &str) -> (Root, Vec<(String, String)>) {
+    let root = Root::new();
+    root.project("shop");
+    let mut log = String::new();
+    for i in 0..6 {
+        let _ = writeln!(
+            log,
+            "2026-11-20 0{i}:10:00,000 ERROR [app] Refund failed for order {i}: gateway_timeout"
+        );
+    }
+    root.write("projects/shop/logs/refunds.log", log);
+    root.config(&format!(
+        r#"{{"projects": {{"shop": {{"name": "Shop", "working_directory": "projects/shop", "github": {{"org": "o", "repo": "r"}}{extra}}}}}}}"#
+    ));
+    let mut env = github.gh_env(&root.join("gh-config"));
+    env.push(("DAYDREAM_GH_BACKOFF_MS".to_owned(), "10".to_owned()));
+    (root, env)
+}
+
+fn run(root: &Root, env: &[(String, String)], args: &[&str]) -> Run {
+    Run::from(
+        root.cmd(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap(),
+    )
+}
+
+fn open_reports(github: &FakeGitHub) -> Vec<Value> {
+    github
+        .issues("o/r")
+        .into_iter()
+        .filter(|i| {
+            i["state"] == "open"
+                && i["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("<!-- daydream:report project=shop date=2026-11-21 -->")
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_issue_is_created_once_updated_in_place_and_older_ones_closed() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    let older = github.add_issue(
+        "o/r",
+        "Daydream Report - 2026-11-20 - Shop",
+        "<!-- daydream:report project=shop date=2026-11-20 -->\nold",
+        &["daydream"],
+        "open",
+        "2026-11-20T06:00:00Z",
+    );
+    let (root, env) = root_for(&github, "");
+    let first = run(&root, &env, &["run"]);
+    first.expect(0);
+
+    let reports = open_reports(&github);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let issue = &reports[0];
+    assert_eq!(issue["title"], "Daydream Report - 2026-11-21 - Shop");
+    assert!(
+        issue["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["name"] == "daydream")
+    );
+    assert!(
+        issue["body"]
+            .as_str()
+            .unwrap()
+            .contains("6 errors of `[app] Refund failed for order <*>: gateway_timeout` yesterday")
+    );
+    let old = github
+        .issues("o/r")
+        .into_iter()
+        .find(|i| i["number"] == older)
+        .unwrap();
+    assert_eq!(old["state"], "closed", "yesterday's report is closed");
+    let number = issue["number"].as_u64().unwrap();
+    assert!(
+        github
+            .comments("o/r", older)
+            .iter()
+            .any(|c| c["body"].as_str().unwrap().contains(&format!("#{number}")))
+    );
+    let state = root.state();
+    assert_eq!(
+        unit(&state, "report", "shop")["output"]["data"]["number"],
+        number
+    );
+    assert_eq!(
+        unit(&state, "report", "shop")["output"]["data"]["url"],
+        issue["html_url"]
+    );
+
+    // A rerun with nothing new changes nothing on GitHub.
+    let writes = |g: &FakeGitHub| g.requests().iter().filter(|r| r.method != "GET").count();
+    let before = writes(&github);
+    run(&root, &env, &["run"]).expect(0);
+    assert_eq!(writes(&github), before, "no write on an unchanged rerun");
+
+    // New findings the same day update the body of the same issue.
+    root.write(
+        "projects/shop/logs/more.log",
+        "2026-11-20 12:00:00,000 WARNING [app] Disk 91% full on /var\n",
+    );
+    let text = std::fs::read_to_string(root.join("logs/daydream/state.json")).unwrap();
+    let mut state: Value = serde_json::from_str(&text).unwrap();
+    for step in state["steps"].as_array_mut().unwrap() {
+        if step["name"] == "logs" {
+            step["units"][0]["status"] = "pending".into();
+        }
+    }
+    root.write(
+        "logs/daydream/state.json",
+        serde_json::to_string(&state).unwrap(),
+    );
+    run(&root, &env, &["run"]).expect(0);
+    let reports = open_reports(&github);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["number"], number);
+    assert!(
+        reports[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Disk <*> full on <*>"),
+        "{}",
+        reports[0]["body"]
+    );
+}
+
+#[test]
+fn dry_run_writes_nothing_to_github_and_says_what_it_would_do() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    let (root, env) = root_for(&github, "");
+    let dry = run(&root, &env, &["run", "--dry-run"]);
+    dry.expect(0);
+    assert!(
+        dry.stdout
+            .contains("would create issue `Daydream Report - 2026-11-21 - Shop`"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        github.requests().iter().all(|r| r.method == "GET"),
+        "only reads"
+    );
+    assert!(github.issues("o/r").is_empty());
+}
+
+#[test]
+fn three_machines_racing_leave_exactly_one_open_report_issue() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    // Creation is slow, so every machine lists before any issue exists: the race really happens.
+    github.set_create_delay(Duration::from_millis(1500));
+    let machines: Vec<(Root, Vec<(String, String)>)> =
+        (0..3).map(|_| root_for(&github, "")).collect();
+    let children: Vec<_> = machines
+        .iter()
+        .map(|(root, env)| {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            root.spawn(&["run"], &env)
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let reports = open_reports(&github);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    // The label did not exist: it was created with a color and a description.
+    let label = github
+        .labels("o/r")
+        .into_iter()
+        .find(|l| l["name"] == "daydream")
+        .expect("label created");
+    assert_eq!(label["color"], "5319e7");
+    assert_eq!(
+        label["description"],
+        "Nightly maintenance report by daydream"
+    );
+    let all: Vec<Value> = github.issues("o/r");
+    let created = all
+        .iter()
+        .filter(|i| i["title"] == "Daydream Report - 2026-11-21 - Shop")
+        .count();
+    // Every duplicate that a race produced is closed and points to the survivor.
+    for dup in all.iter().filter(|i| i["state"] == "closed") {
+        let n = dup["number"].as_u64().unwrap();
+        assert!(github.comments("o/r", n).iter().any(|c| {
+            c["body"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("#{}", reports[0]["number"]))
+        }));
+    }
+    assert!(created >= 2, "the three machines did not race: {all:#?}");
+}
+
+#[test]
+fn a_kill_between_the_create_call_and_the_state_save_still_leaves_one_issue() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    github.set_create_delay(Duration::from_millis(1500));
+    let (root, env) = root_for(&github, "");
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut child = root.spawn(&["run"], &envs);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !github
+        .requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.path.ends_with("/issues"))
+    {
+        assert!(Instant::now() < deadline, "no create call");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    kill(&child, "KILL");
+    child.wait().unwrap();
+    // The orphaned `gh` finishes its call: the issue exists, the state does not know it.
+    while github.issues("o/r").is_empty() {
+        assert!(Instant::now() < deadline, "the create never completed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(unit(&root.state(), "report", "shop")["output"].is_null());
+    github.set_create_delay(Duration::ZERO);
+    run(&root, &env, &["run"]).expect(0);
+    assert_eq!(github.issues("o/r").len(), 1, "still one issue");
+    assert_eq!(open_reports(&github).len(), 1);
+}
+
+#[test]
+fn tasks_lists_all_pages_finds_stale_issues_and_retries_rate_limits() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    for i in 0..250 {
+        let updated = if i < 7 {
+            "2026-01-02T00:00:00Z"
+        } else {
+            "2026-11-19T00:00:00Z"
+        };
+        github.add_issue("o/r", &format!("Bug {i}"), "details", &[], "open", updated);
+    }
+    github.add_pull("o/r", "A pull request", "", "feature", "open");
+    github.fail_next(
+        "GET",
+        "/repos/o/r/issues",
+        403,
+        r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#,
+        &[("X-RateLimit-Remaining", "0")],
+        1,
+    );
+    let (root, env) = root_for(&github, "");
+    root.write(
+        "projects/shop/TODO.md",
+        "# Todo\n- [x] done\n- [ ] ship refunds\n  - [ ] nested item\n",
+    );
+    run(&root, &env, &["run", "--step", "tasks"]).expect(0);
+    let state = root.state();
+    let tasks = unit(&state, "tasks", "shop");
+    let data = &tasks["output"]["data"];
+    assert_eq!(data["open_issues"], 250, "all pages, no pull requests");
+    assert_eq!(data["stale_total"], 7);
+    assert_eq!(data["todo_total"], 2);
+    assert_eq!(
+        tasks["output"]["summary"],
+        "250 open issue(s), 7 idle for 90+ days; 2 unchecked TODO.md item(s)"
+    );
+    assert!(
+        github.requests().iter().all(|r| r.method == "GET"),
+        "reporting only by default"
+    );
+}
+
+#[test]
+fn stale_issues_are_labelled_and_closed_only_when_the_project_opts_in() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    let ancient = github.add_issue("o/r", "Ancient", "", &[], "open", "2025-01-01T00:00:00Z");
+    let stale = github.add_issue("o/r", "Stale", "", &[], "open", "2026-06-01T00:00:00Z");
+    let fresh = github.add_issue("o/r", "Fresh", "", &[], "open", "2026-11-20T00:00:00Z");
+    let (root, env) = root_for(
+        &github,
+        r#", "tasks": {"label_stale": true, "close_stale_after_days": 180}"#,
+    );
+    let dry = run(&root, &env, &["run", "--step", "tasks", "--dry-run"]);
+    dry.expect(0);
+    assert!(
+        github.requests().iter().all(|r| r.method == "GET"),
+        "a dry run only reads"
+    );
+    let dry_state: Value =
+        serde_json::from_str(&root.read("logs/daydream/state.dry-run.json")).unwrap();
+    let changes = &unit(&dry_state, "tasks", "shop")["output"]["data"]["changes"];
+    assert_eq!(
+        changes,
+        &serde_json::json!([
+            format!("would label #{stale} `stale`"),
+            format!("would label #{ancient} `stale`"),
+            format!("would close #{ancient} (no activity for 689 days)")
+        ])
+    );
+
+    run(&root, &env, &["run", "--step", "tasks"]).expect(0);
+    let issues = github.issues("o/r");
+    let by = |n: u64| issues.iter().find(|i| i["number"] == n).unwrap().clone();
+    assert_eq!(by(ancient)["state"], "closed");
+    assert_eq!(by(stale)["state"], "open");
+    assert!(
+        by(stale)["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["name"] == "stale")
+    );
+    assert!(by(fresh)["labels"].as_array().unwrap().is_empty());
+    assert_eq!(github.comments("o/r", ancient).len(), 1);
+}
+
+#[test]
+fn a_github_500_fails_the_unit_with_the_reason_and_the_others_go_on() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    github.fail_next(
+        "GET",
+        "/repos/o/r/issues",
+        500,
+        r#"{"message":"boom"}"#,
+        &[],
+        10,
+    );
+    let (root, env) = root_for(&github, "");
+    run(&root, &env, &["run", "--step", "tasks", "--step", "logs"]).expect(1);
+    let state = root.state();
+    let tasks = unit(&state, "tasks", "shop");
+    assert_eq!(tasks["status"], "failed");
+    assert!(
+        tasks["last_error"].as_str().unwrap().contains("500"),
+        "{tasks:#}"
+    );
+    assert_eq!(unit(&state, "logs", "shop")["status"], "done");
+}

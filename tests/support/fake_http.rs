@@ -1,0 +1,294 @@
+//! A tiny scripted HTTP/1.1 server for tests: Telegram, Slack, Sentry and the like, on 127.0.0.1.
+//!
+//! Responses are queued per path prefix and handed out in order; a request nobody scripted gets 200 with
+//! `{"ok":true,"result":{}}`. Every request is recorded. One thread per connection, `Connection: close` on
+//! every response (so no client reuses a socket the server is about to drop), and the whole server stops when
+//! the `FakeHttp` is dropped or after [`LIFETIME`], whichever comes first, so a test that forgets it cannot hang.
+//!
+//! Included with `#[path]` by the library's unit tests and by the integration tests: std and `serde_json` only,
+//! no `crate::` paths.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest a server lives, dropped or not.
+pub const LIFETIME: Duration = Duration::from_secs(300);
+/// How long a connection may sit idle before the server gives up on it.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests larger than this are refused with 413: tests never send that much on purpose.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// One request the server saw.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    /// The request target as sent: path and query (`/bot123:abc/sendMessage?x=1`).
+    pub path: String,
+    /// Header names lowercased, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    /// The body parsed as JSON; panics with the body when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|err| {
+            panic!("body of {} is not JSON ({err}): {}", self.path, self.body)
+        })
+    }
+
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Scripted {
+    path_prefix: String,
+    status: u16,
+    body: String,
+    headers: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Vec<Scripted>>,
+    received: Mutex<Vec<Received>>,
+    stop: AtomicBool,
+}
+
+/// A running fake server; stops when dropped.
+pub struct FakeHttp {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl FakeHttp {
+    /// Listens on 127.0.0.1 on a free port and serves until dropped.
+    pub fn start() -> FakeHttp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
+        let shared = Arc::new(Shared::default());
+        let accept = Arc::clone(&shared);
+        thread::Builder::new()
+            .name(format!("fake-http-{}", addr.port()))
+            .spawn(move || accept_loop(&listener, &accept))
+            .expect("spawn the fake server");
+        FakeHttp { addr, shared }
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Queues a response for the next request whose path starts with `path_prefix`; responses for the same
+    /// prefix are used in the order queued.
+    pub fn respond(&self, path_prefix: &str, status: u16, body: &str, headers: &[(&str, &str)]) {
+        lock(&self.shared.queue).push(Scripted {
+            path_prefix: path_prefix.to_owned(),
+            status,
+            body: body.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        });
+    }
+
+    /// Every request seen so far, in the order they arrived.
+    pub fn received(&self) -> Vec<Received> {
+        lock(&self.shared.received).clone()
+    }
+}
+
+impl Drop for FakeHttp {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking test thread must not turn every later assertion into a poison error.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    let deadline = Instant::now() + LIFETIME;
+    while !shared.stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let shared = Arc::clone(shared);
+                thread::spawn(move || {
+                    // A client that hangs up early is its own problem; the server just moves on.
+                    let _ = serve(stream, &shared);
+                });
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(_) => thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line)? == 0 {
+        return Ok(());
+    }
+    let mut words = request_line.split_whitespace();
+    let method = words.next().unwrap_or_default().to_owned();
+    let path = words.next().unwrap_or_default().to_owned();
+
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        read_chunked(&mut reader)?
+    } else {
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if length > MAX_BODY {
+            return write_response(&mut writer, 413, "{\"ok\":false}", &[]);
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        body
+    };
+
+    let scripted = {
+        let mut queue = lock(&shared.queue);
+        queue
+            .iter()
+            .position(|s| path.starts_with(&s.path_prefix))
+            .map(|i| queue.remove(i))
+    };
+    // Recorded before answering: once the client has its response, `received()` shows the request.
+    lock(&shared.received).push(Received {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    match scripted {
+        Some(s) => {
+            let headers: Vec<(&str, &str)> = s
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            write_response(&mut writer, s.status, &s.body, &headers)
+        }
+        None => write_response(&mut writer, 200, r#"{"ok":true,"result":{}}"#, &[]),
+    }
+}
+
+fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size_line = String::new();
+        reader.read_line(&mut size_line)?;
+        let size_hex = size_line.trim().split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(size_hex, 16)
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))?;
+        if size == 0 {
+            // Trailers, then the blank line that ends the body.
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        if body.len() + size > MAX_BODY {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "chunked body too large",
+            ));
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut crlf = [0; 2];
+        reader.read_exact(&mut crlf)?;
+    }
+}
+
+fn write_response(
+    writer: &mut TcpStream,
+    status: u16,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let mut head = vec![format!("HTTP/1.1 {status} {reason}")];
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        head.push("Content-Type: application/json".to_owned());
+    }
+    head.extend(
+        headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}")),
+    );
+    head.push(format!("Content-Length: {}", body.len()));
+    head.push("Connection: close".to_owned());
+    let head = head.join("\r\n") + "\r\n\r\n";
+    writer.write_all(head.as_bytes())?;
+    writer.write_all(body.as_bytes())?;
+    writer.flush()?;
+    writer.shutdown(std::net::Shutdown::Write)
+}
