@@ -281,8 +281,15 @@ fn run_unit(
         print_unit(name, show, "skipped", reason);
         return Ok(UnitRun::Changed);
     }
+    // A unit that ran to an end (done, or skipped by the step itself) is finished for the day, unless it follows
+    // the state and that changed. A unit skipped only because its project was unavailable never started
+    // (attempts 0), so it runs once the project is here.
+    let finished =
+        unit.status == Status::Done || (unit.status == Status::Skipped && unit.attempts > 0);
     match unit.status {
-        Status::Done if !(step.follows_state() && changed_before) => return Ok(UnitRun::Unchanged),
+        _ if finished && !(step.follows_state() && changed_before) => {
+            return Ok(UnitRun::Unchanged);
+        }
         Status::Failed if unit.attempts >= MAX_ATTEMPTS => {
             let error = unit.last_error.clone().unwrap_or_default();
             print_unit(
@@ -296,8 +303,8 @@ fn run_unit(
         _ => {}
     }
 
-    if unit.status == Status::Done {
-        // A done unit that follows the state runs again because its input changed: a new piece of work.
+    if finished {
+        // A finished unit that follows the state runs again because its input changed: a new piece of work.
         unit.attempts = 0;
     }
     unit.status = Status::Running;
