@@ -352,7 +352,7 @@ fn run_unit(
             unit.output = None;
         }
         Err(err) => {
-            if let Some(i) = err.downcast_ref::<Interrupted>() {
+            if let Some(i) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
                 // Abandoned cleanly: not the unit's fault, so the attempt does not count.
                 unit.status = Status::Interrupted;
                 unit.attempts = unit.attempts.saturating_sub(1);

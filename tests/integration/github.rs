@@ -393,3 +393,45 @@ fn a_github_500_fails_the_unit_with_the_reason_and_the_others_go_on() {
     );
     assert_eq!(unit(&state, "logs", "shop")["status"], "done");
 }
+
+#[test]
+fn sigterm_during_a_gh_call_interrupts_the_unit_and_kills_gh() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    github.set_create_delay(Duration::from_secs(2));
+    let (root, env) = root_for(&github, "");
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut child = root.spawn(&["run"], &envs);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !github
+        .requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.path.ends_with("/issues"))
+    {
+        assert!(Instant::now() < deadline, "no create call");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let signalled = Instant::now();
+    kill(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    assert!(
+        signalled.elapsed() < Duration::from_millis(1500),
+        "gh was stopped, not waited for"
+    );
+    let state = root.state();
+    let report = unit(&state, "report", "shop");
+    assert_eq!(report["status"], "interrupted", "{report:#}");
+    assert_eq!(report["attempts"], 0);
+    // The fake finishes the create the stopped `gh` had sent (as GitHub would); the next run finds it by its
+    // marker instead of filing a second one.
+    while github.issues("o/r").is_empty() {
+        assert!(Instant::now() < deadline, "the create never completed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    github.set_create_delay(Duration::ZERO);
+    run(&root, &env, &["run"]).expect(0);
+    assert_eq!(github.issues("o/r").len(), 1);
+    assert_eq!(unit(&root.state(), "report", "shop")["status"], "done");
+}
