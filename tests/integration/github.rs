@@ -435,3 +435,135 @@ fn sigterm_during_a_gh_call_interrupts_the_unit_and_kills_gh() {
     assert_eq!(github.issues("o/r").len(), 1);
     assert_eq!(unit(&root.state(), "report", "shop")["status"], "done");
 }
+
+#[test]
+fn the_published_issue_is_announced_once_on_telegram_and_slack() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    let telegram = crate::fake_http::FakeHttp::start();
+    let slack = crate::fake_http::FakeHttp::start();
+    let (root, mut env) = root_for(&github, r#", "telegram": {"chat_id": "-10042"}"#);
+    // gh reaches the fake GitHub through HTTP_PROXY; the local Telegram and Slack fakes are reached directly.
+    env.extend(
+        [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    env.push((
+        "TELEGRAM_BOT_TOKEN".to_owned(),
+        "123456:fake-token".to_owned(),
+    ));
+    env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
+    env.push((
+        "DAYDREAM_SLACK_WEBHOOK_URL".to_owned(),
+        format!("{}/hooks/T0/B0/x", slack.url()),
+    ));
+
+    let dry = run(&root, &env, &["run", "--dry-run"]);
+    dry.expect(0);
+    assert!(
+        dry.stdout
+            .contains("would send a summary to telegram and slack"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        telegram.received().is_empty() && slack.received().is_empty(),
+        "a dry run sends nothing"
+    );
+
+    run(&root, &env, &["run"]).expect(0);
+    let sent = telegram.received();
+    assert_eq!(sent.len(), 1, "one message");
+    assert_eq!(sent[0].path, "/bot123456:fake-token/sendMessage");
+    let message = sent[0].json();
+    assert_eq!(message["chat_id"], "-10042");
+    let text = message["text"].as_str().unwrap();
+    let url = open_reports(&github)[0]["html_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains("Shop") && text.contains("2026-11-21"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("<a href=\"{url}\">")),
+        "the issue link: {text}"
+    );
+    assert!(
+        text.contains("Refund failed for order &lt;*&gt;"),
+        "HTML escaped: {text}"
+    );
+    let posted = slack.received();
+    assert_eq!(posted.len(), 1);
+    assert!(
+        posted[0].json()["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<{url}|"))
+    );
+
+    // New findings later that day update the issue but do not announce it again.
+    let text = std::fs::read_to_string(root.join("logs/daydream/state.json")).unwrap();
+    let mut state: Value = serde_json::from_str(&text).unwrap();
+    for step in state["steps"].as_array_mut().unwrap() {
+        if step["name"] == "logs" {
+            step["units"][0]["status"] = "pending".into();
+        }
+    }
+    root.write(
+        "logs/daydream/state.json",
+        serde_json::to_string(&state).unwrap(),
+    );
+    root.write(
+        "projects/shop/logs/more.log",
+        "2026-11-20 12:00:00,000 WARNING [app] Disk 91% full on /var\n",
+    );
+    run(&root, &env, &["run"]).expect(0);
+    assert_eq!(telegram.received().len(), 1, "at most one message a day");
+}
+
+#[test]
+fn a_failed_notification_is_a_warning_not_a_failed_run() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    let telegram = crate::fake_http::FakeHttp::start();
+    telegram.respond(
+        "/bot",
+        400,
+        r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+        &[],
+    );
+    let (root, mut env) = root_for(&github, r#", "telegram": {"chat_id": "-1"}"#);
+    // gh reaches the fake GitHub through HTTP_PROXY; the local Telegram and Slack fakes are reached directly.
+    env.extend(
+        [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    env.push((
+        "TELEGRAM_BOT_TOKEN".to_owned(),
+        "123456:fake-token".to_owned(),
+    ));
+    env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
+    run(&root, &env, &["run"]).expect(0);
+    let state = root.state();
+    let report = unit(&state, "report", "shop");
+    assert_eq!(report["status"], "done");
+    let warnings = report["output"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("chat not found")),
+        "{report:#}"
+    );
+    assert!(
+        !serde_json::to_string(&state)
+            .unwrap()
+            .contains("fake-token"),
+        "the token never reaches the state"
+    );
+}
