@@ -193,7 +193,7 @@ fn three_machines_racing_leave_exactly_one_open_report_issue() {
     }
     let github = FakeGitHub::start();
     // Creation is slow, so every machine lists before any issue exists: the race really happens.
-    github.set_create_delay(Duration::from_millis(1500));
+    github.set_create_delay(Duration::from_secs(3));
     let machines: Vec<(Root, Vec<(String, String)>)> =
         (0..3).map(|_| root_for(&github, "")).collect();
     let children: Vec<_> = machines
@@ -400,7 +400,7 @@ fn sigterm_during_a_gh_call_interrupts_the_unit_and_kills_gh() {
         return;
     }
     let github = FakeGitHub::start();
-    github.set_create_delay(Duration::from_secs(2));
+    github.set_create_delay(Duration::from_secs(5));
     let (root, env) = root_for(&github, "");
     let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut child = root.spawn(&["run"], &envs);
