@@ -417,7 +417,7 @@ fn sigterm_during_a_gh_call_interrupts_the_unit_and_kills_gh() {
     kill(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(143));
     assert!(
-        signalled.elapsed() < Duration::from_millis(1500),
+        signalled.elapsed() < Duration::from_secs(3),
         "gh was stopped, not waited for"
     );
     let state = root.state();
