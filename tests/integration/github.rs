@@ -56,6 +56,51 @@ fn run(root: &Root, env: &[(String, String)], args: &[&str]) -> Run {
     )
 }
 
+/// Starts `daydream run` and returns once its create call reached the fake GitHub (which is delaying it).
+fn spawn_until_create(
+    root: &Root,
+    github: &FakeGitHub,
+    env: &[(String, String)],
+) -> std::process::Child {
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let child = root.spawn(&["run"], &envs);
+    wait_until("the create call", || {
+        github
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/issues"))
+    });
+    child
+}
+
+/// Waits (bounded) until `done` holds.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Marks today's logs unit pending again and adds a log line, so the next run finds something new.
+fn new_findings_later_today(root: &Root) {
+    let text = std::fs::read_to_string(root.join("logs/daydream/state.json")).unwrap();
+    let mut state: Value = serde_json::from_str(&text).unwrap();
+    for step in state["steps"].as_array_mut().unwrap() {
+        if step["name"] == "logs" {
+            step["units"][0]["status"] = "pending".into();
+        }
+    }
+    root.write(
+        "logs/daydream/state.json",
+        serde_json::to_string(&state).unwrap(),
+    );
+    root.write(
+        "projects/shop/logs/more.log",
+        "2026-11-20 12:00:00,000 WARNING [app] Disk 91% full on /var\n",
+    );
+}
+
 fn open_reports(github: &FakeGitHub) -> Vec<Value> {
     github
         .issues("o/r")
@@ -135,21 +180,7 @@ fn the_report_issue_is_created_once_updated_in_place_and_older_ones_closed() {
     assert_eq!(writes(&github), before, "no write on an unchanged rerun");
 
     // New findings the same day update the body of the same issue.
-    root.write(
-        "projects/shop/logs/more.log",
-        "2026-11-20 12:00:00,000 WARNING [app] Disk 91% full on /var\n",
-    );
-    let text = std::fs::read_to_string(root.join("logs/daydream/state.json")).unwrap();
-    let mut state: Value = serde_json::from_str(&text).unwrap();
-    for step in state["steps"].as_array_mut().unwrap() {
-        if step["name"] == "logs" {
-            step["units"][0]["status"] = "pending".into();
-        }
-    }
-    root.write(
-        "logs/daydream/state.json",
-        serde_json::to_string(&state).unwrap(),
-    );
+    new_findings_later_today(&root);
     run(&root, &env, &["run"]).expect(0);
     let reports = open_reports(&github);
     assert_eq!(reports.len(), 1);
@@ -251,24 +282,13 @@ fn a_kill_between_the_create_call_and_the_state_save_still_leaves_one_issue() {
     let github = FakeGitHub::start();
     github.set_create_delay(Duration::from_millis(1500));
     let (root, env) = root_for(&github, "");
-    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut child = root.spawn(&["run"], &envs);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !github
-        .requests()
-        .iter()
-        .any(|r| r.method == "POST" && r.path.ends_with("/issues"))
-    {
-        assert!(Instant::now() < deadline, "no create call");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = spawn_until_create(&root, &github, &env);
     kill(&child, "KILL");
     child.wait().unwrap();
     // The orphaned `gh` finishes its call: the issue exists, the state does not know it.
-    while github.issues("o/r").is_empty() {
-        assert!(Instant::now() < deadline, "the create never completed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the create to complete", || {
+        !github.issues("o/r").is_empty()
+    });
     assert!(unit(&root.state(), "report", "shop")["output"].is_null());
     github.set_create_delay(Duration::ZERO);
     run(&root, &env, &["run"]).expect(0);
@@ -402,17 +422,7 @@ fn sigterm_during_a_gh_call_interrupts_the_unit_and_kills_gh() {
     let github = FakeGitHub::start();
     github.set_create_delay(Duration::from_secs(5));
     let (root, env) = root_for(&github, "");
-    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut child = root.spawn(&["run"], &envs);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !github
-        .requests()
-        .iter()
-        .any(|r| r.method == "POST" && r.path.ends_with("/issues"))
-    {
-        assert!(Instant::now() < deadline, "no create call");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = spawn_until_create(&root, &github, &env);
     let signalled = Instant::now();
     kill(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(143));
@@ -426,10 +436,9 @@ fn sigterm_during_a_gh_call_interrupts_the_unit_and_kills_gh() {
     assert_eq!(report["attempts"], 0);
     // The fake finishes the create the stopped `gh` had sent (as GitHub would); the next run finds it by its
     // marker instead of filing a second one.
-    while github.issues("o/r").is_empty() {
-        assert!(Instant::now() < deadline, "the create never completed");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the create to complete", || {
+        !github.issues("o/r").is_empty()
+    });
     github.set_create_delay(Duration::ZERO);
     run(&root, &env, &["run"]).expect(0);
     assert_eq!(github.issues("o/r").len(), 1);
@@ -506,21 +515,7 @@ fn the_published_issue_is_announced_once_on_telegram_and_slack() {
     );
 
     // New findings later that day update the issue but do not announce it again.
-    let text = std::fs::read_to_string(root.join("logs/daydream/state.json")).unwrap();
-    let mut state: Value = serde_json::from_str(&text).unwrap();
-    for step in state["steps"].as_array_mut().unwrap() {
-        if step["name"] == "logs" {
-            step["units"][0]["status"] = "pending".into();
-        }
-    }
-    root.write(
-        "logs/daydream/state.json",
-        serde_json::to_string(&state).unwrap(),
-    );
-    root.write(
-        "projects/shop/logs/more.log",
-        "2026-11-20 12:00:00,000 WARNING [app] Disk 91% full on /var\n",
-    );
+    new_findings_later_today(&root);
     run(&root, &env, &["run"]).expect(0);
     assert_eq!(telegram.received().len(), 1, "at most one message a day");
 }
