@@ -54,6 +54,21 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
     );
     let total_ms: u64 = all.iter().filter_map(|u| u.duration_ms).sum();
     let _ = writeln!(out, "- **Duration:** {}", duration(total_ms));
+    // The report step's own per-project units published each project's issue: link them.
+    let issues: Vec<String> = state
+        .step("report")
+        .map(|s| s.units.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|u| u.status == Status::Done)
+        .filter_map(|u| {
+            let url = u.output.as_ref()?.data.get("url")?.as_str()?;
+            Some(format!("[{}]({url})", name_of(&u.project)))
+        })
+        .collect();
+    if !issues.is_empty() {
+        let _ = writeln!(out, "- **Report issues:** {}", issues.join(", "));
+    }
     let _ = writeln!(
         out,
         "- **Logs reviewed:** {} 00:00 to {} 00:00 local time",

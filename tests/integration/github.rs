@@ -164,6 +164,12 @@ fn the_report_issue_is_created_once_updated_in_place_and_older_ones_closed() {
             .any(|c| c["body"].as_str().unwrap().contains(&format!("#{number}")))
     );
     let state = root.state();
+    let url = issue["html_url"].as_str().unwrap();
+    assert!(
+        root.report()
+            .contains(&format!("- **Report issues:** [Shop]({url})\n")),
+        "the file links the issue"
+    );
     assert_eq!(
         unit(&state, "report", "shop")["output"]["data"]["number"],
         number
