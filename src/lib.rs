@@ -114,8 +114,14 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                 verbose: global.verbose,
                 ..runner::RunOptions::default()
             })?;
+            let report = args
+                .dir
+                .join("logs")
+                .join("daydream")
+                .join(format!("report_{today}.md"));
             println!(
-                "\nnext: read the report above, then try `daydream status --root {0}` or `daydream run --root {0}` (a rerun does nothing new)",
+                "\nnext: read `{}`, then try `daydream status --root {1}` or `daydream run --root {1}` (a rerun does nothing new)",
+                report.display(),
                 args.dir.display()
             );
             Ok(code)
