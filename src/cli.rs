@@ -49,6 +49,8 @@ pub(crate) enum Command {
     Validate,
     /// Check the configuration and what this machine has (directories, git, gh, claude, tokens)
     Doctor,
+    /// List the lessons reflection has learned (`data/lessons_learned.jsonl`)
+    Lessons(LessonsArgs),
     /// Write the bundled demo root (two small projects with real-looking logs) into DIR and run on it
     Demo(DemoArgs),
 }
@@ -61,9 +63,12 @@ pub(crate) struct RunArgs {
     /// Only this project (repeatable); the slug is its key in `projects.json`
     #[arg(long = "project", value_name = "SLUG")]
     pub(crate) projects: Vec<String>,
-    /// Only this step (repeatable): cleanup, logs, tasks, report
+    /// Only this step (repeatable): cleanup, logs, tasks, reflect, report
     #[arg(long = "step", value_name = "NAME")]
     pub(crate) steps: Vec<String>,
+    /// Make no model call at all: reflection says what it would have spent at most
+    #[arg(long)]
+    pub(crate) no_spend: bool,
     /// The run date D (logs reviewed: D-1 00:00 to D 00:00 local time) [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(crate) date: Option<NaiveDate>,
@@ -80,6 +85,13 @@ pub(crate) struct StatusArgs {
     /// Show the dry-run state
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LessonsArgs {
+    /// Print them as JSON lines
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,7 +1,9 @@
 //! daydream: nightly maintenance of a developer's repositories, as resumable steps with a morning report.
 
+mod budget;
 mod cancel;
 mod check;
+mod claude;
 mod cli;
 mod clock;
 mod config;
@@ -11,6 +13,7 @@ mod exec;
 mod exit_codes;
 mod fsutil;
 mod github;
+mod lessons;
 mod logging;
 mod logmine;
 mod notify;
@@ -25,6 +28,8 @@ mod step;
 mod steps;
 
 use std::process::ExitCode;
+
+use std::io::Write as _;
 
 use clap::Parser;
 
@@ -81,6 +86,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             projects: args.projects,
             steps: args.steps,
             date: args.date,
+            no_spend: args.no_spend,
             verbose: global.verbose,
         }),
         cli::Command::Status(args) => status::run(
@@ -96,6 +102,37 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
             &mut stdout,
         ),
+        cli::Command::Lessons(args) => {
+            let setup = runner::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let (lessons, bad) = lessons::load(&setup.paths.root)?;
+            if args.json {
+                for lesson in &lessons {
+                    writeln!(stdout, "{}", serde_json::to_string(lesson)?)?;
+                }
+                return Ok(exit_codes::OK);
+            }
+            if lessons.is_empty() {
+                writeln!(
+                    stdout,
+                    "no lessons yet: the reflect step stores them in `data/lessons_learned.jsonl`"
+                )?;
+            }
+            for l in &lessons {
+                writeln!(
+                    stdout,
+                    "{} · {} · {} · seen on {} day(s), last {}",
+                    l.category, l.project, l.pattern, l.occurrences, l.last_seen
+                )?;
+                writeln!(stdout, "    prevention: {}", l.prevention)?;
+            }
+            if bad > 0 {
+                writeln!(
+                    stdout,
+                    "warning: {bad} line(s) of `data/lessons_learned.jsonl` could not be read and were skipped"
+                )?;
+            }
+            Ok(exit_codes::OK)
+        }
         cli::Command::Demo(args) => {
             let today = runner::Setup::new(None, None)
                 .map_or_else(|_| chrono::Local::now().date_naive(), |s| s.clock.today());
@@ -108,9 +145,14 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                 println!("run it with: daydream run --root {}", args.dir.display());
                 return Ok(exit_codes::OK);
             }
+            // The demo never spends money, even where `claude` is installed and logged in.
+            println!(
+                "the demo makes no model call (`--no-spend`); reflection says what it would have cost"
+            );
             let code = runner::run(&runner::RunOptions {
                 root: Some(args.dir.clone()),
                 dry_run: args.dry_run,
+                no_spend: true,
                 verbose: global.verbose,
                 ..runner::RunOptions::default()
             })?;

@@ -5,13 +5,16 @@ use std::fmt::Write as _;
 use crate::config::Config;
 use crate::redact::redact;
 use crate::state::{ALL_PROJECTS, State, Status, Unit};
-use crate::step::Step;
+use crate::step::{Scope, Step};
 use crate::steps;
 
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
 pub(crate) fn render(state: &State, config: &Config) -> String {
     let mut out = String::new();
     let name_of = |slug: &str| {
+        if slug == ALL_PROJECTS {
+            return "All projects".to_owned();
+        }
         config
             .projects
             .iter()
@@ -83,17 +86,23 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
             projects.push(&unit.project);
         }
     }
+    // Run-wide steps (reflection) have no column: they are not per project.
+    let columns: Vec<&dyn Step> = shown
+        .iter()
+        .copied()
+        .filter(|s| s.scope() == Scope::PerProject)
+        .collect();
     if !projects.is_empty() {
         out.push_str("\n| Project |");
-        for step in &shown {
+        for step in &columns {
             let _ = write!(out, " {} |", step.name());
         }
         out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(shown.len()));
+        out.push_str(&"---|".repeat(columns.len()));
         out.push('\n');
         for slug in &projects {
             let _ = write!(out, "| {} |", cell(&name_of(slug)));
-            for step in &shown {
+            for step in &columns {
                 let status = units(*step)
                     .iter()
                     .find(|u| u.project == *slug)
@@ -426,7 +435,7 @@ mod tests {
             md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
             "{md}"
         );
-        assert!(md.contains("- **Steps done:** 1/3\n"), "{md}");
+        assert!(md.contains("- **Steps done:** 1/4\n"), "{md}");
         assert!(
             md.contains("- **Units:** 1 done, 1 failed, 1 skipped, 0 not finished\n"),
             "{md}"

@@ -45,6 +45,7 @@ pub(crate) struct RunOptions {
     pub(crate) projects: Vec<String>,
     pub(crate) steps: Vec<String>,
     pub(crate) date: Option<NaiveDate>,
+    pub(crate) no_spend: bool,
     pub(crate) verbose: u8,
 }
 
@@ -170,6 +171,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         date,
         window: Window::previous_day(date),
         dry_run: opts.dry_run,
+        no_spend: opts.no_spend,
         cancel: cancel.clone(),
         config,
     };
@@ -498,6 +500,7 @@ fn units_of<'c>(
             .map(|p| (p.slug.as_str(), Some(p)))
     };
     match step.scope() {
+        Scope::Run => vec![(ALL_PROJECTS, None)],
         Scope::PerProject => projects().collect(),
         Scope::ProjectsThenRun => projects().chain([(ALL_PROJECTS, None)]).collect(),
     }

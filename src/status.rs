@@ -21,7 +21,23 @@ struct View {
     /// The report of this date, relative to the root, if it exists.
     report: Option<String>,
     runs: Vec<state::RunRecord>,
+    /// Model spend from `data/spend.jsonl` against the caps; `null` when the caps are misconfigured.
+    spend: Option<SpendView>,
     steps: Vec<StepView>,
+}
+
+#[derive(Serialize)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the unit belongs in the JSON keys"
+)]
+struct SpendView {
+    today_usd: f64,
+    month_usd: f64,
+    run_cap_usd: f64,
+    autofix_run_cap_usd: f64,
+    daily_cap_usd: Option<f64>,
+    monthly_cap_usd: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +74,7 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
         state_file: file.as_ref().map(|f| paths.show(f)),
         report: report.exists().then(|| paths.show(&report)),
         runs: state.as_ref().map(|s| s.runs.clone()).unwrap_or_default(),
+        spend: spend(setup),
         steps: steps::ORDER
             .iter()
             .map(|step| {
@@ -72,6 +89,7 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
                         .flat_map(|c| c.projects.iter().map(|p| p.slug.clone()))
                 };
                 let expected: Vec<String> = match step.scope() {
+                    crate::step::Scope::Run => vec![ALL_PROJECTS.to_owned()],
                     crate::step::Scope::PerProject => configured().collect(),
                     crate::step::Scope::ProjectsThenRun => {
                         configured().chain([ALL_PROJECTS.to_owned()]).collect()
@@ -136,6 +154,20 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
         "report: {}",
         view.report.as_deref().unwrap_or("not written yet")
     )?;
+    if let Some(s) = &view.spend {
+        let cap =
+            |c: Option<f64>| c.map_or_else(|| "no cap".to_owned(), |c| format!("cap ${c:.2}"));
+        writeln!(
+            out,
+            "spend: today ${:.2} ({}), this month ${:.2} ({}); per run ${:.2}, auto-fix ${:.2}",
+            s.today_usd,
+            cap(s.daily_cap_usd),
+            s.month_usd,
+            cap(s.monthly_cap_usd),
+            s.run_cap_usd,
+            s.autofix_run_cap_usd
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,
@@ -174,6 +206,22 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
         }
     }
     Ok(crate::exit_codes::OK)
+}
+
+fn spend(setup: &Setup) -> Option<SpendView> {
+    let caps = crate::budget::Caps::from_env(&setup.env).ok()?;
+    let budget =
+        crate::budget::Budget::open(&setup.paths.root, caps, "status", setup.clock.clone());
+    let spent = budget.spent().ok()?;
+    let caps = budget.caps();
+    Some(SpendView {
+        today_usd: spent.today,
+        month_usd: spent.month,
+        run_cap_usd: caps.run,
+        autofix_run_cap_usd: caps.autofix_run,
+        daily_cap_usd: caps.daily,
+        monthly_cap_usd: caps.monthly,
+    })
 }
 
 fn unit_view(u: &state::Unit) -> UnitView {

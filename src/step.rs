@@ -21,6 +21,8 @@ use crate::state::State;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scope {
     PerProject,
+    /// One unit for the whole run (reflection over every project's findings).
+    Run,
     /// One unit per project, then one for the whole run (the report: each project's issue, then the file).
     ProjectsThenRun,
 }
@@ -47,6 +49,21 @@ pub(crate) trait Step: Sync {
     /// before housekeeping.
     fn action_rank(&self) -> u8 {
         1
+    }
+
+    /// What reflection should know of one done unit beyond its actions, or `None` when it found nothing worth a
+    /// reflection. By default: its summary and warnings when it has warnings; steps with richer findings (the
+    /// logs' templates and stack traces) say more. Text copied from logs or issues is untrusted.
+    fn digest(&self, output: &Output) -> Option<String> {
+        if output.warnings.is_empty() {
+            return None;
+        }
+        let mut out = output.summary.clone();
+        for warning in output.warnings.iter().take(5) {
+            out.push_str("\nwarning: ");
+            out.push_str(warning);
+        }
+        Some(out)
     }
 
     /// Does the unit's work. `Err` fails the unit (retried by a later run that day, up to 3 attempts); an error
@@ -93,6 +110,8 @@ pub(crate) struct RunCx {
     pub(crate) date: NaiveDate,
     pub(crate) window: Window,
     pub(crate) dry_run: bool,
+    /// `--no-spend`: no model call at all; say what it would have cost at most.
+    pub(crate) no_spend: bool,
     pub(crate) cancel: Cancel,
 }
 
@@ -184,6 +203,7 @@ pub(crate) mod testing {
             date,
             window: Window::previous_day(date),
             dry_run,
+            no_spend: false,
             cancel: Cancel::default(),
         }
     }

@@ -56,6 +56,9 @@ const TOP_KEPT: usize = 50;
 const BUSIEST_KEPT: usize = 5;
 const TABLE_ROWS: usize = 10;
 const EXAMPLES_SHOWN: usize = 3;
+/// Templates and trace lines per project in the reflection digest.
+const DIGEST_TEMPLATES: usize = 10;
+const DIGEST_TRACE_LINES: usize = 12;
 const FILES_SHOWN: usize = 10;
 /// A template with this many errors becomes an action; at most this many per project.
 const ACTION_MIN_ERRORS: u64 = 5;
@@ -118,6 +121,33 @@ impl Step for Logs {
 
     fn action_rank(&self) -> u8 {
         0
+    }
+
+    fn digest(&self, output: &Output) -> Option<String> {
+        let data = serde_json::from_value::<LogsData>(output.data.clone()).ok()?;
+        if data.errors == 0 && data.warnings == 0 && output.warnings.is_empty() {
+            return None;
+        }
+        let mut out = output.summary.clone();
+        for t in data.top.iter().take(DIGEST_TEMPLATES) {
+            let _ = write!(
+                out,
+                "\n- {} errors, {} warnings, {}-{}: {}",
+                t.errors, t.warnings, t.first, t.last, t.template
+            );
+            if let Some(example) = &t.example {
+                if !example.line.is_empty() {
+                    let _ = write!(out, "\n    e.g. {}", redact(&example.line));
+                }
+                for line in example.trace.iter().take(DIGEST_TRACE_LINES) {
+                    let _ = write!(out, "\n    {}", redact(line));
+                }
+                if let Some(last) = &example.last {
+                    let _ = write!(out, "\n    {}", redact(last));
+                }
+            }
+        }
+        Some(out)
     }
 
     fn render(&self, output: &Output, out: &mut String) {

@@ -2,6 +2,7 @@
 
 mod cleanup;
 mod logs;
+mod reflect;
 mod report;
 pub(crate) mod tasks;
 
@@ -11,6 +12,7 @@ pub(crate) static ORDER: &[&dyn Step] = &[
     &cleanup::Cleanup,
     &logs::Logs,
     &tasks::Tasks,
+    &reflect::Reflect,
     &report::Report,
 ];
 

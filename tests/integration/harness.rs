@@ -82,6 +82,8 @@ impl Root {
             .env("TZ", "UTC")
             .env("DAYDREAM_NOW", NOW)
             .env("DAYDREAM_MACHINE", "testbox")
+            // Hermetic: no test reaches a real `claude` or `gh` unless it points at one.
+            .env("DAYDREAM_CLAUDE", "/nonexistent/claude")
             .current_dir(self.path())
             .args(args);
         if !args.contains(&"--root") {

@@ -1,5 +1,7 @@
 //! Integration tests: the real `daydream` binary in a temporary root, with a fixed clock and time zone.
 
+#[path = "../support/fake_anthropic.rs"]
+mod fake_anthropic;
 #[path = "../support/fake_github.rs"]
 mod fake_github;
 #[path = "../support/fake_http.rs"]
@@ -10,5 +12,6 @@ mod config;
 mod crash;
 mod demo;
 mod github;
+mod reflect;
 mod run;
 mod state;
