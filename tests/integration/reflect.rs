@@ -304,3 +304,47 @@ fn the_real_claude_reflects_through_the_schema_and_its_cost_lands_in_the_ledger(
         "{prompt}"
     );
 }
+
+#[test]
+fn a_kill_during_the_call_leaves_the_worst_case_in_the_ledger_and_status_counts_it() {
+    let root = Root::new();
+    root.project("shop").config(&config_for(&["shop"]));
+    let claude = fake_claude(&root, "sleep 30");
+    let mut child = root
+        .cmd(&["run"])
+        .env("DAYDREAM_CLAUDE", &claude)
+        .env("DAYDREAM_BUDGET_USD", "1.25")
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !root.join("bin/stdin.txt").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "claude was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    crate::harness::kill(&child, "KILL");
+    child.wait().unwrap();
+    let lines = ledger(&root);
+    assert_eq!(lines.len(), 1, "a start line, no settle: {lines:#?}");
+    assert_eq!(lines[0]["kind"], "start");
+    assert_eq!(lines[0]["cap"], 1.25);
+    let status = Run::from(
+        root.cmd(&["status"])
+            .env("DAYDREAM_BUDGET_USD", "1.25")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        status
+            .stdout
+            .contains("spend: today $1.25 (no cap), this month $1.25 (no cap); per run $1.25"),
+        "{}",
+        status.stdout
+    );
+    let json: Value =
+        serde_json::from_str(&Run::from(root.cmd(&["status", "--json"]).output().unwrap()).stdout)
+            .unwrap();
+    assert_eq!(json["spend"]["today_usd"], 1.25);
+}
