@@ -56,7 +56,6 @@ pub(crate) struct GitHub {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-#[expect(dead_code, reason = "read by the sentry step (issue 7)")]
 pub(crate) struct Sentry {
     pub(crate) org: String,
     pub(crate) project: String,

@@ -1,9 +1,11 @@
 //! The steps, in the order they run (DESIGN.md, "Steps, in order"). Adding a step is one file and one line here.
 
 mod cleanup;
+mod docs;
 mod logs;
 mod reflect;
 mod report;
+mod sentry;
 pub(crate) mod tasks;
 
 use crate::step::Step;
@@ -11,7 +13,9 @@ use crate::step::Step;
 pub(crate) static ORDER: &[&dyn Step] = &[
     &cleanup::Cleanup,
     &logs::Logs,
+    &sentry::Sentry,
     &tasks::Tasks,
+    &docs::Docs,
     &reflect::Reflect,
     &report::Report,
 ];

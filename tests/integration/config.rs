@@ -141,7 +141,9 @@ fn unknown_step_or_project_is_a_usage_error() {
     run.expect(2);
     assert!(
         run.stderr.contains("unknown step `sentry-ish`")
-            && run.stderr.contains("cleanup, logs, tasks, reflect, report"),
+            && run
+                .stderr
+                .contains("cleanup, logs, sentry, tasks, docs, reflect, report"),
         "{}",
         run.stderr
     );
