@@ -100,6 +100,35 @@ pub(crate) struct Output {
     pub(crate) warnings: Vec<String>,
 }
 
+/// A unit's warnings, bounded: the first [`Warnings::LIMIT`] and a count of the rest, so a project with
+/// thousands of unreadable files still has a short report.
+#[derive(Default)]
+pub(crate) struct Warnings {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+impl Warnings {
+    pub(crate) const LIMIT: usize = 20;
+
+    pub(crate) fn push(&mut self, warning: String) {
+        if self.kept.len() < Self::LIMIT {
+            self.kept.push(warning);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The kept warnings, and a last line counting the others.
+    pub(crate) fn finish(mut self) -> Vec<String> {
+        if self.dropped > 0 {
+            self.kept
+                .push(format!("and {} more problems like these", self.dropped));
+        }
+        self.kept
+    }
+}
+
 /// Everything shared by the units of one run.
 pub(crate) struct RunCx {
     pub(crate) root: std::path::PathBuf,
@@ -166,6 +195,22 @@ impl<'a> UnitCx<'a> {
     /// `Err` once SIGINT or SIGTERM arrived.
     pub(crate) fn check_cancel(&self) -> Result<(), crate::cancel::Interrupted> {
         self.run.cancel.check()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn warnings_keep_the_first_ones_and_count_the_rest() {
+        let mut warnings = super::Warnings::default();
+        for i in 0..super::Warnings::LIMIT + 3 {
+            warnings.push(format!("w{i}"));
+        }
+        let kept = warnings.finish();
+        assert_eq!(kept.len(), super::Warnings::LIMIT + 1);
+        assert_eq!(kept[0], "w0");
+        assert_eq!(kept.last().unwrap(), "and 3 more problems like these");
+        assert_eq!(super::Warnings::default().finish(), Vec::<String>::new());
     }
 }
 

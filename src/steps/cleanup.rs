@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::Cancel;
 use crate::exec::{Cmd, ExecError};
-use crate::step::{Outcome, Output, Step, UnitCx};
+use crate::step::{Outcome, Output, Step, UnitCx, Warnings};
 
 /// Folders that are build artifacts as a whole.
 const ARTIFACT_DIRS: &[&str] = &["__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"];
@@ -54,8 +54,6 @@ const VENV_MARKERS: &[&str] = &["pyvenv.cfg", "conda-meta", "bin/activate"];
 const LIST_LIMIT: usize = 50;
 /// Items shown per list in the report.
 const RENDER_LIMIT: usize = 10;
-/// Warnings kept; the rest are counted.
-const WARNING_LIMIT: usize = 20;
 /// Source files larger than this are not scanned for legacy signals.
 const MAX_SOURCE_BYTES: u64 = 1024 * 1024;
 /// A NUL byte in this many leading bytes makes a file binary.
@@ -1508,31 +1506,6 @@ fn clip(text: &str) -> String {
     match text.char_indices().nth(TEXT_LIMIT) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text.to_owned(),
-    }
-}
-
-/// Warnings, bounded: the first [`WARNING_LIMIT`] and a count of the rest.
-#[derive(Default)]
-struct Warnings {
-    kept: Vec<String>,
-    dropped: usize,
-}
-
-impl Warnings {
-    fn push(&mut self, warning: String) {
-        if self.kept.len() < WARNING_LIMIT {
-            self.kept.push(warning);
-        } else {
-            self.dropped += 1;
-        }
-    }
-
-    fn finish(mut self) -> Vec<String> {
-        if self.dropped > 0 {
-            self.kept
-                .push(format!("and {} more problems like these", self.dropped));
-        }
-        self.kept
     }
 }
 

@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cancel::Cancel;
 use crate::exec::{Cmd, ExecError};
-use crate::step::{Outcome, Output, Step, UnitCx};
+use crate::step::{Outcome, Output, Step, UnitCx, Warnings};
 
 /// The knob for the staleness threshold, in days.
 const STALE_DAYS_VAR: &str = "DAYDREAM_DOCS_STALE_DAYS";
@@ -69,7 +69,6 @@ const RENDER_LIMIT: usize = 10;
 const ACTION_LIMIT: usize = 5;
 /// Findings in the digest for reflection.
 const DIGEST_LIMIT: usize = 10;
-const WARNING_LIMIT: usize = 20;
 /// Docs larger than this are not read.
 const MAX_DOC_BYTES: u64 = 1024 * 1024;
 /// Docs checked at most; the rest are counted in a note.
@@ -3631,31 +3630,6 @@ fn capitalise(text: &str) -> String {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// Warnings, bounded: the first [`WARNING_LIMIT`] and a count of the rest.
-#[derive(Default)]
-struct Warnings {
-    kept: Vec<String>,
-    dropped: usize,
-}
-
-impl Warnings {
-    fn push(&mut self, warning: String) {
-        if self.kept.len() < WARNING_LIMIT {
-            self.kept.push(warning);
-        } else {
-            self.dropped += 1;
-        }
-    }
-
-    fn finish(mut self) -> Vec<String> {
-        if self.dropped > 0 {
-            self.kept
-                .push(format!("and {} more problems like these", self.dropped));
-        }
-        self.kept
-    }
 }
 
 #[cfg(test)]
