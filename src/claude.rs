@@ -107,13 +107,6 @@ pub(crate) struct Request<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     /// The final text (with `--json-schema`, the answer's JSON text).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "auto-fix reports the model's final words (issue 5)"
-        )
-    )]
     pub(crate) result: String,
     /// The answer when a schema was given; always `Some` then.
     pub(crate) structured_output: Option<Value>,

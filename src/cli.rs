@@ -53,6 +53,28 @@ pub(crate) enum Command {
     Lessons(LessonsArgs),
     /// Write the bundled demo root (two small projects with real-looking logs) into DIR and run on it
     Demo(DemoArgs),
+    /// Keep auto-fix away from a bug for a while (`data/daydream_ignore.jsonl`)
+    #[command(subcommand)]
+    Ignore(IgnoreCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum IgnoreCommand {
+    /// Leave the bugs matching PATTERN alone: a fingerprint from the report's Auto-fix section (or its branch
+    /// `daydream/fix-<fingerprint>`), or words that the bug's pattern contains (any case)
+    Add {
+        pattern: String,
+        /// For this many days, today included
+        #[arg(long, default_value_t = crate::ignore::DEFAULT_DAYS)]
+        days: u32,
+        /// Why, for whoever reads the list later
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show the entries, with their expiry
+    List,
+    /// Remove an entry (the PATTERN exactly as added)
+    Remove { pattern: String },
 }
 
 #[derive(Args, Debug)]

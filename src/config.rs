@@ -62,11 +62,15 @@ pub(crate) struct Sentry {
 }
 
 #[derive(Clone, Debug, Default)]
-#[expect(dead_code, reason = "read by the autofix step (issue 5)")]
 pub(crate) struct Autofix {
+    /// `None`: on (unless `DAYDREAM_AUTO_FIX_ENABLED=false`).
     pub(crate) enabled: Option<bool>,
+    /// Where a fix may change files; empty: the whole repository, minus the protected paths.
     pub(crate) safe_paths: Vec<String>,
+    /// Added to the built-in protected paths (`fix::DEFAULT_PROTECTED`), never replacing them.
     pub(crate) protected_paths: Vec<String>,
+    /// Whether Claude may run the project's `test_command` itself while fixing (always run afterwards).
+    pub(crate) allow_test_command: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -136,6 +140,7 @@ struct RawAutofix {
     enabled: Option<bool>,
     safe_paths: Option<Vec<String>>,
     protected_paths: Option<Vec<String>>,
+    allow_test_command: Option<bool>,
 }
 
 #[derive(Deserialize, Clone, Default)]
@@ -305,6 +310,7 @@ pub(crate) fn parse(
                 enabled: autofix.enabled,
                 safe_paths: autofix.safe_paths.unwrap_or_default(),
                 protected_paths: autofix.protected_paths.unwrap_or_default(),
+                allow_test_command: autofix.allow_test_command.unwrap_or(false),
             },
             tasks: Tasks {
                 label_stale: tasks.label_stale.unwrap_or(false),

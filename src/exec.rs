@@ -698,10 +698,6 @@ impl ExecError {
 
     /// An `anyhow::Error` in which `downcast_ref::<Interrupted>()` finds a cancellation, as the runner
     /// expects: `cmd.run().map_err(ExecError::into_anyhow)?`.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "for callers that propagate with anyhow")
-    )]
     pub(crate) fn into_anyhow(self) -> anyhow::Error {
         match self {
             ExecError::Interrupted { cmd, interrupted } => {

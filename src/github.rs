@@ -70,13 +70,6 @@ pub(crate) enum IssueState {
         )
     )]
     Closed,
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "auto-fix reads closed issues and PRs and their authors (issue 5)"
-        )
-    )]
     All,
 }
 
@@ -97,13 +90,6 @@ pub(crate) struct Issue {
     pub(crate) title: String,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub(crate) body: String,
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "auto-fix reads closed issues and PRs and their authors (issue 5)"
-        )
-    )]
     pub(crate) state: String,
     pub(crate) html_url: String,
     pub(crate) updated_at: DateTime<Utc>,
@@ -120,6 +106,14 @@ pub(crate) struct Issue {
         )
     )]
     pub(crate) author: Option<String>,
+}
+
+/// A pull request, reduced to what auto-fix reads.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct Pull {
+    pub(crate) number: u64,
+    pub(crate) state: String,
+    pub(crate) html_url: String,
 }
 
 /// A PATCH of an issue; `None` fields are left as they are.
@@ -425,6 +419,87 @@ impl Gh {
             paginate: false,
         };
         self.call(&call).map(drop)
+    }
+
+    /// The repository's default branch (`main`, `master`, ...).
+    pub(crate) fn default_branch(&self, repo: &GitHub) -> Result<String, GhError> {
+        #[derive(Deserialize)]
+        struct Repo {
+            default_branch: String,
+        }
+        let call = Call {
+            method: "GET",
+            endpoint: repo_path(repo),
+            input: None,
+            paginate: false,
+        };
+        let stdout = self.call(&call)?;
+        parse_bytes::<Repo>(&call, &stdout).map(|r| r.default_branch)
+    }
+
+    /// Issues and pull requests (GitHub lists both as issues) in `state` with `label`, all pages.
+    pub(crate) fn issues_and_pulls(
+        &self,
+        repo: &GitHub,
+        state: IssueState,
+        label: &str,
+    ) -> Result<Vec<Issue>, GhError> {
+        let call = Call {
+            method: "GET",
+            endpoint: format!(
+                "{}/issues?state={}&labels={}&per_page=100",
+                repo_path(repo),
+                state.as_str(),
+                encode(label)
+            ),
+            input: None,
+            paginate: true,
+        };
+        let stdout = self.call(&call)?;
+        json_pages(&call, &stdout)?
+            .into_iter()
+            .map(|v| parse_value(&call, v))
+            .collect()
+    }
+
+    /// Pull requests whose head is `branch` of the repository's own owner, in any state.
+    pub(crate) fn pulls_from(&self, repo: &GitHub, branch: &str) -> Result<Vec<Pull>, GhError> {
+        let call = Call {
+            method: "GET",
+            endpoint: format!(
+                "{}/pulls?state=all&head={}&per_page=100",
+                repo_path(repo),
+                encode(&format!("{}:{branch}", repo.org))
+            ),
+            input: None,
+            paginate: true,
+        };
+        let stdout = self.call(&call)?;
+        json_pages(&call, &stdout)?
+            .into_iter()
+            .map(|v| parse_value(&call, v))
+            .collect()
+    }
+
+    /// Opens a draft pull request from `head` into `base`. A 422 (for example "a pull request already exists")
+    /// is returned as an error for the caller to resolve.
+    pub(crate) fn create_draft_pull(
+        &self,
+        repo: &GitHub,
+        title: &str,
+        head: &str,
+        base: &str,
+        body: &str,
+    ) -> Result<Pull, GhError> {
+        let input = json!({ "title": title, "head": head, "base": base, "body": body, "draft": true });
+        let call = Call {
+            method: "POST",
+            endpoint: format!("{}/pulls", repo_path(repo)),
+            input: Some(&input),
+            paginate: false,
+        };
+        let stdout = self.call(&call)?;
+        parse_bytes(&call, &stdout)
     }
 
     /// Runs the call, retrying while it is rate limited; returns gh's stdout.

@@ -11,8 +11,10 @@ mod demo;
 mod env;
 mod exec;
 mod exit_codes;
+mod fix;
 mod fsutil;
 mod github;
+mod ignore;
 mod lessons;
 mod logging;
 mod logmine;
@@ -131,6 +133,21 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                     "warning: {bad} line(s) of `data/lessons_learned.jsonl` could not be read and were skipped"
                 )?;
             }
+            Ok(exit_codes::OK)
+        }
+        cli::Command::Ignore(command) => {
+            let setup = runner::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let (root, today) = (&setup.paths.root, setup.clock.today());
+            let text = match command {
+                cli::IgnoreCommand::Add {
+                    pattern,
+                    days,
+                    reason,
+                } => ignore::add(root, today, &pattern, days, reason.as_deref())?,
+                cli::IgnoreCommand::List => ignore::list(root, today)?,
+                cli::IgnoreCommand::Remove { pattern } => ignore::remove(root, today, &pattern)?,
+            };
+            stdout.write_all(text.as_bytes())?;
             Ok(exit_codes::OK)
         }
         cli::Command::Demo(args) => {

@@ -162,7 +162,6 @@ impl State {
         self.steps.iter().find(|s| s.name == name)
     }
 
-    #[cfg(test)]
     pub(crate) fn unit(&self, step: &str, project: &str) -> Option<&Unit> {
         self.step(step)?.units.iter().find(|u| u.project == project)
     }

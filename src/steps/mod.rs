@@ -1,9 +1,10 @@
 //! The steps, in the order they run (DESIGN.md, "Steps, in order"). Adding a step is one file and one line here.
 
+mod autofix;
 mod cleanup;
 mod docs;
 mod logs;
-mod reflect;
+pub(crate) mod reflect;
 mod report;
 mod sentry;
 pub(crate) mod tasks;
@@ -17,6 +18,7 @@ pub(crate) static ORDER: &[&dyn Step] = &[
     &tasks::Tasks,
     &docs::Docs,
     &reflect::Reflect,
+    &autofix::Autofix,
     &report::Report,
 ];
 

@@ -367,6 +367,7 @@ fn serve(stream: TcpStream, shared: &Shared, deadline: Instant) -> io::Result<()
             respond(&mut writer, 200, "text/event-stream", &events)
         }
         Reply::Tool { name, input } => {
+            let input = with_cwd(&input, &body);
             let events = stream_events(
                 id,
                 &model,
@@ -378,6 +379,40 @@ fn serve(stream: TcpStream, shared: &Shared, deadline: Instant) -> io::Result<()
             respond(&mut writer, 200, "text/event-stream", &events)
         }
     }
+}
+
+/// `input` with every `{cwd}` in its strings replaced by the working directory the request's system prompt
+/// names ("Working directory: /tmp/..."), so a script can give the absolute paths the file tools want in a
+/// directory the test cannot know in advance (auto-fix's worktree).
+fn with_cwd(input: &Value, body: &[u8]) -> Value {
+    let text = input.to_string();
+    if !text.contains("{cwd}") {
+        return input.clone();
+    }
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut system = String::new();
+    match &request["system"] {
+        Value::String(s) => system.push_str(s),
+        Value::Array(blocks) => {
+            for block in blocks {
+                system.push_str(block["text"].as_str().unwrap_or_default());
+                system.push('\n');
+            }
+        }
+        _ => {}
+    }
+    system.push_str(&user_text(&request));
+    let Some(cwd) = system
+        .split("orking directory: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .map(str::trim)
+    else {
+        return input.clone();
+    };
+    let escaped = serde_json::to_string(cwd).unwrap_or_default();
+    let escaped = escaped.trim_matches('"');
+    serde_json::from_str(&text.replace("{cwd}", escaped)).unwrap_or_else(|_| input.clone())
 }
 
 /// One streamed message with one content block, as server-sent events.

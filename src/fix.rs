@@ -1,0 +1,622 @@
+//! The mechanics of one auto-fix: a git worktree of the default branch in a temp directory, the checks on the
+//! diff Claude left there, the project's tests, the commit and the push of `daydream/fix-<fingerprint>`.
+//!
+//! The user's working tree is never touched: every git command that writes runs in the worktree, and the only
+//! changes to the user's repository are the fetch of the default branch, the worktree's own metadata and the
+//! local branch of the fix, both removed when the fix ends (or by the next run after a kill).
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::cancel::Cancel;
+use crate::exec::{Cmd, ExecError};
+
+/// Paths a fix may never change, whatever the project's configuration adds: authentication, payments,
+/// migrations and data-deletion code, CI configuration, Claude's own instructions and settings, secrets.
+pub(crate) const DEFAULT_PROTECTED: &[&str] = &[
+    "**/auth/**",
+    "**/*auth*",
+    "**/payment*/**",
+    "**/*payment*",
+    "**/billing/**",
+    "**/*billing*",
+    "**/migrations/**",
+    "**/*migration*",
+    "**/*delet*",
+    "**/*purge*",
+    "**/*wipe*",
+    ".github/**",
+    ".gitlab-ci.yml",
+    ".circleci/**",
+    ".buildkite/**",
+    ".travis.yml",
+    "azure-pipelines.yml",
+    "Jenkinsfile",
+    ".ci/**",
+    ".claude/**",
+    "**/CLAUDE.md",
+    "**/.env*",
+    "**/*.pem",
+    "**/*.key",
+    "**/*secret*",
+    ".gitmodules",
+    ".gitattributes",
+];
+/// A diff larger than this is not a fix daydream proposes.
+pub(crate) const MAX_FILES: usize = 20;
+pub(crate) const MAX_LINES: u64 = 500;
+const GIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The author and committer of a fix.
+const AUTHOR_NAME: &str = "daydream";
+const AUTHOR_EMAIL: &str = "daydream@users.noreply.github.com";
+/// Tokens that must never reach Claude or the tests run in the worktree.
+pub(crate) const TOKENS: &[&str] = &["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN"];
+
+/// A git command in `dir` with English messages and no repository overrides from the environment.
+pub(crate) fn git(dir: &Path, cancel: &Cancel) -> Cmd {
+    Cmd::new("git")
+        .cwd(dir)
+        .timeout(GIT_TIMEOUT)
+        .cancel(cancel)
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+}
+
+/// Runs `git args` in `dir` and returns its stdout as text.
+pub(crate) fn git_out(dir: &Path, cancel: &Cancel, args: &[&str]) -> Result<String> {
+    let done = git(dir, cancel)
+        .args(args)
+        .run()
+        .map_err(ExecError::into_anyhow)?;
+    Ok(String::from_utf8_lossy(&done.stdout).into_owned())
+}
+
+/// The branch of a fix.
+pub(crate) fn branch(fingerprint: &str) -> String {
+    format!("daydream/fix-{fingerprint}")
+}
+
+/// Whether `origin` has the branch (`git ls-remote`), so another machine or an earlier night pushed it.
+pub(crate) fn remote_has(repo: &Path, cancel: &Cancel, branch: &str) -> Result<bool> {
+    let out = git_out(
+        repo,
+        cancel,
+        &["ls-remote", "--heads", "origin", &format!("refs/heads/{branch}")],
+    )
+    .context("failed to ask `origin` for the fix branch")?;
+    Ok(!out.trim().is_empty())
+}
+
+/// Whether the project has a local branch of that name.
+pub(crate) fn local_has(repo: &Path, cancel: &Cancel, branch: &str) -> bool {
+    git(repo, cancel)
+        .args([
+            "show-ref",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .run()
+        .is_ok()
+}
+
+/// The URL of `origin`, or `None` when the project has no such remote.
+pub(crate) fn origin(repo: &Path, cancel: &Cancel) -> Option<String> {
+    git_out(repo, cancel, &["remote", "get-url", "origin"])
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// A worktree of the fix, removed with its local branch when dropped.
+pub(crate) struct Worktree {
+    repo: PathBuf,
+    branch: String,
+    cancel: Cancel,
+    dir: PathBuf,
+    _temp: tempfile::TempDir,
+}
+
+impl Worktree {
+    /// Fetches `base` from `origin` and adds a worktree on a new local `branch` at it, in a temp directory.
+    pub(crate) fn create(repo: &Path, base: &str, branch: &str, cancel: &Cancel) -> Result<Worktree> {
+        // A leftover of a run that was killed: its metadata and branch go first.
+        discard(repo, branch);
+        git_out(
+            repo,
+            cancel,
+            &[
+                "fetch",
+                "--no-tags",
+                "origin",
+                &format!("+refs/heads/{base}:refs/remotes/origin/{base}"),
+            ],
+        )
+        .with_context(|| format!("failed to fetch `{base}` from `origin`"))?;
+        let temp = tempfile::Builder::new()
+            .prefix("daydream-fix-")
+            .tempdir()
+            .context("failed to make a temp directory for the worktree")?;
+        let dir = temp.path().join("worktree");
+        let dir_text = dir.to_string_lossy().into_owned();
+        git_out(
+            repo,
+            cancel,
+            &[
+                "worktree",
+                "add",
+                "--no-track",
+                "-b",
+                branch,
+                &dir_text,
+                &format!("refs/remotes/origin/{base}"),
+            ],
+        )
+        .with_context(|| format!("failed to add a worktree of `origin/{base}`"))?;
+        Ok(Worktree {
+            repo: repo.to_owned(),
+            branch: branch.to_owned(),
+            cancel: cancel.clone(),
+            dir,
+            _temp: temp,
+        })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stages everything Claude changed and checks it against the rules; the staged tree is what gets committed.
+    pub(crate) fn stage_and_check(&self, rules: &PathRules) -> Result<Result<Diff, String>> {
+        git_out(&self.dir, &self.cancel, &["add", "--all"])?;
+        let raw = git_out(
+            &self.dir,
+            &self.cancel,
+            &["diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff"],
+        )?;
+        let numstat = git_out(
+            &self.dir,
+            &self.cancel,
+            &["diff", "--cached", "--numstat", "-z", "--no-renames", "--no-ext-diff"],
+        )?;
+        let changes = parse_raw(&raw);
+        let sizes = parse_numstat(&numstat);
+        Ok(check(&self.dir, rules, &changes, &sizes))
+    }
+
+    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
+    pub(crate) fn commit(&self, message: &str) -> Result<String> {
+        git(&self.dir, &self.cancel)
+            .args([
+                "-c",
+                &format!("user.name={AUTHOR_NAME}"),
+                "-c",
+                &format!("user.email={AUTHOR_EMAIL}"),
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "--no-verify",
+                "--quiet",
+                "-m",
+                message,
+            ])
+            .env("GIT_AUTHOR_NAME", AUTHOR_NAME)
+            .env("GIT_AUTHOR_EMAIL", AUTHOR_EMAIL)
+            .env("GIT_COMMITTER_NAME", AUTHOR_NAME)
+            .env("GIT_COMMITTER_EMAIL", AUTHOR_EMAIL)
+            .run()
+            .map_err(ExecError::into_anyhow)
+            .context("failed to commit the fix")?;
+        Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?
+            .trim()
+            .to_owned())
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        discard(&self.repo, &self.branch);
+    }
+}
+
+/// Removes every worktree of `branch` and the local branch itself. Quiet: there may be nothing to remove.
+pub(crate) fn discard(repo: &Path, branch: &str) {
+    // Cleanup must happen even after SIGTERM: a fresh cancel token, never the run's.
+    let quiet = Cancel::default();
+    if let Ok(list) = git_out(repo, &quiet, &["worktree", "list", "--porcelain"]) {
+        let mut path = None;
+        for line in list.lines() {
+            if let Some(p) = line.strip_prefix("worktree ") {
+                path = Some(p.to_owned());
+            } else if line == format!("branch refs/heads/{branch}")
+                && let Some(p) = path.take()
+            {
+                let _ = git_out(repo, &quiet, &["worktree", "remove", "--force", "--force", &p]);
+            }
+        }
+    }
+    let _ = git_out(repo, &quiet, &["worktree", "prune"]);
+    if local_has(repo, &quiet, branch) {
+        let _ = git_out(repo, &quiet, &["branch", "-D", branch]);
+    }
+}
+
+/// Pushes `commit` to `origin` as `refs/heads/<branch>`, never forced. `Ok(false)`: the branch already exists
+/// there (another machine pushed it first).
+pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> Result<bool> {
+    assert!(
+        branch.starts_with("daydream/fix-"),
+        "auto-fix pushes only its own branches"
+    );
+    match git(repo, cancel)
+        .args([
+            "push",
+            "--no-verify",
+            "--porcelain",
+            "origin",
+            &format!("{commit}:refs/heads/{branch}"),
+        ])
+        .run()
+    {
+        Ok(_) => Ok(true),
+        Err(ExecError::Failed { stderr, .. })
+            if stderr.contains("rejected") || stderr.contains("already exists") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into_anyhow()).context("failed to push the fix branch to `origin`"),
+    }
+}
+
+/// Which paths a fix may change.
+pub(crate) struct PathRules {
+    /// `None`: the whole repository.
+    safe: Option<GlobSet>,
+    protected: GlobSet,
+    /// The patterns as configured, for messages and the prompt.
+    pub(crate) safe_shown: Vec<String>,
+    pub(crate) protected_shown: Vec<String>,
+}
+
+impl PathRules {
+    /// The defaults plus the project's `autofix.protected_paths`; `autofix.safe_paths` when given. A pattern
+    /// without glob characters is the path and everything under it (`src/` and `src` both mean the folder).
+    pub(crate) fn new(safe: &[String], protected: &[String]) -> Result<PathRules> {
+        let protected_shown: Vec<String> = DEFAULT_PROTECTED
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(protected.iter().cloned())
+            .collect();
+        Ok(PathRules {
+            safe: if safe.is_empty() {
+                None
+            } else {
+                Some(globs(safe, "autofix.safe_paths")?)
+            },
+            protected: globs(&protected_shown, "autofix.protected_paths")?,
+            safe_shown: safe.to_vec(),
+            protected_shown,
+        })
+    }
+
+    /// Why `path` (relative, `/`-separated) may not be changed, if it may not.
+    pub(crate) fn refuse(&self, path: &str) -> Option<String> {
+        if self.protected.is_match(path) {
+            return Some(format!("`{path}` is a protected path"));
+        }
+        if let Some(safe) = &self.safe
+            && !safe.is_match(path)
+        {
+            return Some(format!(
+                "`{path}` is outside `autofix.safe_paths` ({})",
+                self.safe_shown.join(", ")
+            ));
+        }
+        None
+    }
+}
+
+fn globs(patterns: &[String], key: &str) -> Result<GlobSet> {
+    let mut set = GlobSetBuilder::new();
+    for raw in patterns {
+        let pattern = raw.trim().trim_start_matches("./");
+        let has_glob = pattern.contains(['*', '?', '[', '{']);
+        let bases: Vec<String> = if has_glob {
+            vec![pattern.to_owned()]
+        } else {
+            let dir = pattern.trim_end_matches('/');
+            vec![dir.to_owned(), format!("{dir}/**")]
+        };
+        for base in bases {
+            let glob: Glob = GlobBuilder::new(&base)
+                .case_insensitive(true)
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!("failed to read `{key}` pattern `{raw}`"))?;
+            set.add(glob);
+        }
+    }
+    Ok(set.build()?)
+}
+
+/// One changed path of the staged diff.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Change {
+    pub(crate) status: char,
+    pub(crate) new_mode: String,
+    pub(crate) path: String,
+}
+
+/// `git diff --raw -z`: `:old new oldsha newsha S\0path\0` per path.
+fn parse_raw(raw: &str) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut fields = raw.split('\0');
+    while let Some(head) = fields.next() {
+        let Some(head) = head.strip_prefix(':') else {
+            continue;
+        };
+        let parts: Vec<&str> = head.split(' ').collect();
+        let Some(path) = fields.next() else { break };
+        if parts.len() < 5 {
+            continue;
+        }
+        out.push(Change {
+            status: parts[4].chars().next().unwrap_or('?'),
+            new_mode: parts[1].to_owned(),
+            path: path.to_owned(),
+        });
+    }
+    out
+}
+
+/// `git diff --numstat -z`: `added\tdeleted\tpath\0`; binary files have `-` counts (`None`).
+fn parse_numstat(raw: &str) -> Vec<(String, Option<u64>)> {
+    raw.split('\0')
+        .filter(|s| !s.is_empty())
+        .filter_map(|record| {
+            let mut it = record.splitn(3, '\t');
+            let (added, deleted, path) = (it.next()?, it.next()?, it.next()?);
+            let lines = added
+                .parse::<u64>()
+                .ok()
+                .zip(deleted.parse::<u64>().ok())
+                .map(|(a, d)| a + d);
+            Some((path.to_owned(), lines))
+        })
+        .collect()
+}
+
+/// What a fix changed, once it passed the checks.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Diff {
+    /// `(path, lines changed)`.
+    pub(crate) files: Vec<(String, u64)>,
+    pub(crate) lines: u64,
+}
+
+impl Diff {
+    /// A markdown list of the files with their line counts.
+    pub(crate) fn summary(&self) -> String {
+        let mut out = String::new();
+        for (path, lines) in &self.files {
+            let _ = writeln!(out, "- `{path}` ({lines} line(s))");
+        }
+        out
+    }
+}
+
+/// The checks on the staged diff, in order: not empty; no symlink, submodule or escaping path; nothing
+/// protected; everything inside the safe paths; no binary file; under the size caps.
+pub(crate) fn check(
+    worktree: &Path,
+    rules: &PathRules,
+    changes: &[Change],
+    sizes: &[(String, Option<u64>)],
+) -> Result<Diff, String> {
+    if changes.is_empty() {
+        return Err("the diff is empty: Claude changed nothing".to_owned());
+    }
+    for change in changes {
+        let path = &change.path;
+        match change.new_mode.as_str() {
+            "120000" => return Err(format!("`{path}` is a symlink: fixes may not add symlinks")),
+            "160000" => return Err(format!("`{path}` is a submodule: fixes may not change submodules")),
+            _ => {}
+        }
+        if Path::new(path)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!("`{path}` is not a plain path inside the repository"));
+        }
+        if let Some(dir) = escaping_parent(worktree, path) {
+            return Err(format!(
+                "`{path}` goes through the symlink `{dir}`, which may point outside the repository"
+            ));
+        }
+        if let Some(why) = rules.refuse(path) {
+            return Err(why);
+        }
+    }
+    if changes.len() > MAX_FILES {
+        return Err(format!(
+            "the diff changes {} files; a fix may change at most {MAX_FILES}",
+            changes.len()
+        ));
+    }
+    let mut diff = Diff::default();
+    for (path, lines) in sizes {
+        let Some(lines) = lines else {
+            return Err(format!("`{path}` is a binary file: fixes may not change binary files"));
+        };
+        diff.files.push((path.clone(), *lines));
+        diff.lines += lines;
+    }
+    if diff.lines > MAX_LINES {
+        return Err(format!(
+            "the diff changes {} lines; a fix may change at most {MAX_LINES}",
+            diff.lines
+        ));
+    }
+    Ok(diff)
+}
+
+/// The first directory of `path` inside the worktree that is a symlink.
+fn escaping_parent(worktree: &Path, path: &str) -> Option<String> {
+    let mut at = worktree.to_owned();
+    let mut shown = String::new();
+    let parts: Vec<&str> = path.split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        at.push(part);
+        if !shown.is_empty() {
+            shown.push('/');
+        }
+        shown.push_str(part);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(shown);
+        }
+    }
+    None
+}
+
+/// The project's test command, run with `sh -c` in the worktree without GitHub tokens. `Ok(Err(output))` when
+/// the tests fail; the output is the end of what they printed.
+pub(crate) fn run_tests(
+    dir: &Path,
+    command: &str,
+    timeout: Duration,
+    cancel: &Cancel,
+) -> Result<Result<String, String>> {
+    let mut cmd = Cmd::new("sh")
+        .args(["-c", command])
+        .cwd(dir)
+        .timeout(timeout)
+        .cancel(cancel)
+        .env("CI", "true");
+    for token in TOKENS {
+        cmd = cmd.env_remove(*token);
+    }
+    match cmd.run_any() {
+        Ok(done) => {
+            let mut output = String::from_utf8_lossy(&done.stdout).into_owned();
+            output.push_str(&String::from_utf8_lossy(&done.stderr));
+            let output = tail(&output, 1500);
+            match done.code {
+                Some(0) => Ok(Ok(output)),
+                Some(code) => Ok(Err(format!("`{command}` exited with {code}: {output}"))),
+                None => Ok(Err(format!("`{command}` was killed by a signal: {output}"))),
+            }
+        }
+        Err(ExecError::TimedOut { after, .. }) => Ok(Err(format!(
+            "`{command}` ran past its {} s timeout and was stopped",
+            after.as_secs()
+        ))),
+        Err(err @ ExecError::Interrupted { .. }) => Err(err.into_anyhow()),
+        Err(err) => Ok(Err(format!("`{command}` could not run: {err}"))),
+    }
+}
+
+/// The last `max` bytes of `text` (at a char boundary), trimmed.
+pub(crate) fn tail(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut cut = text.len() - max;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("...{}", &text[cut..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(safe: &[&str], protected: &[&str]) -> PathRules {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        PathRules::new(&owned(safe), &owned(protected)).unwrap()
+    }
+
+    #[test]
+    fn default_protected_paths_cover_the_dangerous_places() {
+        let r = rules(&[], &[]);
+        for path in [
+            "src/auth/login.py",
+            "auth/x.py",
+            "app/payments/charge.py",
+            "db/migrations/0001_init.py",
+            "app/delete_user.py",
+            ".github/workflows/ci.yml",
+            ".claude/settings.json",
+            "CLAUDE.md",
+            "docs/CLAUDE.md",
+            ".env",
+            ".env.production",
+            "config/.env.local",
+            ".gitlab-ci.yml",
+        ] {
+            assert!(r.refuse(path).is_some(), "{path} should be protected");
+        }
+        for path in ["src/app/cart.py", "tests/test_cart.py", "README.md"] {
+            assert_eq!(r.refuse(path), None, "{path} should be allowed");
+        }
+    }
+
+    #[test]
+    fn safe_paths_limit_and_project_protected_paths_add() {
+        let r = rules(&["src/", "tests"], &["src/vendor/**"]);
+        assert_eq!(r.refuse("src/a.py"), None);
+        assert_eq!(r.refuse("tests/deep/t.py"), None);
+        assert!(r.refuse("setup.py").unwrap().contains("outside `autofix.safe_paths`"));
+        assert!(r.refuse("srcx/a.py").is_some(), "a prefix of a name is not its folder");
+        assert!(r.refuse("src/vendor/lib.py").unwrap().contains("protected"));
+        assert!(r.refuse("src/auth/x.py").is_some(), "defaults still apply");
+    }
+
+    #[test]
+    fn raw_and_numstat_parse() {
+        let raw = ":100644 100644 abc def M\0src/a b.py\0:000000 120000 000 123 A\0link\0";
+        let changes = parse_raw(raw);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].path, "src/a b.py");
+        assert_eq!(changes[1].new_mode, "120000");
+        let sizes = parse_numstat("3\t1\tsrc/a b.py\0-\t-\timg.png\0");
+        assert_eq!(sizes, vec![("src/a b.py".to_owned(), Some(4)), ("img.png".to_owned(), None)]);
+    }
+
+    #[test]
+    fn the_checks_refuse_each_kind_of_bad_diff() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = rules(&[], &[]);
+        let change = |path: &str, mode: &str| Change {
+            status: 'M',
+            new_mode: mode.to_owned(),
+            path: path.to_owned(),
+        };
+        let ok = |path: &str, n: u64| (path.to_owned(), Some(n));
+        assert!(check(dir.path(), &r, &[], &[]).unwrap_err().contains("empty"));
+        assert!(check(dir.path(), &r, &[change("l", "120000")], &[ok("l", 1)]).unwrap_err().contains("symlink"));
+        assert!(check(dir.path(), &r, &[change("m", "160000")], &[ok("m", 1)]).unwrap_err().contains("submodule"));
+        assert!(check(dir.path(), &r, &[change(".env", "100644")], &[ok(".env", 1)]).unwrap_err().contains("protected"));
+        assert!(check(dir.path(), &r, &[change("a.png", "100644")], &[("a.png".to_owned(), None)]).unwrap_err().contains("binary"));
+        assert!(check(dir.path(), &r, &[change("a.py", "100644")], &[ok("a.py", 501)]).unwrap_err().contains("at most 500"));
+        let many: Vec<Change> = (0..21).map(|i| change(&format!("f{i}.py"), "100644")).collect();
+        assert!(check(dir.path(), &r, &many, &[]).unwrap_err().contains("21 files"));
+        // A directory that is a symlink (to anywhere) cannot carry a change.
+        std::os::unix::fs::symlink("/etc", dir.path().join("out")).unwrap();
+        assert!(check(dir.path(), &r, &[change("out/passwd", "100644")], &[ok("out/passwd", 1)]).unwrap_err().contains("symlink `out`"));
+        let diff = check(dir.path(), &r, &[change("src/a.py", "100644")], &[ok("src/a.py", 7)]).unwrap();
+        assert_eq!(diff.lines, 7);
+        assert_eq!(diff.summary(), "- `src/a.py` (7 line(s))\n");
+    }
+}
