@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Nightly maintenance for your repositories, with a report in the morning.",
     long_about = "Nightly maintenance for your repositories, with a report in the morning.\n\n\
-        daydream runs an ordered list of resumable steps (cleanup, logs, sentry, tasks, docs, reflect, report) over the projects in \
+        daydream runs an ordered list of resumable steps (cleanup, logs, sentry, tasks, docs, reflect, autofix, report) over the projects in \
         `config/projects.json` under its root, saves `logs/daydream/state.json` after every unit of work, \
         and writes `logs/daydream/report_YYYY-MM-DD.md`. Run it from cron or launchd; run it again the same \
         day and it only does what is not done yet.",
@@ -85,7 +85,7 @@ pub(crate) struct RunArgs {
     /// Only this project (repeatable); the slug is its key in `projects.json`
     #[arg(long = "project", value_name = "SLUG")]
     pub(crate) projects: Vec<String>,
-    /// Only this step (repeatable): cleanup, logs, sentry, tasks, docs, reflect, report
+    /// Only this step (repeatable): cleanup, logs, sentry, tasks, docs, reflect, autofix, report
     #[arg(long = "step", value_name = "NAME")]
     pub(crate) steps: Vec<String>,
     /// Make no model call at all: reflection says what it would have spent at most

@@ -88,7 +88,12 @@ pub(crate) fn remote_has(repo: &Path, cancel: &Cancel, branch: &str) -> Result<b
     let out = git_out(
         repo,
         cancel,
-        &["ls-remote", "--heads", "origin", &format!("refs/heads/{branch}")],
+        &[
+            "ls-remote",
+            "--heads",
+            "origin",
+            &format!("refs/heads/{branch}"),
+        ],
     )
     .context("failed to ask `origin` for the fix branch")?;
     Ok(!out.trim().is_empty())
@@ -126,7 +131,12 @@ pub(crate) struct Worktree {
 
 impl Worktree {
     /// Fetches `base` from `origin` and adds a worktree on a new local `branch` at it, in a temp directory.
-    pub(crate) fn create(repo: &Path, base: &str, branch: &str, cancel: &Cancel) -> Result<Worktree> {
+    pub(crate) fn create(
+        repo: &Path,
+        base: &str,
+        branch: &str,
+        cancel: &Cancel,
+    ) -> Result<Worktree> {
         // A leftover of a run that was killed: its metadata and branch go first.
         discard(repo, branch);
         git_out(
@@ -179,12 +189,26 @@ impl Worktree {
         let raw = git_out(
             &self.dir,
             &self.cancel,
-            &["diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff"],
+            &[
+                "diff",
+                "--cached",
+                "--raw",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+            ],
         )?;
         let numstat = git_out(
             &self.dir,
             &self.cancel,
-            &["diff", "--cached", "--numstat", "-z", "--no-renames", "--no-ext-diff"],
+            &[
+                "diff",
+                "--cached",
+                "--numstat",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+            ],
         )?;
         let changes = parse_raw(&raw);
         let sizes = parse_numstat(&numstat);
@@ -240,7 +264,11 @@ pub(crate) fn discard(repo: &Path, branch: &str) {
             } else if line == format!("branch refs/heads/{branch}")
                 && let Some(p) = path.take()
             {
-                let _ = git_out(repo, &quiet, &["worktree", "remove", "--force", "--force", &p]);
+                let _ = git_out(
+                    repo,
+                    &quiet,
+                    &["worktree", "remove", "--force", "--force", &p],
+                );
             }
         }
     }
@@ -429,14 +457,20 @@ pub(crate) fn check(
         let path = &change.path;
         match change.new_mode.as_str() {
             "120000" => return Err(format!("`{path}` is a symlink: fixes may not add symlinks")),
-            "160000" => return Err(format!("`{path}` is a submodule: fixes may not change submodules")),
+            "160000" => {
+                return Err(format!(
+                    "`{path}` is a submodule: fixes may not change submodules"
+                ));
+            }
             _ => {}
         }
         if Path::new(path)
             .components()
             .any(|c| !matches!(c, Component::Normal(_)))
         {
-            return Err(format!("`{path}` is not a plain path inside the repository"));
+            return Err(format!(
+                "`{path}` is not a plain path inside the repository"
+            ));
         }
         if let Some(dir) = escaping_parent(worktree, path) {
             return Err(format!(
@@ -456,7 +490,9 @@ pub(crate) fn check(
     let mut diff = Diff::default();
     for (path, lines) in sizes {
         let Some(lines) = lines else {
-            return Err(format!("`{path}` is a binary file: fixes may not change binary files"));
+            return Err(format!(
+                "`{path}` is a binary file: fixes may not change binary files"
+            ));
         };
         diff.files.push((path.clone(), *lines));
         diff.lines += lines;
@@ -577,8 +613,15 @@ mod tests {
         let r = rules(&["src/", "tests"], &["src/vendor/**"]);
         assert_eq!(r.refuse("src/a.py"), None);
         assert_eq!(r.refuse("tests/deep/t.py"), None);
-        assert!(r.refuse("setup.py").unwrap().contains("outside `autofix.safe_paths`"));
-        assert!(r.refuse("srcx/a.py").is_some(), "a prefix of a name is not its folder");
+        assert!(
+            r.refuse("setup.py")
+                .unwrap()
+                .contains("outside `autofix.safe_paths`")
+        );
+        assert!(
+            r.refuse("srcx/a.py").is_some(),
+            "a prefix of a name is not its folder"
+        );
         assert!(r.refuse("src/vendor/lib.py").unwrap().contains("protected"));
         assert!(r.refuse("src/auth/x.py").is_some(), "defaults still apply");
     }
@@ -591,7 +634,13 @@ mod tests {
         assert_eq!(changes[0].path, "src/a b.py");
         assert_eq!(changes[1].new_mode, "120000");
         let sizes = parse_numstat("3\t1\tsrc/a b.py\0-\t-\timg.png\0");
-        assert_eq!(sizes, vec![("src/a b.py".to_owned(), Some(4)), ("img.png".to_owned(), None)]);
+        assert_eq!(
+            sizes,
+            vec![
+                ("src/a b.py".to_owned(), Some(4)),
+                ("img.png".to_owned(), None)
+            ]
+        );
     }
 
     #[test]
@@ -604,18 +653,78 @@ mod tests {
             path: path.to_owned(),
         };
         let ok = |path: &str, n: u64| (path.to_owned(), Some(n));
-        assert!(check(dir.path(), &r, &[], &[]).unwrap_err().contains("empty"));
-        assert!(check(dir.path(), &r, &[change("l", "120000")], &[ok("l", 1)]).unwrap_err().contains("symlink"));
-        assert!(check(dir.path(), &r, &[change("m", "160000")], &[ok("m", 1)]).unwrap_err().contains("submodule"));
-        assert!(check(dir.path(), &r, &[change(".env", "100644")], &[ok(".env", 1)]).unwrap_err().contains("protected"));
-        assert!(check(dir.path(), &r, &[change("a.png", "100644")], &[("a.png".to_owned(), None)]).unwrap_err().contains("binary"));
-        assert!(check(dir.path(), &r, &[change("a.py", "100644")], &[ok("a.py", 501)]).unwrap_err().contains("at most 500"));
-        let many: Vec<Change> = (0..21).map(|i| change(&format!("f{i}.py"), "100644")).collect();
-        assert!(check(dir.path(), &r, &many, &[]).unwrap_err().contains("21 files"));
+        assert!(
+            check(dir.path(), &r, &[], &[])
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            check(dir.path(), &r, &[change("l", "120000")], &[ok("l", 1)])
+                .unwrap_err()
+                .contains("symlink")
+        );
+        assert!(
+            check(dir.path(), &r, &[change("m", "160000")], &[ok("m", 1)])
+                .unwrap_err()
+                .contains("submodule")
+        );
+        assert!(
+            check(
+                dir.path(),
+                &r,
+                &[change(".env", "100644")],
+                &[ok(".env", 1)]
+            )
+            .unwrap_err()
+            .contains("protected")
+        );
+        assert!(
+            check(
+                dir.path(),
+                &r,
+                &[change("a.png", "100644")],
+                &[("a.png".to_owned(), None)]
+            )
+            .unwrap_err()
+            .contains("binary")
+        );
+        assert!(
+            check(
+                dir.path(),
+                &r,
+                &[change("a.py", "100644")],
+                &[ok("a.py", 501)]
+            )
+            .unwrap_err()
+            .contains("at most 500")
+        );
+        let many: Vec<Change> = (0..21)
+            .map(|i| change(&format!("f{i}.py"), "100644"))
+            .collect();
+        assert!(
+            check(dir.path(), &r, &many, &[])
+                .unwrap_err()
+                .contains("21 files")
+        );
         // A directory that is a symlink (to anywhere) cannot carry a change.
         std::os::unix::fs::symlink("/etc", dir.path().join("out")).unwrap();
-        assert!(check(dir.path(), &r, &[change("out/passwd", "100644")], &[ok("out/passwd", 1)]).unwrap_err().contains("symlink `out`"));
-        let diff = check(dir.path(), &r, &[change("src/a.py", "100644")], &[ok("src/a.py", 7)]).unwrap();
+        assert!(
+            check(
+                dir.path(),
+                &r,
+                &[change("out/passwd", "100644")],
+                &[ok("out/passwd", 1)]
+            )
+            .unwrap_err()
+            .contains("symlink `out`")
+        );
+        let diff = check(
+            dir.path(),
+            &r,
+            &[change("src/a.py", "100644")],
+            &[ok("src/a.py", 7)],
+        )
+        .unwrap();
         assert_eq!(diff.lines, 7);
         assert_eq!(diff.summary(), "- `src/a.py` (7 line(s))\n");
     }

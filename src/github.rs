@@ -491,7 +491,8 @@ impl Gh {
         base: &str,
         body: &str,
     ) -> Result<Pull, GhError> {
-        let input = json!({ "title": title, "head": head, "base": base, "body": body, "draft": true });
+        let input =
+            json!({ "title": title, "head": head, "base": base, "body": body, "draft": true });
         let call = Call {
             method: "POST",
             endpoint: format!("{}/pulls", repo_path(repo)),

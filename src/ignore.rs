@@ -53,7 +53,9 @@ pub(crate) fn load(root: &Path) -> Result<(Vec<Entry>, usize)> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(err) => return Err(err).with_context(|| format!("failed to read `{}`", path.display())),
+        Err(err) => {
+            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
+        }
     };
     let mut bad = 0;
     let entries = text
@@ -114,7 +116,10 @@ pub(crate) fn add(
         pattern: pattern.to_owned(),
         added: today,
         expires,
-        reason: reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned),
+        reason: reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned),
     });
     save(root, &entries)?;
     let mut out = format!("auto-fix will leave `{pattern}` alone until {expires} (inclusive)\n");
@@ -150,7 +155,10 @@ pub(crate) fn remove(root: &Path, today: NaiveDate, pattern: &str) -> Result<Str
     }
     entries.retain(|e| e.active(today));
     save(root, &entries)?;
-    Ok(format!("removed `{}` from the ignore list\n", pattern.trim()))
+    Ok(format!(
+        "removed `{}` from the ignore list\n",
+        pattern.trim()
+    ))
 }
 
 /// The list as text: active entries, then expired ones still on file.
@@ -202,8 +210,14 @@ mod tests {
         let (entries, bad) = load(root).unwrap();
         assert_eq!((entries.len(), bad), (2, 0));
         let listed = list(root, day(2)).unwrap();
-        assert!(listed.contains("retry loop · until 2026-11-15 · added 2026-11-01 · flaky upstream"), "{listed}");
-        assert!(listed.contains("3f9a2b1c0d4e · until 2026-11-04"), "{listed}");
+        assert!(
+            listed.contains("retry loop · until 2026-11-15 · added 2026-11-01 · flaky upstream"),
+            "{listed}"
+        );
+        assert!(
+            listed.contains("3f9a2b1c0d4e · until 2026-11-04"),
+            "{listed}"
+        );
         remove(root, day(2), "retry loop").unwrap();
         let (entries, _) = load(root).unwrap();
         assert_eq!(entries.len(), 1);
@@ -246,7 +260,10 @@ mod tests {
         assert!(by_fp.matches("3f9a2b1c0d4e", "anything"));
         let entries = vec![entry];
         assert!(find(&entries, day(3), "x", "retry loop here").is_some());
-        assert!(find(&entries, day(4), "x", "retry loop here").is_none(), "expired");
+        assert!(
+            find(&entries, day(4), "x", "retry loop here").is_none(),
+            "expired"
+        );
     }
 
     #[test]
@@ -259,11 +276,21 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let (_, bad) = load(dir.path()).unwrap();
         assert_eq!(bad, 1);
-        assert!(list(dir.path(), day(5)).unwrap().contains("old · expired 2026-11-02"));
+        assert!(
+            list(dir.path(), day(5))
+                .unwrap()
+                .contains("old · expired 2026-11-02")
+        );
         add(dir.path(), day(5), "new", 1, None).unwrap();
         let (entries, bad) = load(dir.path()).unwrap();
         assert_eq!(bad, 0);
-        assert_eq!(entries.iter().map(|e| e.pattern.as_str()).collect::<Vec<_>>(), ["new"]);
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e.pattern.as_str())
+                .collect::<Vec<_>>(),
+            ["new"]
+        );
     }
 
     #[test]

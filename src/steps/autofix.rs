@@ -217,9 +217,10 @@ impl Settings {
             fix_timeout: Duration::from_secs(
                 env.parse_or("DAYDREAM_AUTO_FIX_TIMEOUT_SECS", DEFAULT_FIX_TIMEOUT_SECS)?,
             ),
-            test_timeout: Duration::from_secs(
-                env.parse_or("DAYDREAM_AUTO_FIX_TEST_TIMEOUT_SECS", DEFAULT_TEST_TIMEOUT_SECS)?,
-            ),
+            test_timeout: Duration::from_secs(env.parse_or(
+                "DAYDREAM_AUTO_FIX_TEST_TIMEOUT_SECS",
+                DEFAULT_TEST_TIMEOUT_SECS,
+            )?),
             max_turns: env.parse_or("DAYDREAM_AUTO_FIX_MAX_TURNS", DEFAULT_MAX_TURNS)?,
             per_fix_usd,
             model: env
@@ -232,8 +233,12 @@ impl Settings {
 
 /// Whether `DAYDREAM_AUTO_FIX_ENABLED` turns auto-fix off.
 fn disabled_by_env(env: &crate::env::Env) -> bool {
-    env.get("DAYDREAM_AUTO_FIX_ENABLED")
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off"))
+    env.get("DAYDREAM_AUTO_FIX_ENABLED").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "false" | "0" | "no" | "off"
+        )
+    })
 }
 
 /// A short stable fingerprint of a bug: FNV-1a over the normalised pattern and the project, 12 hex digits.
@@ -331,10 +336,24 @@ impl Step for Autofix {
     }
 }
 
-/// Today's reflections, or why there are none to work from.
+/// Today's reflections, or why there are none to work from. A dry run that has none of its own (with
+/// `--no-spend`, or before its reflection) previews from those of today's real run.
 fn today_reflections(cx: &UnitCx<'_>) -> Result<Vec<Reflection>, String> {
-    let unit = cx
-        .state
+    let own = reflections_in(cx.state);
+    if !cx.run.dry_run || own.is_ok() {
+        return own;
+    }
+    let path = crate::paths::Paths::new(cx.root().to_owned()).state(false);
+    match crate::state::read(&path) {
+        Ok(crate::state::ReadState::Loaded(real)) if real.date == cx.run.date => {
+            reflections_in(&real).map_err(|_| own.unwrap_err())
+        }
+        _ => own,
+    }
+}
+
+fn reflections_in(state: &crate::state::State) -> Result<Vec<Reflection>, String> {
+    let unit = state
         .unit("reflect", ALL_PROJECTS)
         .ok_or_else(|| "reflection has not run today, so there is nothing to fix".to_owned())?;
     match unit.status {
@@ -352,11 +371,15 @@ fn today_reflections(cx: &UnitCx<'_>) -> Result<Vec<Reflection>, String> {
             ));
         }
     }
-    let data = unit
-        .output
-        .as_ref()
+    let output = unit.output.as_ref();
+    let data = output
         .and_then(|o| serde_json::from_value::<Reflections>(o.data.clone()).ok())
-        .ok_or_else(|| "reflection left no reflections today (budget or --no-spend)".to_owned())?;
+        .ok_or_else(|| {
+            format!(
+                "no reflections to work from: {}",
+                output.map_or("reflection left none", |o| o.summary.as_str())
+            )
+        })?;
     Ok(data.reflections)
 }
 
@@ -537,19 +560,24 @@ impl FixRun<'_> {
                     .to_owned(),
             );
         };
-        if project.test_command.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        if project
+            .test_command
+            .as_deref()
+            .is_none_or(|t| t.trim().is_empty())
+        {
             return Some(
                 "no `test_command` for this project: a fix that no test has checked is never proposed; set `test_command` in projects.json"
                     .to_owned(),
             );
         }
-        if let Err(err) = PathRules::new(&project.autofix.safe_paths, &project.autofix.protected_paths) {
+        if let Err(err) = PathRules::new(
+            &project.autofix.safe_paths,
+            &project.autofix.protected_paths,
+        ) {
             return Some(format!("{err:#}; fix the pattern in projects.json"));
         }
         if fix::origin(&project.dir, &cx.run.cancel).is_none() {
-            return Some(
-                "the project has no `origin` remote to push a fix branch to".to_owned(),
-            );
+            return Some("the project has no `origin` remote to push a fix branch to".to_owned());
         }
         match self.gh.default_branch(repo) {
             Ok(base) => self.base = Some(base),
@@ -598,7 +626,11 @@ impl FixRun<'_> {
         if let Some(why) = self.duplicate(cx, &c.fingerprint) {
             return Gate::Stop(why);
         }
-        let started_here = data.candidates.iter().filter(|c| c.status.attempted()).count();
+        let started_here = data
+            .candidates
+            .iter()
+            .filter(|c| c.status.attempted())
+            .count();
         let started = self.attempted_elsewhere as usize + started_here;
         if started >= self.settings.max_fixes as usize {
             return Gate::Stop(format!(
@@ -662,9 +694,7 @@ impl FixRun<'_> {
             Ok(true) => return Some(format!("the branch `{branch}` already exists on `origin`")),
             Ok(false) => {}
             Err(err) => {
-                return Some(format!(
-                    "{err:#}; not risking a duplicate"
-                ));
+                return Some(format!("{err:#}; not risking a duplicate"));
             }
         }
         if fix::local_has(&project.dir, &cx.run.cancel, &branch) {
@@ -684,7 +714,13 @@ impl FixRun<'_> {
     }
 
     /// One fix, recorded before and after each side effect.
-    fn attempt(&mut self, cx: &mut UnitCx<'_>, data: &mut FixData, i: usize, cap: f64) -> Result<()> {
+    fn attempt(
+        &mut self,
+        cx: &mut UnitCx<'_>,
+        data: &mut FixData,
+        i: usize,
+        cap: f64,
+    ) -> Result<()> {
         let project = self.project;
         let started = Instant::now();
         let fp = data.candidates[i].fingerprint.clone();
@@ -731,12 +767,22 @@ impl FixRun<'_> {
     ) -> Result<()> {
         let project = self.project;
         let cancel = cx.run.cancel.clone();
-        let rules = PathRules::new(&project.autofix.safe_paths, &project.autofix.protected_paths)?;
+        let rules = PathRules::new(
+            &project.autofix.safe_paths,
+            &project.autofix.protected_paths,
+        )?;
         let test_command = project.test_command.clone().unwrap_or_default();
         let worktree = Worktree::create(&project.dir, base, branch, &cancel)?;
 
         let (known, _) = lessons::load(cx.root())?;
-        let prompt = prompt(&data.candidates[i], project, &known, &rules, worktree.dir(), &test_command);
+        let prompt = prompt(
+            &data.candidates[i],
+            project,
+            &known,
+            &rules,
+            worktree.dir(),
+            &test_command,
+        );
         let test_rule = format!("Bash({test_command})");
         let mut tools: Vec<&str> = FILE_TOOLS.to_vec();
         if project.autofix.allow_test_command {
@@ -846,7 +892,10 @@ impl FixRun<'_> {
     /// The PR of a pushed fix (also after a kill between the push and the PR), then its notification.
     fn finish_pushed(&mut self, cx: &mut UnitCx<'_>, data: &mut FixData, i: usize) -> Result<()> {
         let project = self.project;
-        let repo = project.github.as_ref().context("the project lost its `github` entry")?;
+        let repo = project
+            .github
+            .as_ref()
+            .context("the project lost its `github` entry")?;
         let branch = fix::branch(&data.candidates[i].fingerprint);
         if data.candidates[i].status == FixStatus::Pushing {
             // Killed during the push: `origin` says whether it happened.
@@ -856,7 +905,8 @@ impl FixRun<'_> {
                 fix::discard(&project.dir, &branch);
                 let c = &mut data.candidates[i];
                 c.status = FixStatus::Failed;
-                c.reason = "stopped during the push, which did not happen; tried again after the retry delay".to_owned();
+                "stopped during the push, which did not happen; tried again after the retry delay"
+                    .clone_into(&mut c.reason);
                 record_attempt(cx, project, c);
                 return save(cx, data);
             }
@@ -866,7 +916,10 @@ impl FixRun<'_> {
             None => self.gh.default_branch(repo)?,
         };
         let body = pr_body(cx, &data.candidates[i]);
-        let title = format!("daydream: fix {}", one_line(&data.candidates[i].summary, 70));
+        let title = format!(
+            "daydream: fix {}",
+            one_line(&data.candidates[i].summary, 70)
+        );
         let url = open_pull(&self.gh, repo, &title, &branch, &base, &body)?;
         let c = &mut data.candidates[i];
         c.status = FixStatus::PrOpened;
@@ -891,7 +944,10 @@ impl FixRun<'_> {
         let summary = Summary {
             date: cx.run.date,
             project: &project.name,
-            counts: vec![("auto-fix".to_owned(), "draft pull request opened".to_owned())],
+            counts: vec![(
+                "auto-fix".to_owned(),
+                "draft pull request opened".to_owned(),
+            )],
             actions: vec![format!("Review the draft fix: {}", c.summary)],
             link: c.pr_url.clone(),
         };
@@ -977,7 +1033,11 @@ fn prompt(
         rules.protected_shown.join(", ")
     );
     if !rules.safe_shown.is_empty() {
-        let _ = writeln!(p, "Only change files under: {}.", rules.safe_shown.join(", "));
+        let _ = writeln!(
+            p,
+            "Only change files under: {}.",
+            rules.safe_shown.join(", ")
+        );
     }
     let _ = writeln!(
         p,
@@ -1145,11 +1205,7 @@ fn output(data: &FixData, warnings: &mut Warnings) -> Output {
     let count = |s: FixStatus| data.candidates.iter().filter(|c| c.status == s).count();
     let opened = count(FixStatus::PrOpened);
     let would = count(FixStatus::WouldFix);
-    let failed = data
-        .candidates
-        .iter()
-        .filter(|c| c.status.failed())
-        .count();
+    let failed = data.candidates.iter().filter(|c| c.status.failed()).count();
     let skipped = count(FixStatus::Skipped);
     let not = count(FixStatus::NotCandidate);
     let spent: f64 = data.candidates.iter().map(|c| c.cost_usd).sum();
@@ -1159,7 +1215,9 @@ fn output(data: &FixData, warnings: &mut Warnings) -> Output {
     }
     if would > 0 {
         let most = data.most_usd.unwrap_or(0.0);
-        parts.push(format!("{would} fix(es) would be attempted (at most ${most:.2})"));
+        parts.push(format!(
+            "{would} fix(es) would be attempted (at most ${most:.2})"
+        ));
     }
     if failed > 0 {
         parts.push(format!("{failed} attempt(s) failed"));
@@ -1254,7 +1312,11 @@ mod tests {
         let good = reflection("code_bug", "KeyError when the cart has no sku", 0.9);
         let low = reflection("code_bug", "Timeout talking to the payment API", 0.5);
         let short = reflection("code_bug", "bad sku", 0.95);
-        let other = reflection("poor_planning", "Deploys without a rollback plan at all", 0.99);
+        let other = reflection(
+            "poor_planning",
+            "Deploys without a rollback plan at all",
+            0.99,
+        );
         let mut no_prevention = reflection("code_bug", "Division by zero in the totals", 0.8);
         no_prevention.prevention = " ".to_owned();
         let dup = reflection("code_bug", "KeyError when the cart has no SKU.", 0.7);
@@ -1263,11 +1325,18 @@ mod tests {
         assert_eq!(out.len(), 5, "the reworded duplicate shares a fingerprint");
         let find = |p: &str| out.iter().find(|c| c.pattern == p).unwrap();
         assert_eq!(find(&good.pattern).status, FixStatus::Skipped);
-        assert!(find(&good.pattern).reason.is_empty(), "waiting for the gates");
+        assert!(
+            find(&good.pattern).reason.is_empty(),
+            "waiting for the gates"
+        );
         assert!(find(&low.pattern).reason.contains("below 0.70"));
         assert!(find(&short.pattern).reason.contains("shorter than 20"));
         assert!(find(&other.pattern).reason.contains("not `code_bug`"));
-        assert!(find(&no_prevention.pattern).reason.contains("no prevention"));
+        assert!(
+            find(&no_prevention.pattern)
+                .reason
+                .contains("no prevention")
+        );
         // Highest confidence first.
         let confidences: Vec<f64> = out.iter().map(|c| c.confidence).collect();
         let mut sorted = confidences.clone();
@@ -1280,7 +1349,10 @@ mod tests {
         let a = fingerprint("shop", "KeyError when the cart has 3 items");
         assert_eq!(a.len(), 12);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(a, fingerprint("shop", "keyerror when the cart has 12 items."));
+        assert_eq!(
+            a,
+            fingerprint("shop", "keyerror when the cart has 12 items.")
+        );
         assert_ne!(a, fingerprint("blog", "KeyError when the cart has 3 items"));
         assert_eq!(marker(&a), format!("<!-- daydream:fix:{a} -->"));
     }
@@ -1316,7 +1388,11 @@ mod tests {
     fn the_prompt_fences_evidence_and_names_the_rules() {
         let c = &candidates(
             "shop",
-            &[&reflection("code_bug", "KeyError when the cart has no sku", 0.9)],
+            &[&reflection(
+                "code_bug",
+                "KeyError when the cart has no sku",
+                0.9,
+            )],
             0.7,
         )[0];
         let config = crate::config::parse(

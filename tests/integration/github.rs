@@ -10,7 +10,7 @@ use crate::fake_github::FakeGitHub;
 use crate::harness::{Root, Run, kill, unit};
 
 /// Whether the real `gh` is here; under CI its absence is a failure, elsewhere the test is skipped.
-fn gh_available() -> bool {
+pub fn gh_available() -> bool {
     let found = std::process::Command::new("gh")
         .arg("--version")
         .output()

@@ -8,6 +8,7 @@ mod fake_github;
 mod fake_http;
 mod harness;
 
+mod autofix;
 mod config;
 mod crash;
 mod demo;

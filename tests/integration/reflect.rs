@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::harness::{Root, Run, config_for, unit};
 
 /// A stand-in `claude` that records its argv and stdin and prints `reply` (a result object) or `raw` text.
-fn fake_claude(root: &Root, body: &str) -> PathBuf {
+pub fn fake_claude(root: &Root, body: &str) -> PathBuf {
     let path = root.join("bin/claude");
     let script = format!(
         "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"{dir}/argv.txt\"\ncat > \"{dir}/stdin.txt\"\n{body}\n",
@@ -19,7 +19,7 @@ fn fake_claude(root: &Root, body: &str) -> PathBuf {
     path
 }
 
-fn result(structured: &Value, cost: f64) -> String {
+pub fn result(structured: &Value, cost: f64) -> String {
     let object = json!({
         "type": "result", "subtype": "success", "is_error": false, "result": "",
         "structured_output": structured, "total_cost_usd": cost, "num_turns": 2, "session_id": "s-1",
@@ -232,7 +232,7 @@ fn no_spend_makes_no_call_and_an_exhausted_budget_is_a_finding() {
 
 /// The real Claude Code from `DAYDREAM_TEST_CLAUDE`; skipped without it on a developer's machine, a failure
 /// under `CI` (where `.ci/run` installs it).
-fn real_claude() -> Option<PathBuf> {
+pub fn real_claude() -> Option<PathBuf> {
     let path = std::env::var_os("DAYDREAM_TEST_CLAUDE")
         .map(PathBuf::from)
         .filter(|p| p.is_file());

@@ -301,6 +301,18 @@ impl FakeGitHub {
             .collect()
     }
 
+    /// Every pull request of `repo` as the pulls API shows it, by number ascending.
+    pub fn pulls(&self, repo: &str) -> Vec<Value> {
+        let guard = self.shared.lock();
+        let Some(r) = guard.repos.get(repo) else {
+            return Vec::new();
+        };
+        r.items
+            .values()
+            .filter_map(|i| Some(pull_json(repo, r, i, i.pull.as_ref()?)))
+            .collect()
+    }
+
     /// The comments of issue `number`, oldest first.
     pub fn comments(&self, repo: &str, number: u64) -> Vec<Value> {
         let guard = self.shared.lock();
