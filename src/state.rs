@@ -323,7 +323,7 @@ fn read_or_set_aside(
 }
 
 /// `path`, or `path` with `.1`, `.2`, ... appended if it is taken: nothing kept is ever overwritten.
-fn unused(path: PathBuf) -> PathBuf {
+pub(crate) fn unused(path: PathBuf) -> PathBuf {
     if !path.exists() {
         return path;
     }
