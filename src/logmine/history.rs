@@ -17,11 +17,6 @@
 //! # Untrusted text
 //! Examples are stored as given, cut at [`MAX_EXAMPLE_CHARS`]: the caller redacts them before passing them in.
 
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the `logs` step does not call it yet")
-)]
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -117,7 +112,7 @@ pub(crate) struct Loaded {
 }
 
 /// What is notable on a date compared with the days before it. See [`History::changes`].
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Changes {
     /// No earlier day is on record, so nothing is reported as new (everything would be).
     pub first_day: bool,
@@ -126,7 +121,7 @@ pub(crate) struct Changes {
     pub stopped: Vec<Change>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Change {
     pub template: String,
     /// The count on the date.

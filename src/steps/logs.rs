@@ -25,6 +25,7 @@ use crate::cancel::Cancel;
 use crate::clock::Window;
 use crate::config::Project;
 use crate::env::Env;
+use crate::logmine::history::{self, Changes, DayTemplate, History};
 use crate::logmine::level::{self, Level};
 use crate::logmine::mask::{MaskMiner, Miner};
 use crate::logmine::timestamp::{Stamp, TimestampParser};
@@ -115,7 +116,8 @@ impl Step for Logs {
             }
             Ok(())
         })?;
-        let (data, warnings) = scanner.finish();
+        let (mut data, mut warnings, seen) = scanner.finish();
+        data.history = remember(cx, &data, &seen, &mut warnings);
         Ok(Outcome::Done(output(&data, warnings)))
     }
 
@@ -129,6 +131,13 @@ impl Step for Logs {
             return None;
         }
         let mut out = output.summary.clone();
+        if let Some(changes) = &data.history {
+            for (what, list) in [("new today", &changes.new), ("spiking", &changes.spiking)] {
+                for c in list.iter().take(DIGEST_TEMPLATES / 2) {
+                    let _ = write!(out, "\n- {what}: {} x{}", c.template, c.today);
+                }
+            }
+        }
         for t in data.top.iter().take(DIGEST_TEMPLATES) {
             let _ = write!(
                 out,
@@ -286,6 +295,9 @@ pub(crate) struct LogsData {
     pub(crate) files: Vec<FileRow>,
     #[serde(default)]
     pub(crate) rotation: Vec<Rotation>,
+    /// What changed against the project's template history: new, spiking and stopped templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) history: Option<Changes>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -986,8 +998,8 @@ impl Scanner {
         self.point.agg.rows.push(row);
     }
 
-    /// The data of the unit and its warnings.
-    pub(crate) fn finish(self) -> (LogsData, Vec<String>) {
+    /// The data of the unit, its warnings, and every template of the day (for the template history).
+    pub(crate) fn finish(self) -> (LogsData, Vec<String>, Vec<Seen>) {
         let window = self.config.window;
         let mut agg = self.point.agg;
         agg.other.text = format!(
@@ -1056,9 +1068,87 @@ impl Scanner {
                 .collect(),
             files: agg.rows.clone(),
             rotation,
+            history: None,
         };
-        (data, agg.warnings)
+        let seen = agg
+            .templates
+            .iter()
+            .map(|t| Seen {
+                template: t.text.clone(),
+                count: t.count,
+                errors: t.errors,
+                warnings: t.warnings,
+                example: t
+                    .example
+                    .as_ref()
+                    .map(|e| redact(&e.line).into_owned())
+                    .filter(|l| !l.is_empty()),
+            })
+            .collect();
+        (data, agg.warnings, seen)
     }
+}
+
+/// One template of the day, as the template history records it.
+pub(crate) struct Seen {
+    pub(crate) template: String,
+    pub(crate) count: u64,
+    pub(crate) errors: u64,
+    pub(crate) warnings: u64,
+    /// Redacted.
+    pub(crate) example: Option<String>,
+}
+
+/// Records the day's templates in `data/templates/<slug>.json` and says what is new, spiking or stopped. A day
+/// without any record in its window is not recorded: no lines is not "every error stopped". A dry run compares
+/// without saving. Problems with the file are warnings: the review itself stands.
+fn remember(
+    cx: &UnitCx<'_>,
+    data: &LogsData,
+    seen: &[Seen],
+    warnings: &mut Vec<String>,
+) -> Option<Changes> {
+    if data.records == 0 {
+        return None;
+    }
+    let day = cx.run.date.pred_opt()?;
+    let path = history::path(cx.root(), &cx.project().slug);
+    let shown = path
+        .strip_prefix(cx.root())
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let mut loaded = match History::load(&path) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            warnings.push(format!(
+                "failed to read the template history `{shown}` ({err:#}): new and spiking templates are not flagged today"
+            ));
+            return None;
+        }
+    };
+    if let Some(warning) = loaded.warning {
+        warnings.push(warning);
+    }
+    let today: Vec<DayTemplate<'_>> = seen
+        .iter()
+        .map(|t| DayTemplate {
+            template: &t.template,
+            count: t.count,
+            errors: t.errors,
+            warnings: t.warnings,
+            example: t.example.as_deref(),
+        })
+        .collect();
+    loaded.history.record(day, &today);
+    if !cx.run.dry_run
+        && let Err(err) = loaded.history.save(&path)
+    {
+        warnings.push(format!(
+            "failed to save the template history `{shown}`: {err:#}"
+        ));
+    }
+    Some(loaded.history.changes(day))
 }
 
 /// Whether a line without a timestamp, before a file's first timestamp, continues the record before it.
@@ -1308,6 +1398,23 @@ pub(crate) fn output(data: &LogsData, warnings: Vec<String>) -> Output {
             code(&redact(&shorten(&t.template, 120)))
         ));
     }
+    if let Some(changes) = &data.history {
+        let errors = |list: &'static str, v: &[history::Change]| {
+            v.iter()
+                .filter(|c| c.severity == Level::Error)
+                .take(ACTIONS_MAX)
+                .map(|c| {
+                    format!(
+                        "{list}: {} ({} yesterday)",
+                        code(&redact(&shorten(&c.template, 120))),
+                        plural(c.today, "time")
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        actions.extend(errors("New error in the logs", &changes.new));
+        actions.extend(errors("Error spike in the logs", &changes.spiking));
+    }
     for r in data.rotation.iter().take(ACTIONS_MAX) {
         actions.push(r.hint.clone());
     }
@@ -1343,6 +1450,73 @@ fn summary(data: &LogsData) -> String {
         plural(data.warnings, "warning"),
         plural(data.notable_templates, "template")
     )
+}
+
+/// New, spiking and stopped templates against the nights before, one example line each.
+fn render_changes(changes: &Changes, out: &mut String) {
+    if changes.first_day {
+        out.push_str("_First night of template history for this project: new and spiking templates are flagged from the next night on._\n\n");
+        return;
+    }
+    if changes.new.is_empty() && changes.spiking.is_empty() && changes.stopped.is_empty() {
+        out.push_str("Compared with the nights before: nothing new, spiking or stopped.\n\n");
+        return;
+    }
+    let level = |c: &history::Change| match c.severity {
+        Level::Error => " (errors)",
+        Level::Warning => " (warnings)",
+        Level::Other => "",
+    };
+    let example = |out: &mut String, c: &history::Change| {
+        if let Some(e) = &c.example {
+            let _ = writeln!(out, "  - e.g. {}", code(&redact(&shorten(e, 200))));
+        }
+    };
+    if !changes.new.is_empty() {
+        out.push_str("New since the nights before:\n\n");
+        for c in &changes.new {
+            let _ = writeln!(
+                out,
+                "- {} × {}{}",
+                code(&redact(&shorten(&c.template, 160))),
+                thousands(c.today),
+                level(c)
+            );
+            example(out, c);
+        }
+        out.push('\n');
+    }
+    if !changes.spiking.is_empty() {
+        out.push_str("Spiking against the 7-night average:\n\n");
+        for c in &changes.spiking {
+            let _ = writeln!(
+                out,
+                "- {} × {} (average {:.1}){}",
+                code(&redact(&shorten(&c.template, 160))),
+                thousands(c.today),
+                c.baseline,
+                level(c)
+            );
+            example(out, c);
+        }
+        out.push('\n');
+    }
+    if !changes.stopped.is_empty() {
+        out.push_str("Errors that stopped appearing:\n\n");
+        for c in &changes.stopped {
+            let last = c
+                .last_seen
+                .map_or_else(String::new, |d| format!(", last seen {d}"));
+            let _ = writeln!(
+                out,
+                "- {} (average {:.1} a night{last})",
+                code(&redact(&shorten(&c.template, 160))),
+                c.baseline
+            );
+            example(out, c);
+        }
+        out.push('\n');
+    }
 }
 
 /// The report body of one project's logs, under its heading.
@@ -1420,6 +1594,10 @@ pub(crate) fn render(output: &Output, out: &mut String) {
             })
             .collect();
         let _ = writeln!(out, "Most frequent: {}.\n", busiest.join(", "));
+    }
+
+    if let Some(changes) = &data.history {
+        render_changes(changes, out);
     }
 
     // A stack trace says the most about what went wrong: templates with one come first.
@@ -1624,7 +1802,8 @@ mod tests {
             Vec::new(),
         );
         scanner.scan(|_| Ok(())).unwrap();
-        scanner.finish()
+        let (data, warnings, _) = scanner.finish();
+        (data, warnings)
     }
 
     fn top<'a>(data: &'a LogsData, template: &str) -> &'a TemplateRow {
@@ -1948,6 +2127,7 @@ java.lang.NullPointerException: name is null
             })
             .unwrap();
         let expected = whole.finish();
+        let expected = (expected.0, expected.1);
         assert!(checkpoints > 20, "{checkpoints}");
         for k in 1..=checkpoints {
             // Killed right after the k-th checkpoint was saved.
@@ -1979,7 +2159,8 @@ java.lang.NullPointerException: name is null
                 None => second,
             };
             third.scan(|_| Ok(())).unwrap();
-            assert_eq!(third.finish(), expected, "resumed after checkpoint {k}");
+            let (data, warnings, _) = third.finish();
+            assert_eq!((data, warnings), expected, "resumed after checkpoint {k}");
         }
     }
 
@@ -2022,7 +2203,7 @@ java.lang.NullPointerException: name is null
         .unwrap();
         let mut resumed = Scanner::resume(config(97), saved).unwrap();
         resumed.scan(|_| Ok(())).unwrap();
-        let (data, warnings) = resumed.finish();
+        let (data, warnings, _) = resumed.finish();
         assert!(
             warnings
                 .iter()
@@ -2056,6 +2237,7 @@ java.lang.NullPointerException: name is null
         let mut whole = Scanner::new(config(97), Vec::new(), files.clone(), Vec::new());
         whole.scan(|_| Ok(())).unwrap();
         let expected = whole.finish();
+        let expected = (expected.0, expected.1);
         // Asked to stop before anything was read: nothing to save.
         let stopped = config(97);
         stopped.cancel.trigger(15);
@@ -2086,7 +2268,8 @@ java.lang.NullPointerException: name is null
         assert_eq!(saved.len(), 1);
         let mut resumed = Scanner::resume(config(97), saved.pop().unwrap()).unwrap();
         resumed.scan(|_| Ok(())).unwrap();
-        assert_eq!(resumed.finish(), expected);
+        let (data, warnings, _) = resumed.finish();
+        assert_eq!((data, warnings), expected);
     }
 
     #[test]
@@ -2120,6 +2303,104 @@ java.lang.NullPointerException: name is null
             panic!("logs is never skipped")
         };
         (output, saved)
+    }
+
+    #[test]
+    fn the_template_history_flags_new_spiking_and_stopped_templates_across_nights() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("app/logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        let mut log = String::new();
+        // Nights of 11-14 .. 11-19: a steady warning and a regular error; 11-20: the error stops, the warning
+        // spikes, a new error appears.
+        for day in 14..=20 {
+            let slow = if day == 20 { 40 } else { 2 };
+            for i in 0..slow {
+                let _ = writeln!(
+                    log,
+                    "2026-11-{day} 01:00:{:02},000 WARNING Slow query took {i}.5s",
+                    i % 60
+                );
+            }
+            if day < 20 {
+                let _ = writeln!(
+                    log,
+                    "2026-11-{day} 02:00:00,000 ERROR Cache refresh failed for shard {day}"
+                );
+            } else {
+                let _ = writeln!(
+                    log,
+                    "2026-11-{day} 03:00:00,000 ERROR Payment failed for order 18231: token=s3cr3t"
+                );
+            }
+        }
+        std::fs::write(logs.join("app.log"), &log).unwrap();
+        let project: serde_json::Value =
+            serde_json::json!({ "working_directory": dir.path().join("app") });
+        let night = |day: u32, dry_run: bool| {
+            let date = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+            let run = testing::run_cx(
+                dir.path(),
+                &project,
+                Env::from_pairs([("HOME", "/nonexistent")]),
+                date,
+                dry_run,
+            );
+            let (outcome, _) = testing::run_unit(&run, None, |cx| Logs.run(cx));
+            let Outcome::Done(output) = outcome.unwrap() else {
+                panic!("logs is never skipped")
+            };
+            output
+        };
+        let first = night(15, false);
+        let data: LogsData = serde_json::from_value(first.data.clone()).unwrap();
+        assert!(data.history.as_ref().unwrap().first_day);
+        let mut md = String::new();
+        render(&first, &mut md);
+        assert!(md.contains("First night of template history"), "{md}");
+        for day in 16..=20 {
+            night(day, false);
+        }
+        // The dry run of the last night compares but saves nothing; the real one then sees the same.
+        let path = history::path(dir.path(), "shop");
+        let saved = std::fs::read(&path).unwrap();
+        let dry = night(21, true);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            saved,
+            "a dry run does not save"
+        );
+        let last = night(21, false);
+        assert_eq!(dry.data, last.data);
+        let data: LogsData = serde_json::from_value(last.data.clone()).unwrap();
+        let changes = data.history.unwrap();
+        assert!(!changes.first_day);
+        let texts =
+            |v: &[history::Change]| v.iter().map(|c| c.template.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            texts(&changes.new),
+            ["Payment failed for order <*>: token=<*>"]
+        );
+        assert_eq!(texts(&changes.spiking), ["Slow query took <*>"]);
+        assert_eq!(
+            texts(&changes.stopped),
+            ["Cache refresh failed for shard <*>"]
+        );
+        assert_eq!(changes.spiking[0].today, 40);
+        assert!((changes.spiking[0].baseline - 2.0).abs() < 1e-9);
+        let mut md = String::new();
+        render(&last, &mut md);
+        assert!(md.contains("New since the nights before:"), "{md}");
+        assert!(md.contains("Spiking against the 7-night average:\n\n- `Slow query took <*>` × 40 (average 2.0) (warnings)"), "{md}");
+        assert!(md.contains("Errors that stopped appearing:\n\n- `Cache refresh failed for shard <*>` (average 1.0 a night, last seen 2026-11-19)"), "{md}");
+        assert!(!md.contains("s3cr3t"), "examples are redacted: {md}");
+        assert!(
+            last.actions
+                .iter()
+                .any(|a| a.starts_with("New error in the logs: `Payment failed")),
+            "{:?}",
+            last.actions
+        );
     }
 
     #[test]
