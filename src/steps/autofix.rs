@@ -626,10 +626,11 @@ impl FixRun<'_> {
         if let Some(why) = self.duplicate(cx, &c.fingerprint) {
             return Gate::Stop(why);
         }
+        // A dry run counts the fixes it would start, so its preview stops where the real run would.
         let started_here = data
             .candidates
             .iter()
-            .filter(|c| c.status.attempted())
+            .filter(|c| c.status.attempted() || c.status == FixStatus::WouldFix)
             .count();
         let started = self.attempted_elsewhere as usize + started_here;
         if started >= self.settings.max_fixes as usize {

@@ -517,6 +517,41 @@ fn the_ignore_list_holds_a_bug_back_until_it_expires() {
         "{}",
         missing.stderr
     );
+
+    // The limits: the step's wall-clock cap (previewed by a dry run) and the number of fixes.
+    fx.reflect(TOMORROW);
+    fx.run(
+        &api,
+        &["--dry-run"],
+        &[
+            ("DAYDREAM_NOW", TOMORROW),
+            ("DAYDREAM_AUTO_FIX_STEP_MINUTES", "0"),
+        ],
+    )
+    .expect(0);
+    let c = fx.candidate("logs/daydream/state.dry-run.json");
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("wall-clock cap of 0 min"),
+        "{c:#}"
+    );
+    fx.run(
+        &api,
+        &[],
+        &[
+            ("DAYDREAM_NOW", TOMORROW),
+            ("DAYDREAM_AUTO_FIX_MAX_FIXES", "0"),
+        ],
+    )
+    .expect(0);
+    let c = fx.candidate("logs/daydream/state.json");
+    assert!(
+        c["reason"].as_str().unwrap().contains("limit of 0 fixes"),
+        "{c:#}"
+    );
+    assert!(api.requests().is_empty());
     fx.assert_untouched();
 }
 
