@@ -1126,10 +1126,20 @@ fn pr_body(cx: &UnitCx<'_>, c: &Candidate) -> String {
     }
     let _ = writeln!(
         b,
-        "## Cost\n${:.2} of model time.\n\n---\nTo keep auto-fix away from this bug: `daydream ignore add {}`",
-        c.cost_usd, c.fingerprint
+        "## Cost\n{} of model time.\n\n---\nTo keep auto-fix away from this bug: `daydream ignore add {}`",
+        usd(c.cost_usd),
+        c.fingerprint
     );
     b
+}
+
+/// Dollars with cents, or with a tenth of a cent below one cent (a cheap fix is not free).
+fn usd(amount: f64) -> String {
+    if amount > 0.0 && amount < 0.01 {
+        format!("${amount:.3}")
+    } else {
+        format!("${amount:.2}")
+    }
 }
 
 fn one_line(text: &str, max: usize) -> String {
@@ -1271,14 +1281,14 @@ fn render(data: &FixData, out: &mut String) {
                         diff.files.len(),
                         diff.lines
                     );
-                    let _ = write!(out, "; ${:.2})", c.cost_usd);
+                    let _ = write!(out, "; {})", usd(c.cost_usd));
                 }
                 out.push('\n');
             }
             (status, _) => {
                 let _ = write!(out, "  - {}: {}", status.label(), redact(&c.reason));
                 if c.cost_usd > 0.0 {
-                    let _ = write!(out, " (${:.2})", c.cost_usd);
+                    let _ = write!(out, " ({})", usd(c.cost_usd));
                 }
                 out.push('\n');
             }
