@@ -53,6 +53,8 @@ pub(crate) enum Command {
     Lessons(LessonsArgs),
     /// Write the bundled demo root (two small projects with real-looking logs) into DIR and run on it
     Demo(DemoArgs),
+    #[command(long_about = MINE_ABOUT, after_help = MINE_EXAMPLE)]
+    Mine(MineArgs),
 }
 
 #[derive(Args, Debug)]
@@ -106,3 +108,28 @@ pub(crate) struct DemoArgs {
     #[arg(long)]
     pub(crate) dry_run: bool,
 }
+
+/// Mine log templates: one JSON object per input line, `{"cluster": <id>, "template": "<text>"}`
+#[derive(Args, Debug)]
+pub(crate) struct MineArgs {
+    /// Whole log lines: find and drop each line's header (timestamp, level, pid, component) first
+    #[arg(long)]
+    pub(crate) raw: bool,
+    /// Files to read, one stream in order [default: stdin; `-` is stdin]
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+const MINE_ABOUT: &str = "Mine log templates: group log messages that differ only in their variable parts.\n\n\
+    Reads messages, one a line, and writes one JSON object per input line, in order: \
+    {\"cluster\": <id>, \"template\": \"<text>\"}. Lines of one cluster share an id and a template, \
+    whose variable parts (numbers, ids, addresses, paths, words that vary) read `<*>`. The templates are \
+    the final ones, written once all input is read. Empty lines get an object too; invalid UTF-8 is replaced; \
+    lines are cut at 64 KiB. Memory stays bounded: at 50,000 clusters the rarest are dropped, and their lines \
+    get an empty template.";
+
+const MINE_EXAMPLE: &str = "Example:\n  \
+    $ printf 'Invalid user bob from 10.0.0.1\\nInvalid user eve from 10.0.0.2\\n' | daydream mine\n  \
+    {\"cluster\":0,\"template\":\"Invalid user <*> from <*>\"}\n  \
+    {\"cluster\":0,\"template\":\"Invalid user <*> from <*>\"}\n  \
+    $ daydream mine --raw /var/log/auth.log | jq -r .template | sort | uniq -c | sort -rn | head";
