@@ -35,10 +35,6 @@ pub(crate) const MAX_MESSAGE: usize = 1024;
 /// The masked forms remembered for the fast path; the map is cleared when it is full.
 const MAX_CACHE: usize = 200_000;
 
-/// A line joins a candidate cluster when their tokens agree on at least this share of the positions after the
-/// first (the first is equal by construction of the candidate list, so it proves nothing).
-const SIMILARITY: f64 = 0.5;
-
 /// Bytes that separate the parts of a token that are masked one by one. `.`, `-` and `_` are not among them:
 /// `10.0.0.1`, `blk_-42` and `host-12` are one variable each.
 const fn is_separator(b: u8) -> bool {
@@ -47,6 +43,15 @@ const fn is_separator(b: u8) -> bool {
         b':' | b'=' | b',' | b';' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'\'' | b'/'
             | b'@' | b'#' | b'|' | b'<' | b'>'
     )
+}
+
+/// The length of the separator at `i`: one separator byte, or a run of dots (`space.......0`, `wait...`).
+fn separator_at(bytes: &[u8], i: usize) -> Option<usize> {
+    if is_separator(bytes[i]) {
+        return Some(1);
+    }
+    let dots = bytes[i..].iter().take_while(|&&b| b == b'.').count();
+    (dots >= 2).then_some(dots)
 }
 
 /// FNV-style multiply-xor hashing: the keys are short strings hashed on every line, where SipHash's cost shows
@@ -196,48 +201,35 @@ impl TemplateMiner {
         id
     }
 
-    /// The candidate that agrees with `masked` on the most positions after the first, if enough.
+    /// The candidate that agrees best with `masked`, if it agrees on more than half of the positions that carry
+    /// evidence. A position carries none when the template already has a variable there that the line's token
+    /// fits (two masked numbers, a `user=<*>` and a `user=bob`); the first position is equal by construction.
     fn best_match(&self, masked: &Masked, bucket: u64) -> Option<ClusterId> {
         let candidates = self.buckets.get(&bucket)?;
         let n = masked.len();
-        let needed = if n <= 1 {
-            0
-        } else {
-            // Ceiling of SIMILARITY * (n - 1), in integers: `n` is at most MAX_MESSAGE.
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                clippy::cast_precision_loss,
-                reason = "n is at most MAX_MESSAGE"
-            )]
-            let needed = (SIMILARITY * (n - 1) as f64).ceil() as usize;
-            needed.max(1)
-        };
         let mut best: Option<(usize, usize, ClusterId)> = None;
         for &id in candidates {
             let cluster = self.cluster(id);
-            if cluster.ends.len() != n {
+            if cluster.ends.len() != n || (n > 0 && cluster.token(0) != masked.token(0)) {
                 continue;
             }
-            let (mut equal, mut wild) = (0, 0);
+            let (mut equal, mut weighed, mut variable) = (0, 0, 0);
             for k in 1..n {
-                let t = cluster.token(k);
-                if t == masked.token(k) {
-                    equal += 1;
-                } else if t == WILDCARD {
-                    wild += 1;
+                let (t, w) = (cluster.token(k), masked.token(k));
+                if t.contains(WILDCARD) && fits(t, w) {
+                    variable += 1;
+                } else {
+                    weighed += 1;
+                    equal += usize::from(t == w);
                 }
             }
-            if n <= 1 && cluster.token(0) != masked.token(0) {
-                continue;
-            }
-            if equal < needed {
+            if 2 * equal <= weighed && weighed > 0 {
                 continue;
             }
             // More agreement first; then the template that had to generalise least.
-            let better = best.is_none_or(|(e, w, _)| equal > e || (equal == e && wild < w));
+            let better = best.is_none_or(|(e, v, _)| equal > e || (equal == e && variable < v));
             if better {
-                best = Some((equal, wild, id));
+                best = Some((equal, variable, id));
             }
         }
         best.map(|(_, _, id)| id)
@@ -247,10 +239,7 @@ impl TemplateMiner {
     fn join(&mut self, id: ClusterId, masked: &Masked, weight: u64) {
         let cluster = self.cluster(id);
         let n = masked.len();
-        let differs = (0..n).any(|k| {
-            let t = cluster.token(k);
-            t != WILDCARD && t != masked.token(k)
-        });
+        let differs = (0..n).any(|k| !fits(cluster.token(k), masked.token(k)));
         if !differs {
             self.cluster_mut(id).count += weight;
             return;
@@ -262,7 +251,12 @@ impl TemplateMiner {
             if k > 0 {
                 text.push(' ');
             }
-            text.push_str(if t == masked.token(k) { t } else { WILDCARD });
+            let w = masked.token(k);
+            if fits(t, w) {
+                text.push_str(t);
+            } else {
+                generalise(t, w, &mut text);
+            }
             ends.push(u32::try_from(text.len()).expect("templates are short"));
         }
         let bucket = cluster.bucket;
@@ -399,6 +393,55 @@ impl TemplateMiner {
     }
 }
 
+/// Whether `token` fits the template token `pattern`, where each `<*>` stands for any text.
+fn fits(pattern: &str, token: &str) -> bool {
+    if pattern == token {
+        return true;
+    }
+    let mut pieces = pattern.split(WILDCARD);
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = token.strip_prefix(first) else {
+        return false;
+    };
+    let mut pieces: Vec<&str> = pieces.collect();
+    let Some(last) = pieces.pop() else {
+        return false;
+    };
+    for piece in pieces {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Appends the template token covering both `a` and `b`: what they share up to a separator at the start and
+/// from a separator at the end stays (`user=root` and `user=guest` give `user=<*>`), the middle is `<*>`.
+fn generalise(a: &str, b: &str, out: &mut String) {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    let prefix = x[..common]
+        .iter()
+        .rposition(|&c| is_separator(c))
+        .map_or(0, |p| p + 1);
+    let room = x.len().min(y.len()) - prefix;
+    let common = x
+        .iter()
+        .rev()
+        .zip(y.iter().rev())
+        .take(room)
+        .take_while(|(p, q)| p == q)
+        .count();
+    let suffix = x[x.len() - common..]
+        .iter()
+        .position(|&c| is_separator(c))
+        .map_or(0, |p| common - p);
+    out.push_str(&a[..prefix]);
+    out.push_str(WILDCARD);
+    out.push_str(&a[a.len() - suffix..]);
+}
+
 /// Masks `message` (its first [`MAX_MESSAGE`] bytes) into tokens.
 fn mask_message(message: &str, out: &mut Masked) {
     out.text.clear();
@@ -433,13 +476,13 @@ fn mask_token(token: &str, out: &mut String) {
         if bytes[i..].starts_with(WILDCARD.as_bytes()) {
             out.push_str(WILDCARD);
             i += WILDCARD.len();
-        } else if is_separator(bytes[i]) {
-            out.push(char::from(bytes[i]));
-            i += 1;
+        } else if let Some(len) = separator_at(bytes, i) {
+            out.push_str(&token[i..i + len]);
+            i += len;
         } else {
             let start = i;
             while i < bytes.len()
-                && !is_separator(bytes[i])
+                && separator_at(bytes, i).is_none()
                 && !bytes[i..].starts_with(WILDCARD.as_bytes())
             {
                 i += 1;
