@@ -17,7 +17,7 @@ pub(crate) const LEARN_LINES: usize = 200;
 /// A header has at most this many fields.
 const MAX_FIELDS: usize = 12;
 /// A bracketed field is at most this long; past it, a `[` opens an ordinary word.
-const MAX_BRACKET: usize = 128;
+const MAX_BRACKET: usize = 512;
 
 /// Words that name a severity, compared without case.
 const LEVELS: &[&str] = &[
