@@ -35,6 +35,11 @@ pub(crate) const MAX_MESSAGE: usize = 1024;
 /// The masked forms remembered for the fast path; the map is cleared when it is full.
 const MAX_CACHE: usize = 200_000;
 
+/// Clusters that differ only in plain words at the same positions stay apart up to this many (`Task` and
+/// `TaskAttempt`, `stored as bytes` and `stored as values`, `LOOKING` and `FOLLOWING`); one more word there and
+/// the positions are taken for variables (user names, hosts) and the clusters merge.
+const MAX_VARIANTS: usize = 3;
+
 /// Bytes that separate the parts of a token that are masked one by one. `.`, `-` and `_` are not among them:
 /// `10.0.0.1`, `blk_-42` and `host-12` are one variable each.
 const fn is_separator(b: u8) -> bool {
@@ -154,6 +159,9 @@ pub(crate) struct TemplateMiner {
     ids: Vec<Slot>,
     /// Candidate lists: live clusters by token count and first token.
     buckets: FastMap<u64, Vec<ClusterId>>,
+    /// Clusters that differ from each other only in plain words at some positions, by the template they would
+    /// share: the words may be a closed set (states, verbs) that names different events.
+    families: FastMap<u64, Vec<ClusterId>>,
     /// Masked messages seen before, and the cluster they went to.
     cache: FastMap<Box<str>, ClusterId>,
     live: usize,
@@ -188,10 +196,7 @@ impl TemplateMiner {
         }
         let bucket = masked.bucket();
         let id = match self.best_match(masked, bucket) {
-            Some(id) => {
-                self.join(id, masked, weight);
-                self.resolve(id).expect("a cluster that was just joined is live")
-            }
+            Some(id) => self.join_or_vary(id, masked, weight, bucket),
             None => self.create(masked, weight, bucket),
         };
         if self.cache.len() >= MAX_CACHE {
@@ -235,6 +240,61 @@ impl TemplateMiner {
         best.map(|(_, _, id)| id)
     }
 
+    /// Adds `masked` to the cluster `id` it matched, or, when they differ only in plain words, keeps it as a
+    /// variant of its own until the words at those positions prove to be more than a closed set.
+    fn join_or_vary(
+        &mut self,
+        id: ClusterId,
+        masked: &Masked,
+        weight: u64,
+        bucket: u64,
+    ) -> ClusterId {
+        let cluster = self.cluster(id);
+        let mut words_only = true;
+        let mut differs = false;
+        for k in 0..masked.len() {
+            let (t, w) = (cluster.token(k), masked.token(k));
+            if !fits(t, w) {
+                differs = true;
+                words_only &= !t.contains(WILDCARD) && !w.contains(WILDCARD);
+            }
+        }
+        if !differs || !words_only {
+            self.join(id, masked, weight);
+            return self.resolve(id).expect("a cluster that was just joined is live");
+        }
+        let (general, ends) = generalised(cluster, masked);
+        let family = hash_of(general.as_bytes(), ends.len());
+        let mut members = self.families.remove(&family).unwrap_or_default();
+        members.retain(|&m| self.resolve(m) == Some(m));
+        if !members.contains(&id) {
+            members.push(id);
+        }
+        if members.len() < MAX_VARIANTS {
+            let variant = self.create(masked, weight, bucket);
+            members.push(variant);
+            if self.families.len() >= MAX_CLUSTERS {
+                self.families.clear();
+            }
+            self.families.insert(family, members);
+            return variant;
+        }
+        // One word too many for a closed set: those positions are variables, and the variants one cluster.
+        self.join(id, masked, weight);
+        for other in members {
+            if let (Some(a), Some(b)) = (self.resolve(id), self.resolve(other))
+                && a != b
+            {
+                self.merge(a, b);
+            }
+        }
+        let live = self.resolve(id).expect("a cluster that was just joined is live");
+        let cluster = self.cluster_mut(live);
+        cluster.text = general;
+        cluster.ends = ends;
+        live
+    }
+
     /// Adds `masked` to cluster `id`, generalising its template, and merges it with a twin it now equals.
     fn join(&mut self, id: ClusterId, masked: &Masked, weight: u64) {
         let cluster = self.cluster(id);
@@ -244,21 +304,7 @@ impl TemplateMiner {
             self.cluster_mut(id).count += weight;
             return;
         }
-        let mut text = String::with_capacity(cluster.text.len());
-        let mut ends = Vec::with_capacity(n);
-        for k in 0..n {
-            let t = cluster.token(k);
-            if k > 0 {
-                text.push(' ');
-            }
-            let w = masked.token(k);
-            if fits(t, w) {
-                text.push_str(t);
-            } else {
-                generalise(t, w, &mut text);
-            }
-            ends.push(u32::try_from(text.len()).expect("templates are short"));
-        }
+        let (text, ends) = generalised(cluster, masked);
         let bucket = cluster.bucket;
         let twin = self.buckets[&bucket]
             .iter()
@@ -393,6 +439,25 @@ impl TemplateMiner {
     }
 }
 
+/// The template of `cluster` widened to fit `masked` (of the same length).
+fn generalised(cluster: &Cluster, masked: &Masked) -> (String, Vec<u32>) {
+    let mut text = String::with_capacity(cluster.text.len());
+    let mut ends = Vec::with_capacity(masked.len());
+    for k in 0..masked.len() {
+        let (t, w) = (cluster.token(k), masked.token(k));
+        if k > 0 {
+            text.push(' ');
+        }
+        if fits(t, w) {
+            text.push_str(t);
+        } else {
+            generalise(t, w, &mut text);
+        }
+        ends.push(u32::try_from(text.len()).expect("templates are short"));
+    }
+    (text, ends)
+}
+
 /// Whether `token` fits the template token `pattern`, where each `<*>` stands for any text.
 fn fits(pattern: &str, token: &str) -> bool {
     if pattern == token {
@@ -458,6 +523,59 @@ fn mask_message(message: &str, out: &mut Masked) {
         out.ends
             .push(u32::try_from(out.text.len()).expect("at most MAX_MESSAGE bytes"));
     }
+    mask_dates(out);
+}
+
+/// Month and weekday names next to a masked token are part of a date (`Sun Jul 3 04:05:06 2005`), so variable.
+fn mask_dates(out: &mut Masked) {
+    let n = out.len();
+    let named: Vec<bool> = (0..n).map(|k| is_date_name(out.token(k))).collect();
+    if !named.contains(&true) {
+        return;
+    }
+    let masked: Vec<bool> = (0..n).map(|k| out.token(k).contains(WILDCARD)).collect();
+    // A name counts as masked for its neighbours too: `Sun Jul 3` masks both names.
+    let near = |k: usize, step: isize| -> bool {
+        let mut j = k;
+        loop {
+            let Some(next) = j.checked_add_signed(step).filter(|&j| j < n) else {
+                return false;
+            };
+            if masked[next] {
+                return true;
+            }
+            if !named[next] {
+                return false;
+            }
+            j = next;
+        }
+    };
+    let date: Vec<bool> = (0..n).map(|k| named[k] && (near(k, -1) || near(k, 1))).collect();
+    if !date.contains(&true) {
+        return;
+    }
+    let mut text = String::with_capacity(out.text.len());
+    let mut ends = Vec::with_capacity(n);
+    for (k, is_date) in date.into_iter().enumerate() {
+        if k > 0 {
+            text.push(' ');
+        }
+        text.push_str(if is_date { WILDCARD } else { out.token(k) });
+        ends.push(u32::try_from(text.len()).expect("at most MAX_MESSAGE bytes"));
+    }
+    out.text = text;
+    out.ends = ends;
+}
+
+fn is_date_name(token: &str) -> bool {
+    const NAMES: [&str; 38] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "mon", "tue", "wed",
+        "thu", "fri", "sat", "sun", "january", "february", "march", "april", "june", "july", "august",
+        "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "saturday", "sunday", "sept",
+    ];
+    let t = token.trim_end_matches([',', '.']);
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(t))
 }
 
 /// Masks one whitespace-free token onto `out`.
