@@ -55,7 +55,11 @@ struct Mine {
 impl Mine {
     fn read(&mut self, reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<()> {
         while read_line(reader, line, MAX_LINE)? {
-            let text = String::from_utf8_lossy(line);
+            // `from_utf8` is the fast check; the lossy decoder only runs on lines that need it.
+            let text = match std::str::from_utf8(line) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(line),
+            };
             match &mut self.header {
                 Some(header) if self.pending.len() < LEARN_LINES && self.ids.is_empty() => {
                     header.learn(&text);
@@ -90,16 +94,16 @@ impl Mine {
     }
 
     fn write(&self, out: &mut impl Write) -> io::Result<()> {
-        // Each cluster's object tail, escaped once.
-        let mut tails: std::collections::HashMap<ClusterId, Vec<u8>> =
-            std::collections::HashMap::new();
+        // Each live cluster's object tail, escaped once, and for every id the tail of the cluster it resolves to.
+        let mut tails = vec![b",\"template\":\"\"}\n".to_vec()];
+        let mut tail_of = vec![0_u32; self.miner.ids_issued()];
         for id in self.miner.clusters() {
             let mut tail = b",\"template\":\"".to_vec();
             escape_json(self.miner.template(id), &mut tail);
             tail.extend_from_slice(b"\"}\n");
-            tails.insert(id, tail);
+            tail_of[id as usize] = u32::try_from(tails.len()).expect("at most MAX_CLUSTERS tails");
+            tails.push(tail);
         }
-        let evicted = b",\"template\":\"\"}\n".to_vec();
         let mut out = io::BufWriter::with_capacity(1 << 16, out);
         let mut last: Option<(ClusterId, ClusterId)> = None;
         for &id in self.ids.iter().flatten() {
@@ -113,7 +117,8 @@ impl Mine {
             }
             out.write_all(b"{\"cluster\":")?;
             out.write_all(itoa(shown, &mut [0; 10]))?;
-            out.write_all(live.and_then(|l| tails.get(&l)).unwrap_or(&evicted))?;
+            let tail = live.map_or(0, |l| tail_of[l as usize]);
+            out.write_all(&tails[tail as usize])?;
         }
         out.flush()
     }

@@ -52,8 +52,22 @@ const fn is_separator(b: u8) -> bool {
 
 /// The length of the separator at `i`: one separator byte, or a run of dots (`space.......0`, `wait...`).
 fn separator_at(bytes: &[u8], i: usize) -> Option<usize> {
-    if is_separator(bytes[i]) {
+    static SEPARATOR: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            #[expect(clippy::cast_possible_truncation, reason = "b < 256")]
+            let byte = b as u8;
+            table[b] = is_separator(byte);
+            b += 1;
+        }
+        table
+    };
+    if SEPARATOR[usize::from(bytes[i])] {
         return Some(1);
+    }
+    if bytes[i] != b'.' {
+        return None;
     }
     let dots = bytes[i..].iter().take_while(|&&b| b == b'.').count();
     (dots >= 2).then_some(dots)
@@ -515,24 +529,71 @@ fn mask_message(message: &str, out: &mut Masked) {
     while !message.is_char_boundary(head) {
         head -= 1;
     }
-    for token in message[..head].split_ascii_whitespace() {
+    // One pass over the bytes notes what each token holds, so plain words (most tokens) are copied as they are.
+    let bytes = &message.as_bytes()[..head];
+    let mut dates = false;
+    let mut i = 0;
+    loop {
+        while i < head && BYTE_CLASS[usize::from(bytes[i])] == SPACE {
+            i += 1;
+        }
+        if i == head {
+            break;
+        }
+        let start = i;
+        let mut holds = 0;
+        while i < head {
+            let class = BYTE_CLASS[usize::from(bytes[i])];
+            if class == SPACE {
+                break;
+            }
+            holds |= class;
+            i += 1;
+        }
+        let token = &message[start..i];
         if !out.text.is_empty() {
             out.text.push(' ');
         }
-        mask_token(token, &mut out.text);
+        if holds == 0 {
+            dates |= is_date_name(token);
+            out.text.push_str(token);
+        } else {
+            mask_token(token, &mut out.text);
+        }
         out.ends
             .push(u32::try_from(out.text.len()).expect("at most MAX_MESSAGE bytes"));
     }
-    mask_dates(out);
+    if dates {
+        mask_dates(out);
+    }
 }
+
+/// What [`mask_message`] notes about a byte: whitespace, or a byte that makes a token need masking.
+const SPACE: u8 = 1;
+const MASKABLE: u8 = 2;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[expect(clippy::cast_possible_truncation, reason = "b < 256")]
+        let byte = b as u8;
+        class[b] = if byte.is_ascii_whitespace() {
+            SPACE
+        } else if byte.is_ascii_digit() || byte == b'/' || byte == b'<' {
+            MASKABLE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    class
+};
 
 /// Month and weekday names next to a masked token are part of a date (`Sun Jul 3 04:05:06 2005`), so variable.
 fn mask_dates(out: &mut Masked) {
     let n = out.len();
     let named: Vec<bool> = (0..n).map(|k| is_date_name(out.token(k))).collect();
-    if !named.contains(&true) {
-        return;
-    }
     let masked: Vec<bool> = (0..n).map(|k| out.token(k).contains(WILDCARD)).collect();
     // A name counts as masked for its neighbours too: `Sun Jul 3` masks both names.
     let near = |k: usize, step: isize| -> bool {
@@ -568,14 +629,26 @@ fn mask_dates(out: &mut Masked) {
 }
 
 fn is_date_name(token: &str) -> bool {
-    const NAMES: [&str; 38] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "mon", "tue", "wed",
-        "thu", "fri", "sat", "sun", "january", "february", "march", "april", "june", "july", "august",
-        "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-        "saturday", "sunday", "sept",
+    const FULL: [&str; 20] = [
+        "january", "february", "march", "april", "june", "july", "august", "september", "sept", "october",
+        "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "may",
     ];
-    let t = token.trim_end_matches([',', '.']);
-    NAMES.iter().any(|n| n.eq_ignore_ascii_case(t))
+    if !(3..=10).contains(&token.len()) || !token.as_bytes()[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let t = token.trim_end_matches([',', '.']).as_bytes();
+    if !(3..=9).contains(&t.len()) {
+        return false;
+    }
+    // Runs on every token: the first three letters rule out almost all of them.
+    let head = [t[0] | 0x20, t[1] | 0x20, t[2] | 0x20];
+    let abbreviation = matches!(
+        &head,
+        b"jan" | b"feb" | b"mar" | b"apr" | b"may" | b"jun" | b"jul" | b"aug" | b"sep" | b"oct" | b"nov"
+            | b"dec" | b"mon" | b"tue" | b"wed" | b"thu" | b"fri" | b"sat" | b"sun"
+    );
+    abbreviation && (t.len() == 3 || FULL.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(t)))
 }
 
 /// Masks one whitespace-free token onto `out`.
