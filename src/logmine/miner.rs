@@ -32,8 +32,10 @@ const EVICT_BATCH: usize = MAX_CLUSTERS / 16;
 /// of every template and so the memory of the miner.
 pub(crate) const MAX_MESSAGE: usize = 1024;
 
-/// The masked forms remembered for the fast path; the map is cleared when it is full.
-const MAX_CACHE: usize = 200_000;
+/// The messages and masked forms remembered for the fast paths; each map is cleared when it is full.
+const MAX_CACHE: usize = 100_000;
+/// Messages up to this long are remembered as they are.
+const MAX_EXACT: usize = 256;
 
 /// Clusters that differ only in plain words at the same positions stay apart up to this many (`Task` and
 /// `TaskAttempt`, `stored as bytes` and `stored as values`, `LOOKING` and `FOLLOWING`); one more word there and
@@ -176,6 +178,9 @@ pub(crate) struct TemplateMiner {
     /// Clusters that differ from each other only in plain words at some positions, by the template they would
     /// share: the words may be a closed set (states, verbs) that names different events.
     families: FastMap<u64, Vec<ClusterId>>,
+    /// Short messages seen before, as they were, and the cluster they went to: a line that repeats exactly
+    /// (most lines without numbers, many with) skips masking.
+    exact: FastMap<Box<str>, ClusterId>,
     /// Masked messages seen before, and the cluster they went to.
     cache: FastMap<Box<str>, ClusterId>,
     live: usize,
@@ -194,6 +199,25 @@ impl TemplateMiner {
 
     /// Like [`add`](Self::add), counting `weight` occurrences at once. `<*>` tokens in `message` are wildcards.
     pub(crate) fn add_weighted(&mut self, message: &str, weight: u64) -> ClusterId {
+        let exact = message.len() <= MAX_EXACT;
+        if exact
+            && let Some(&id) = self.exact.get(message)
+            && let Some(live) = self.resolve(id)
+        {
+            self.cluster_mut(live).count += weight;
+            return live;
+        }
+        let id = self.add_masked(message, weight);
+        if exact {
+            if self.exact.len() >= MAX_CACHE {
+                self.exact.clear();
+            }
+            self.exact.insert(message.into(), id);
+        }
+        id
+    }
+
+    fn add_masked(&mut self, message: &str, weight: u64) -> ClusterId {
         let mut masked = std::mem::take(&mut self.masked);
         mask_message(message, &mut masked);
         let id = self.place(&masked, weight);
@@ -391,9 +415,11 @@ impl TemplateMiner {
             self.ids[id as usize] = Slot::Evicted;
             self.unlist(cluster.bucket, id);
         }
-        // Entries of evicted clusters would only miss; drop them to bound the map.
+        // Entries of evicted clusters would only miss; drop them to bound the maps.
         let ids = &self.ids;
         self.cache
+            .retain(|_, id| matches!(ids[*id as usize], Slot::Live(_) | Slot::Merged(_)));
+        self.exact
             .retain(|_, id| matches!(ids[*id as usize], Slot::Live(_) | Slot::Merged(_)));
     }
 
@@ -734,17 +760,49 @@ mod tests {
     }
 
     #[test]
-    fn lines_differing_in_one_word_merge_into_one_template() {
+    fn lines_differing_in_a_masked_token_share_a_template() {
         let mut m = TemplateMiner::new();
-        let a = m.add("Invalid user webmaster from 173.234.31.186");
-        let b = m.add("Invalid user admin from 10.0.0.1");
-        assert_eq!(m.resolve(a), m.resolve(b));
-        assert_eq!(m.template(a), "Invalid user <*> from <*>");
+        let a = m.add("Accepted password for root from 173.234.31.186 port 22 ssh2");
+        let b = m.add("Accepted password for root from 10.0.0.1 port 4242 ssh2");
+        assert_eq!(m.resolve(b), Some(a));
+        assert_eq!(m.template(a), "Accepted password for root from <*> port <*> <*>");
         assert_eq!(m.count(a), 2);
-        let c = m.add("Invalid user test from 10.0.0.2");
-        assert_eq!(m.resolve(c), m.resolve(a));
-        assert_eq!(m.count(a), 3);
+    }
+
+    #[test]
+    fn words_that_vary_merge_once_they_are_more_than_a_closed_set() {
+        let mut m = TemplateMiner::new();
+        let mut add = |user: &str| m.add(&format!("Invalid user {user} from 10.0.0.1"));
+        let mut ids: Vec<ClusterId> = ["webmaster", "admin", "test"].map(&mut add).to_vec();
+        // Up to MAX_VARIANTS words could be a closed set (states, verbs): separate clusters so far.
+        assert_eq!(MAX_VARIANTS, 3);
+        assert_eq!(m.template(ids[0]), "Invalid user webmaster from <*>");
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+        assert_eq!(m.clusters().count(), 3);
+        ids.push(m.add("Invalid user oracle from 10.0.0.9"));
+        ids.push(m.add("Invalid user guest from 10.0.0.7"));
+        // The fourth word shows a variable: the variants merge into the oldest, and their ids redirect.
+        let merged = m.resolve(ids[3]).unwrap();
+        assert_eq!(merged, ids[0]);
+        for &id in &ids {
+            assert_eq!(m.resolve(id), Some(merged));
+            assert_eq!(m.template(id), "Invalid user <*> from <*>");
+        }
+        assert_eq!(m.count(merged), 5);
         assert_eq!(m.clusters().count(), 1);
+    }
+
+    #[test]
+    fn a_closed_set_of_words_keeps_its_events_apart() {
+        let mut m = TemplateMiner::new();
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            let state = ["LOOKING", "FOLLOWING", "LEADING"][i % 3];
+            ids.push(m.add(&format!("Notification: {i} (n.leader), {state} (n.state)")));
+        }
+        assert_eq!(m.clusters().count(), 3);
+        assert_eq!(m.template(ids[1]), "Notification: <*> (n.leader), FOLLOWING (n.state)");
+        assert_eq!(m.count(ids[1]), 10);
     }
 
     #[test]
@@ -778,7 +836,8 @@ mod tests {
         let mut m = TemplateMiner::new();
         let empty = m.add("");
         assert_eq!(m.template(empty), "");
-        assert_eq!(m.resolve(m.add("   ")), Some(empty));
+        let blank = m.add("   ");
+        assert_eq!(m.resolve(blank), Some(empty));
         let long = "word ".repeat(200_000);
         let id = m.add(&long);
         assert!(m.template(id).len() <= MAX_MESSAGE, "the template is bounded");
