@@ -21,8 +21,26 @@ const MAX_BRACKET: usize = 512;
 
 /// Words that name a severity, compared without case.
 const LEVELS: &[&str] = &[
-    "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "severe", "fatal", "critical",
-    "crit", "alert", "emerg", "emergency", "fine", "finer", "finest", "verbose", "panic",
+    "trace",
+    "debug",
+    "info",
+    "notice",
+    "warn",
+    "warning",
+    "error",
+    "err",
+    "severe",
+    "fatal",
+    "critical",
+    "crit",
+    "alert",
+    "emerg",
+    "emergency",
+    "fine",
+    "finer",
+    "finest",
+    "verbose",
+    "panic",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,7 +333,9 @@ mod tests {
             "instruction cache parity error corrected"
         );
         assert_eq!(
-            one("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating"),
+            one(
+                "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating"
+            ),
             "PacketResponder 1 terminating"
         );
         assert_eq!(
@@ -324,10 +344,7 @@ mod tests {
             ),
             "Notification time out: 3200"
         );
-        assert_eq!(
-            one("1700000000 WARN disk almost full"),
-            "disk almost full"
-        );
+        assert_eq!(one("1700000000 WARN disk almost full"), "disk almost full");
     }
 
     #[test]

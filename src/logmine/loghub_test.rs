@@ -80,7 +80,9 @@ fn truth() -> (Vec<String>, Vec<String>) {
 
 fn score(truth: &[String], mut ids: Vec<ClusterId>, miner: &TemplateMiner) -> f64 {
     for id in &mut ids {
-        *id = miner.resolve(*id).expect("nothing is evicted from 2,000 lines");
+        *id = miner
+            .resolve(*id)
+            .expect("nothing is evicted from 2,000 lines");
     }
     let truth: Vec<&str> = truth.iter().map(String::as_str).collect();
     grouping_accuracy(&truth, &ids)

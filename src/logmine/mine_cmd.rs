@@ -30,11 +30,14 @@ pub(crate) fn run(files: &[PathBuf], raw: bool, out: &mut impl Write) -> anyhow:
     let mut line = Vec::new();
     for path in files {
         if path == Path::new("-") {
-            mine.read(&mut BufReader::with_capacity(1 << 16, io::stdin().lock()), &mut line)
-                .context("failed to read stdin")?;
+            mine.read(
+                &mut BufReader::with_capacity(1 << 16, io::stdin().lock()),
+                &mut line,
+            )
+            .context("failed to read stdin")?;
         } else {
-            let file = File::open(path)
-                .with_context(|| format!("failed to open `{}`", path.display()))?;
+            let file =
+                File::open(path).with_context(|| format!("failed to open `{}`", path.display()))?;
             mine.read(&mut BufReader::with_capacity(1 << 16, file), &mut line)
                 .with_context(|| format!("failed to read `{}`", path.display()))?;
         }
