@@ -123,13 +123,15 @@ pub(crate) struct MineArgs {
 const MINE_ABOUT: &str = "Mine log templates: group log messages that differ only in their variable parts.\n\n\
     Reads messages, one a line, and writes one JSON object per input line, in order: \
     {\"cluster\": <id>, \"template\": \"<text>\"}. Lines of one cluster share an id and a template, \
-    whose variable parts (numbers, ids, addresses, paths, words that vary) read `<*>`. The templates are \
+    whose variable parts read `<*>`: numbers, ids, addresses, paths, and words once more than three \
+    different ones are seen in the same place (up to three, such as states or verbs, name different events). The templates are \
     the final ones, written once all input is read. Empty lines get an object too; invalid UTF-8 is replaced; \
     lines are cut at 64 KiB. Memory stays bounded: at 50,000 clusters the rarest are dropped, and their lines \
     get an empty template.";
 
 const MINE_EXAMPLE: &str = "Example:\n  \
-    $ printf 'Invalid user bob from 10.0.0.1\\nInvalid user eve from 10.0.0.2\\n' | daydream mine\n  \
-    {\"cluster\":0,\"template\":\"Invalid user <*> from <*>\"}\n  \
-    {\"cluster\":0,\"template\":\"Invalid user <*> from <*>\"}\n  \
+    $ printf 'Invalid user bob from 10.0.0.1\\n\\nInvalid user bob from 10.0.0.2\\n' | daydream mine\n  \
+    {\"cluster\":0,\"template\":\"Invalid user bob from <*>\"}\n  \
+    {\"cluster\":1,\"template\":\"\"}\n  \
+    {\"cluster\":0,\"template\":\"Invalid user bob from <*>\"}\n  \
     $ daydream mine --raw /var/log/auth.log | jq -r .template | sort | uniq -c | sort -rn | head";
