@@ -56,6 +56,9 @@ pub(crate) enum Command {
     /// Keep auto-fix away from a bug for a while (`data/daydream_ignore.jsonl`)
     #[command(subcommand)]
     Ignore(IgnoreCommand),
+    /// Group log lines into templates: one `{"cluster", "template"}` JSON object per input line
+    #[command(long_about = MINE_ABOUT, after_help = MINE_EXAMPLE)]
+    Mine(MineArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,3 +131,30 @@ pub(crate) struct DemoArgs {
     #[arg(long)]
     pub(crate) dry_run: bool,
 }
+
+/// Mine log templates: one JSON object per input line, `{"cluster": <id>, "template": "<text>"}`
+#[derive(Args, Debug)]
+pub(crate) struct MineArgs {
+    /// Whole log lines: find and drop each line's header (timestamp, level, pid, component) first
+    #[arg(long)]
+    pub(crate) raw: bool,
+    /// Files to read, one stream in order [default: stdin; `-` is stdin]
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+const MINE_ABOUT: &str = "Mine log templates: group log messages that differ only in their variable parts.\n\n\
+    Reads messages, one a line, and writes one JSON object per input line, in order: \
+    {\"cluster\": <id>, \"template\": \"<text>\"}. Lines of one cluster share an id and a template, \
+    whose variable parts read `<*>`: numbers, ids, addresses, paths, and words once more than three \
+    different ones are seen in the same place (up to three, such as states or verbs, name different events). The templates are \
+    the final ones, written once all input is read. Empty lines get an object too; invalid UTF-8 is replaced; \
+    lines are cut at 64 KiB. Memory stays bounded: at 50,000 clusters the rarest are dropped, and their lines \
+    get an empty template.";
+
+const MINE_EXAMPLE: &str = "Example:\n  \
+    $ printf 'Invalid user bob from 10.0.0.1\\n\\nInvalid user bob from 10.0.0.2\\n' | daydream mine\n  \
+    {\"cluster\":0,\"template\":\"Invalid user bob from <*>\"}\n  \
+    {\"cluster\":1,\"template\":\"\"}\n  \
+    {\"cluster\":0,\"template\":\"Invalid user bob from <*>\"}\n  \
+    $ daydream mine --raw /var/log/auth.log | jq -r .template | sort | uniq -c | sort -rn | head";

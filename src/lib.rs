@@ -150,6 +150,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             stdout.write_all(text.as_bytes())?;
             Ok(exit_codes::OK)
         }
+        cli::Command::Mine(args) => logmine::mine_cmd::run(&args.files, args.raw, &mut stdout),
         cli::Command::Demo(args) => {
             let today = runner::Setup::new(None, None)
                 .map_or_else(|_| chrono::Local::now().date_naive(), |s| s.clock.today());

@@ -1,7 +1,13 @@
-//! Log lines: timestamps, levels and templates. The template miner sits behind [`mask::Miner`] so a better one
-//! can replace the masking miner without touching the `logs` step.
+//! Log lines: timestamps, levels and templates. The `logs` step masks messages through [`mask::Miner`];
+//! [`miner::TemplateMiner`] learns templates from a stream (with [`header::HeaderDetector`] to find the message in
+//! a raw line) and backs `daydream mine` ([`mine_cmd`]).
 
+pub(crate) mod header;
 pub(crate) mod history;
 pub(crate) mod level;
+#[cfg(test)]
+mod loghub_test;
 pub(crate) mod mask;
+pub(crate) mod mine_cmd;
+pub(crate) mod miner;
 pub(crate) mod timestamp;

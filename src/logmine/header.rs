@@ -1,0 +1,398 @@
+//! Where the message starts in a whole log line, for any format, with no configuration.
+//!
+//! A line is read as fields: whitespace-separated words, except that a bracketed group (`[Sun Dec 04 04:47:44
+//! 2005]`, `[RMCommunicator Allocator]`) is one field. Each field has a shape: a level word, a bracketed group,
+//! a word ending in `:` (a component: `sshd[24200]:`, `org.apache.Foo:`), a word with a digit (dates, times,
+//! pids, hosts), punctuation (`-`, `|`), or another word.
+//!
+//! One line alone says where its header ends: after the first level word and what follows it in headers (a
+//! bracketed thread, a component, separators), or else after the first component that comes after a field with
+//! a digit (a timestamp). Lines disagree where a message holds such words, so the detector learns from the first
+//! lines the header length (in fields) most of them give, and the shapes of those fields. A line whose own answer
+//! differs but whose first fields have the learned shapes is cut at the learned length; a line that fits neither
+//! (a stack trace, a wrapped message) is all message.
+
+/// How many lines the header shape is learned from.
+pub(crate) const LEARN_LINES: usize = 200;
+/// A header has at most this many fields.
+const MAX_FIELDS: usize = 12;
+/// A bracketed field is at most this long; past it, a `[` opens an ordinary word.
+const MAX_BRACKET: usize = 512;
+
+/// Words that name a severity, compared without case.
+const LEVELS: &[&str] = &[
+    "trace",
+    "debug",
+    "info",
+    "notice",
+    "warn",
+    "warning",
+    "error",
+    "err",
+    "severe",
+    "fatal",
+    "critical",
+    "crit",
+    "alert",
+    "emerg",
+    "emergency",
+    "fine",
+    "finer",
+    "finest",
+    "verbose",
+    "panic",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Level,
+    Bracket,
+    Component,
+    Digits,
+    Punct,
+    Word,
+}
+
+/// A field of a line: where it ends and its shape.
+#[derive(Clone, Copy, Debug)]
+struct Field {
+    end: usize,
+    shape: Shape,
+}
+
+/// Finds where the message starts in whole log lines, learning the prefix shape from the lines it has seen.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderDetector {
+    /// How many lines gave each header length, while learning.
+    votes: [u32; MAX_FIELDS + 1],
+    /// For each length and position, how many lines had each shape there.
+    shapes: Vec<[[u32; 6]; MAX_FIELDS]>,
+    seen: usize,
+    /// The learned header: its length in fields and the shape of each field.
+    learned: Option<(usize, Vec<Shape>)>,
+    fields: Vec<Field>,
+}
+
+impl HeaderDetector {
+    pub(crate) fn new() -> Self {
+        HeaderDetector {
+            shapes: vec![[[0; 6]; MAX_FIELDS]; MAX_FIELDS + 1],
+            ..HeaderDetector::default()
+        }
+    }
+
+    /// Learns from `line` without cutting it: feed the first lines of a file here before cutting them, so they
+    /// are cut with what the whole sample says.
+    pub(crate) fn learn(&mut self, line: &str) {
+        if self.learned.is_some() {
+            return;
+        }
+        let own = self.own_header(line);
+        self.votes[own] += 1;
+        for (k, f) in self.fields.iter().take(own).enumerate() {
+            self.shapes[own][k][f.shape as usize] += 1;
+        }
+        self.seen += 1;
+        if self.seen >= LEARN_LINES {
+            self.settle();
+        }
+    }
+
+    /// Decides the header from the votes so far.
+    fn settle(&mut self) {
+        let (length, _) = self
+            .votes
+            .iter()
+            .enumerate()
+            .max_by_key(|&(len, votes)| (*votes, std::cmp::Reverse(len)))
+            .expect("votes");
+        let shapes = (0..length)
+            .map(|k| {
+                let counts = &self.shapes[length][k];
+                let best = (0..6).max_by_key(|&s| counts[s]).expect("six shapes");
+                SHAPES[best]
+            })
+            .collect();
+        self.learned = Some((length, shapes));
+    }
+
+    /// The message of `line`: the line after its header.
+    pub(crate) fn message<'a>(&mut self, line: &'a str) -> &'a str {
+        if self.learned.is_none() {
+            self.learn(line);
+            if self.learned.is_none() {
+                let own = self.own_header(line);
+                return self.cut(line, own);
+            }
+        }
+        let own = self.own_header(line);
+        let (length, shapes) = self.learned.as_ref().expect("learned");
+        if own == *length {
+            return self.cut(line, own);
+        }
+        let length = *length;
+        let fits = length > 0
+            && self.fields.len() > length
+            && self.fields[..length]
+                .iter()
+                .zip(shapes)
+                .all(|(f, s)| f.shape == *s);
+        if fits {
+            return self.cut(line, length);
+        }
+        line.trim_start()
+    }
+
+    fn cut<'a>(&self, line: &'a str, fields: usize) -> &'a str {
+        let start = if fields == 0 {
+            0
+        } else {
+            self.fields[fields - 1].end
+        };
+        line[start..].trim_start()
+    }
+
+    /// Where this line's own header ends, in fields; fills `self.fields`.
+    fn own_header(&mut self, line: &str) -> usize {
+        split_fields(line, &mut self.fields);
+        let fields = &self.fields;
+        let mut digits = false;
+        for (k, f) in fields.iter().enumerate() {
+            match f.shape {
+                Shape::Level => return extend_after_level(fields, k + 1),
+                Shape::Component if digits => return k + 1,
+                _ => {}
+            }
+            let start = if k == 0 { 0 } else { fields[k - 1].end };
+            digits |= line.as_bytes()[start..f.end].iter().any(u8::is_ascii_digit);
+        }
+        0
+    }
+}
+
+const SHAPES: [Shape; 6] = [
+    Shape::Level,
+    Shape::Bracket,
+    Shape::Component,
+    Shape::Digits,
+    Shape::Punct,
+    Shape::Word,
+];
+
+/// After a level word, headers go on with separators, a bracketed thread and a component name.
+fn extend_after_level(fields: &[Field], mut end: usize) -> usize {
+    let mut bracket = false;
+    while let Some(f) = fields.get(end) {
+        match f.shape {
+            Shape::Punct => end += 1,
+            Shape::Bracket if !bracket => {
+                bracket = true;
+                end += 1;
+            }
+            Shape::Component => {
+                end += 1;
+                while fields.get(end).is_some_and(|f| f.shape == Shape::Punct) {
+                    end += 1;
+                }
+                break;
+            }
+            _ => break,
+        }
+    }
+    end
+}
+
+/// Splits the head of `line` into at most [`MAX_FIELDS`] + 1 fields.
+fn split_fields(line: &str, fields: &mut Vec<Field>) {
+    fields.clear();
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while fields.len() <= MAX_FIELDS {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        let mut end = word_end(bytes, i);
+        if bytes[i] == b'['
+            && let Some(close) = closing_bracket(bytes, i)
+        {
+            end = word_end(bytes, close).max(close + 1);
+        }
+        fields.push(Field {
+            end,
+            shape: shape(&line[start..end]),
+        });
+        i = end;
+    }
+}
+
+fn word_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(bytes.len(), |p| from + p)
+}
+
+/// The `]` that closes the `[` at `open`, within [`MAX_BRACKET`] bytes.
+fn closing_bracket(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (k, &b) in bytes[open..].iter().enumerate().take(MAX_BRACKET) {
+        match b {
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn shape(field: &str) -> Shape {
+    let bare = field.trim_matches(|c: char| matches!(c, '[' | ']' | '<' | '>' | '(' | ')' | ':'));
+    if !bare.is_empty() && LEVELS.iter().any(|l| l.eq_ignore_ascii_case(bare)) {
+        return Shape::Level;
+    }
+    let bytes = field.as_bytes();
+    if bytes[0] == b'[' {
+        return Shape::Bracket;
+    }
+    if !bytes.iter().any(u8::is_ascii_alphanumeric) {
+        return Shape::Punct;
+    }
+    // `sshd[24200]:`, `kernel:`, `org.apache.Foo$Bar:`, but not a time such as `12:00:`.
+    if bytes.len() > 1
+        && bytes[bytes.len() - 1] == b':'
+        && bytes.iter().any(u8::is_ascii_alphabetic)
+    {
+        return Shape::Component;
+    }
+    if bytes.iter().any(u8::is_ascii_digit) {
+        return Shape::Digits;
+    }
+    Shape::Word
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message of each line, after learning from all of them.
+    fn messages(lines: &[&str]) -> Vec<String> {
+        let mut d = HeaderDetector::new();
+        for line in lines {
+            d.learn(line);
+        }
+        lines.iter().map(|l| d.message(l).to_owned()).collect()
+    }
+
+    fn one(line: &str) -> String {
+        HeaderDetector::new().message(line).to_owned()
+    }
+
+    #[test]
+    fn common_formats_lose_their_header() {
+        assert_eq!(
+            one("Nov 20 01:02:03 host sshd[123]: Accepted password for bob"),
+            "Accepted password for bob"
+        );
+        assert_eq!(
+            one("2026-11-20T01:02:03.123Z ERROR payment failed for order 7"),
+            "payment failed for order 7"
+        );
+        assert_eq!(
+            one("[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6"),
+            "mod_jk child workerEnv in error state 6"
+        );
+        assert_eq!(
+            one(
+                "2015-10-18 18:01:47,978 INFO [main] org.apache.Foo: Created MRAppMaster for application 1"
+            ),
+            "Created MRAppMaster for application 1"
+        );
+        assert_eq!(
+            one(
+                "2015-10-18 18:01:47,978 INFO [RMCommunicator Allocator] org.apache.Foo: Ramping up"
+            ),
+            "Ramping up"
+        );
+        assert_eq!(
+            one("2026-11-20 01:02:03,123 - app.payments - ERROR - Payment failed"),
+            "Payment failed"
+        );
+        assert_eq!(
+            one(
+                "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected"
+            ),
+            "instruction cache parity error corrected"
+        );
+        assert_eq!(
+            one(
+                "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating"
+            ),
+            "PacketResponder 1 terminating"
+        );
+        assert_eq!(
+            one(
+                "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200"
+            ),
+            "Notification time out: 3200"
+        );
+        assert_eq!(one("1700000000 WARN disk almost full"), "disk almost full");
+    }
+
+    #[test]
+    fn the_learned_shape_wins_over_words_in_messages() {
+        let lines = [
+            "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; uid=0",
+            "Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown",
+            "Jun 15 02:04:59 combo kernel: error: too many retries",
+            "Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)",
+            "Traceback (most recent call last):",
+            "Jun 15 04:06:19 combo logrotate: ALERT exited abnormally with [1]",
+        ];
+        assert_eq!(
+            messages(&lines),
+            [
+                "authentication failure; uid=0",
+                "check pass; user unknown",
+                "error: too many retries",
+                "session opened for user cyrus by (uid=0)",
+                "Traceback (most recent call last):",
+                "ALERT exited abnormally with [1]",
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_without_a_header_stay_whole() {
+        let lines = [
+            "just a message here",
+            "another message: with a colon",
+            "",
+            "   ",
+            "x",
+        ];
+        assert_eq!(
+            messages(&lines),
+            [
+                "just a message here",
+                "another message: with a colon",
+                "",
+                "",
+                "x"
+            ]
+        );
+        // Invalid UTF-8 arrives replaced; a huge line is cut like any other.
+        let lossy = String::from_utf8_lossy(b"2026-01-01 00:00:00 INFO caf\xff done");
+        assert_eq!(one(&lossy), "caf\u{fffd} done");
+        let long = format!("2026-01-01 00:00:00 INFO {}", "a".repeat(1 << 20));
+        assert_eq!(one(&long).len(), 1 << 20);
+    }
+}

@@ -1,0 +1,971 @@
+//! The template miner: one pass over log messages, bounded memory, one configuration.
+//!
+//! A message is cut into whitespace tokens and each token is masked: the parts of it that hold a digit (numbers,
+//! hex ids, IP addresses, versions, times) become `<*>`, keeping the punctuation between them (`<*>:<*>` for an
+//! address and port, `uid=<*>`), and URLs and absolute paths become `<*>` whole. Most lines then repeat a masked
+//! form seen before, and a hash map from masked text to cluster answers them without any search.
+//!
+//! A new masked form is placed the way Drain places it: the candidates are the clusters with the same number of
+//! tokens and the same first token (a prefix tree of depth two, kept as one hash map), and the line joins the
+//! candidate whose template agrees with it on the most of the other positions, if that is at least half of them.
+//! Joining turns the positions where they differ into `<*>`; when that makes two templates equal, the clusters
+//! merge and the younger id redirects to the older. At [`MAX_CLUSTERS`] the rarest clusters are evicted.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The id of a cluster. Ids are never reused; a merged id redirects to the cluster that absorbed it.
+pub(crate) type ClusterId = u32;
+
+/// What a variable part of a template is written as.
+pub(crate) const WILDCARD: &str = "<*>";
+
+/// At most this many live clusters: about 50 MB in the worst case (every template [`MAX_MESSAGE`] bytes), far
+/// more than the few hundred templates a real service logs, so only machine-generated junk gets evicted.
+pub(crate) const MAX_CLUSTERS: usize = 50_000;
+
+/// When the cap is reached, this many of the rarest clusters go at once, so eviction costs one partial sort per
+/// batch rather than a scan per new line.
+const EVICT_BATCH: usize = MAX_CLUSTERS / 16;
+
+/// Only the head of a message is mined: two messages that differ past it share a template. It bounds the size
+/// of every template and so the memory of the miner.
+pub(crate) const MAX_MESSAGE: usize = 1024;
+
+/// The messages and masked forms remembered for the fast paths; each map is cleared when it is full.
+const MAX_CACHE: usize = 100_000;
+/// Messages up to this long are remembered as they are.
+const MAX_EXACT: usize = 256;
+
+/// Clusters that differ only in plain words at the same positions stay apart up to this many (`Task` and
+/// `TaskAttempt`, `stored as bytes` and `stored as values`, `LOOKING` and `FOLLOWING`); one more word there and
+/// the positions are taken for variables (user names, hosts) and the clusters merge.
+const MAX_VARIANTS: usize = 3;
+
+/// Bytes that separate the parts of a token that are masked one by one. `.`, `-` and `_` are not among them:
+/// `10.0.0.1`, `blk_-42` and `host-12` are one variable each.
+const fn is_separator(b: u8) -> bool {
+    matches!(
+        b,
+        b':' | b'='
+            | b','
+            | b';'
+            | b'('
+            | b')'
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'"'
+            | b'\''
+            | b'/'
+            | b'@'
+            | b'#'
+            | b'|'
+            | b'<'
+            | b'>'
+    )
+}
+
+/// The length of the separator at `i`: one separator byte, or a run of dots (`space.......0`, `wait...`).
+fn separator_at(bytes: &[u8], i: usize) -> Option<usize> {
+    static SEPARATOR: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            #[expect(clippy::cast_possible_truncation, reason = "b < 256")]
+            let byte = b as u8;
+            table[b] = is_separator(byte);
+            b += 1;
+        }
+        table
+    };
+    if SEPARATOR[usize::from(bytes[i])] {
+        return Some(1);
+    }
+    if bytes[i] != b'.' {
+        return None;
+    }
+    let dots = bytes[i..].iter().take_while(|&&b| b == b'.').count();
+    (dots >= 2).then_some(dots)
+}
+
+/// FNV-style multiply-xor hashing: the keys are short strings hashed on every line, where the standard hasher's cost shows
+/// and its resistance to chosen collisions buys nothing.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+fn hash_of(bytes: &[u8], len: usize) -> u64 {
+    let mut h = FastHasher(len as u64);
+    h.write(bytes);
+    h.finish()
+}
+
+/// One cluster: its template and how many lines it holds.
+#[derive(Debug)]
+struct Cluster {
+    id: ClusterId,
+    /// The template tokens joined by single spaces.
+    text: String,
+    /// Where each token of `text` ends.
+    ends: Vec<u32>,
+    count: u64,
+    /// The candidate list it is in.
+    bucket: u64,
+}
+
+impl Cluster {
+    fn token(&self, k: usize) -> &str {
+        let start = if k == 0 {
+            0
+        } else {
+            self.ends[k - 1] as usize + 1
+        };
+        &self.text[start..self.ends[k] as usize]
+    }
+}
+
+/// What a cluster id stands for now.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    /// A live cluster, at this index of the slab.
+    Live(u32),
+    /// Merged into another cluster.
+    Merged(ClusterId),
+    Evicted,
+}
+
+/// A masked message: tokens joined by single spaces, and where each ends.
+#[derive(Debug, Default)]
+struct Masked {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Masked {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn token(&self, k: usize) -> &str {
+        let start = if k == 0 {
+            0
+        } else {
+            self.ends[k - 1] as usize + 1
+        };
+        &self.text[start..self.ends[k] as usize]
+    }
+
+    /// The key of the candidate list: the token count and the first token.
+    fn bucket(&self) -> u64 {
+        let first = if self.ends.is_empty() {
+            ""
+        } else {
+            self.token(0)
+        };
+        hash_of(first.as_bytes(), self.len())
+    }
+}
+
+/// The streaming template miner. [`Default`] is the one configuration.
+#[derive(Debug, Default)]
+pub(crate) struct TemplateMiner {
+    /// Live clusters; `None` marks a free slot (listed in `free`).
+    slab: Vec<Option<Cluster>>,
+    free: Vec<u32>,
+    /// Every id ever handed out, by id.
+    ids: Vec<Slot>,
+    /// Candidate lists: live clusters by token count and first token.
+    buckets: FastMap<u64, Vec<ClusterId>>,
+    /// Clusters that differ from each other only in plain words at some positions, by the template they would
+    /// share: the words may be a closed set (states, verbs) that names different events.
+    families: FastMap<u64, Vec<ClusterId>>,
+    /// Short messages seen before, as they were, and the cluster they went to: a line that repeats exactly
+    /// (most lines without numbers, many with) skips masking.
+    exact: FastMap<Box<str>, ClusterId>,
+    /// Masked messages seen before, and the cluster they went to.
+    cache: FastMap<Box<str>, ClusterId>,
+    live: usize,
+    masked: Masked,
+}
+
+impl TemplateMiner {
+    pub(crate) fn new() -> TemplateMiner {
+        TemplateMiner::default()
+    }
+
+    /// Mines one message (header already removed). Returns its cluster.
+    pub(crate) fn add(&mut self, message: &str) -> ClusterId {
+        self.add_weighted(message, 1)
+    }
+
+    /// Like [`add`](Self::add), counting `weight` occurrences at once. `<*>` tokens in `message` are wildcards.
+    pub(crate) fn add_weighted(&mut self, message: &str, weight: u64) -> ClusterId {
+        let exact = message.len() <= MAX_EXACT;
+        if exact
+            && let Some(&id) = self.exact.get(message)
+            && let Some(live) = self.resolve(id)
+        {
+            self.cluster_mut(live).count += weight;
+            return live;
+        }
+        let id = self.add_masked(message, weight);
+        if exact {
+            if self.exact.len() >= MAX_CACHE {
+                self.exact.clear();
+            }
+            self.exact.insert(message.into(), id);
+        }
+        id
+    }
+
+    fn add_masked(&mut self, message: &str, weight: u64) -> ClusterId {
+        let mut masked = std::mem::take(&mut self.masked);
+        mask_message(message, &mut masked);
+        let id = self.place(&masked, weight);
+        self.masked = masked;
+        id
+    }
+
+    fn place(&mut self, masked: &Masked, weight: u64) -> ClusterId {
+        if let Some(&id) = self.cache.get(masked.text.as_str())
+            && let Some(live) = self.resolve(id)
+        {
+            self.cluster_mut(live).count += weight;
+            return live;
+        }
+        let bucket = masked.bucket();
+        let id = match self.best_match(masked, bucket) {
+            Some(id) => self.join_or_vary(id, masked, weight, bucket),
+            None => self.create(masked, weight, bucket),
+        };
+        if self.cache.len() >= MAX_CACHE {
+            self.cache.clear();
+        }
+        self.cache.insert(masked.text.as_str().into(), id);
+        id
+    }
+
+    /// The candidate that agrees best with `masked`, if it agrees on more than half of the positions that carry
+    /// evidence. A position carries none when the template already has a variable there that the line's token
+    /// fits (two masked numbers, a `user=<*>` and a `user=bob`); the first position is equal by construction.
+    fn best_match(&self, masked: &Masked, bucket: u64) -> Option<ClusterId> {
+        let candidates = self.buckets.get(&bucket)?;
+        let n = masked.len();
+        let mut best: Option<(usize, usize, ClusterId)> = None;
+        for &id in candidates {
+            let cluster = self.cluster(id);
+            if cluster.ends.len() != n || (n > 0 && cluster.token(0) != masked.token(0)) {
+                continue;
+            }
+            let (mut equal, mut weighed, mut variable) = (0, 0, 0);
+            for k in 1..n {
+                let (t, w) = (cluster.token(k), masked.token(k));
+                if t.contains(WILDCARD) && fits(t, w) {
+                    variable += 1;
+                } else {
+                    weighed += 1;
+                    equal += usize::from(t == w);
+                }
+            }
+            if 2 * equal <= weighed && weighed > 0 {
+                continue;
+            }
+            // More agreement first; then the template that had to generalise least.
+            let better = best.is_none_or(|(e, v, _)| equal > e || (equal == e && variable < v));
+            if better {
+                best = Some((equal, variable, id));
+            }
+        }
+        best.map(|(_, _, id)| id)
+    }
+
+    /// Adds `masked` to the cluster `id` it matched, or, when they differ only in plain words, keeps it as a
+    /// variant of its own until the words at those positions prove to be more than a closed set.
+    fn join_or_vary(
+        &mut self,
+        id: ClusterId,
+        masked: &Masked,
+        weight: u64,
+        bucket: u64,
+    ) -> ClusterId {
+        let cluster = self.cluster(id);
+        let mut words_only = true;
+        let mut differs = false;
+        for k in 0..masked.len() {
+            let (t, w) = (cluster.token(k), masked.token(k));
+            if !fits(t, w) {
+                differs = true;
+                words_only &= !t.contains(WILDCARD) && !w.contains(WILDCARD);
+            }
+        }
+        if !differs || !words_only {
+            self.join(id, masked, weight);
+            return self
+                .resolve(id)
+                .expect("a cluster that was just joined is live");
+        }
+        let (general, ends) = generalised(cluster, masked);
+        let family = hash_of(general.as_bytes(), ends.len());
+        let mut members = self.families.remove(&family).unwrap_or_default();
+        members.retain(|&m| self.resolve(m) == Some(m));
+        if !members.contains(&id) {
+            members.push(id);
+        }
+        if members.len() < MAX_VARIANTS {
+            let variant = self.create(masked, weight, bucket);
+            members.push(variant);
+            if self.families.len() >= MAX_CLUSTERS {
+                self.families.clear();
+            }
+            self.families.insert(family, members);
+            return variant;
+        }
+        // One word too many for a closed set: those positions are variables, and the variants one cluster.
+        self.join(id, masked, weight);
+        for other in members {
+            if let (Some(a), Some(b)) = (self.resolve(id), self.resolve(other))
+                && a != b
+            {
+                self.merge(a, b);
+            }
+        }
+        let live = self
+            .resolve(id)
+            .expect("a cluster that was just joined is live");
+        let cluster = self.cluster_mut(live);
+        cluster.text = general;
+        cluster.ends = ends;
+        live
+    }
+
+    /// Adds `masked` to cluster `id`, generalising its template, and merges it with a twin it now equals.
+    fn join(&mut self, id: ClusterId, masked: &Masked, weight: u64) {
+        let cluster = self.cluster(id);
+        let n = masked.len();
+        let differs = (0..n).any(|k| !fits(cluster.token(k), masked.token(k)));
+        if !differs {
+            self.cluster_mut(id).count += weight;
+            return;
+        }
+        let (text, ends) = generalised(cluster, masked);
+        let bucket = cluster.bucket;
+        let twin = self.buckets[&bucket]
+            .iter()
+            .copied()
+            .find(|&other| other != id && self.cluster(other).text == text);
+        let cluster = self.cluster_mut(id);
+        cluster.text = text;
+        cluster.ends = ends;
+        cluster.count += weight;
+        if let Some(twin) = twin {
+            self.merge(id, twin);
+        }
+    }
+
+    /// Merges two clusters with equal templates: the younger id redirects to the older.
+    fn merge(&mut self, a: ClusterId, b: ClusterId) {
+        let (keep, gone) = if a < b { (a, b) } else { (b, a) };
+        let Slot::Live(slot) = self.ids[gone as usize] else {
+            unreachable!("only live clusters merge")
+        };
+        let absorbed = self.slab[slot as usize].take().expect("a live slot");
+        self.free.push(slot);
+        self.live -= 1;
+        self.ids[gone as usize] = Slot::Merged(keep);
+        self.cluster_mut(keep).count += absorbed.count;
+        self.unlist(absorbed.bucket, gone);
+    }
+
+    fn create(&mut self, masked: &Masked, weight: u64, bucket: u64) -> ClusterId {
+        if self.live >= MAX_CLUSTERS {
+            self.evict();
+        }
+        let id = ClusterId::try_from(self.ids.len()).expect("fewer than 2^32 clusters");
+        let cluster = Cluster {
+            id,
+            text: masked.text.clone(),
+            ends: masked.ends.clone(),
+            count: weight,
+            bucket,
+        };
+        let slot = if let Some(slot) = self.free.pop() {
+            self.slab[slot as usize] = Some(cluster);
+            slot
+        } else {
+            self.slab.push(Some(cluster));
+            u32::try_from(self.slab.len() - 1).expect("at most MAX_CLUSTERS slots")
+        };
+        self.ids.push(Slot::Live(slot));
+        self.buckets.entry(bucket).or_default().push(id);
+        self.live += 1;
+        id
+    }
+
+    /// Evicts the [`EVICT_BATCH`] rarest clusters (the oldest first among equals, so new lines get a chance).
+    fn evict(&mut self) {
+        let mut order: Vec<(u64, ClusterId)> = self
+            .slab
+            .iter()
+            .flatten()
+            .map(|c| (c.count, c.id))
+            .collect();
+        let batch = EVICT_BATCH.min(order.len());
+        if batch == 0 {
+            return;
+        }
+        order.select_nth_unstable(batch - 1);
+        for &(_, id) in &order[..batch] {
+            let Slot::Live(slot) = self.ids[id as usize] else {
+                continue;
+            };
+            let cluster = self.slab[slot as usize].take().expect("a live slot");
+            self.free.push(slot);
+            self.live -= 1;
+            self.ids[id as usize] = Slot::Evicted;
+            self.unlist(cluster.bucket, id);
+        }
+        // Entries of evicted clusters would only miss; drop them to bound the maps.
+        let ids = &self.ids;
+        self.cache
+            .retain(|_, id| matches!(ids[*id as usize], Slot::Live(_) | Slot::Merged(_)));
+        self.exact
+            .retain(|_, id| matches!(ids[*id as usize], Slot::Live(_) | Slot::Merged(_)));
+    }
+
+    fn unlist(&mut self, bucket: u64, id: ClusterId) {
+        if let Some(list) = self.buckets.get_mut(&bucket) {
+            list.retain(|&c| c != id);
+            if list.is_empty() {
+                self.buckets.remove(&bucket);
+            }
+        }
+    }
+
+    /// A cluster id after merges point it elsewhere (or itself). Evicted: `None`.
+    pub(crate) fn resolve(&self, mut id: ClusterId) -> Option<ClusterId> {
+        loop {
+            match *self.ids.get(id as usize)? {
+                Slot::Live(_) => return Some(id),
+                Slot::Merged(to) => id = to,
+                Slot::Evicted => return None,
+            }
+        }
+    }
+
+    fn cluster(&self, id: ClusterId) -> &Cluster {
+        let Slot::Live(slot) = self.ids[id as usize] else {
+            panic!("cluster {id} is not live")
+        };
+        self.slab[slot as usize].as_ref().expect("a live slot")
+    }
+
+    fn cluster_mut(&mut self, id: ClusterId) -> &mut Cluster {
+        let Slot::Live(slot) = self.ids[id as usize] else {
+            panic!("cluster {id} is not live")
+        };
+        self.slab[slot as usize].as_mut().expect("a live slot")
+    }
+
+    /// The current template of the cluster `id` stands for: tokens joined by single spaces, `<*>` for variables.
+    /// Empty for an evicted cluster.
+    pub(crate) fn template(&self, id: ClusterId) -> &str {
+        self.resolve(id).map_or("", |live| &self.cluster(live).text)
+    }
+
+    /// How many lines the cluster `id` stands for holds; 0 for an evicted cluster.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the `logs` step will rank templates by it")
+    )]
+    pub(crate) fn count(&self, id: ClusterId) -> u64 {
+        self.resolve(id).map_or(0, |live| self.cluster(live).count)
+    }
+
+    /// The live clusters.
+    pub(crate) fn clusters(&self) -> impl Iterator<Item = ClusterId> + '_ {
+        self.slab.iter().flatten().map(|c| c.id)
+    }
+
+    /// How many ids have been handed out (live, merged or evicted).
+    pub(crate) fn ids_issued(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// The template of `cluster` widened to fit `masked` (of the same length).
+fn generalised(cluster: &Cluster, masked: &Masked) -> (String, Vec<u32>) {
+    let mut text = String::with_capacity(cluster.text.len());
+    let mut ends = Vec::with_capacity(masked.len());
+    for k in 0..masked.len() {
+        let (t, w) = (cluster.token(k), masked.token(k));
+        if k > 0 {
+            text.push(' ');
+        }
+        if fits(t, w) {
+            text.push_str(t);
+        } else {
+            generalise(t, w, &mut text);
+        }
+        ends.push(u32::try_from(text.len()).expect("templates are short"));
+    }
+    (text, ends)
+}
+
+/// Whether `token` fits the template token `pattern`, where each `<*>` stands for any text.
+fn fits(pattern: &str, token: &str) -> bool {
+    if pattern == token {
+        return true;
+    }
+    let mut pieces = pattern.split(WILDCARD);
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = token.strip_prefix(first) else {
+        return false;
+    };
+    let mut pieces: Vec<&str> = pieces.collect();
+    let Some(last) = pieces.pop() else {
+        return false;
+    };
+    for piece in pieces {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Appends the template token covering both `a` and `b`: what they share up to a separator at the start and
+/// from a separator at the end stays (`user=root` and `user=guest` give `user=<*>`), the middle is `<*>`.
+fn generalise(a: &str, b: &str, out: &mut String) {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    let prefix = x[..common]
+        .iter()
+        .rposition(|&c| is_separator(c))
+        .map_or(0, |p| p + 1);
+    let room = x.len().min(y.len()) - prefix;
+    let common = x
+        .iter()
+        .rev()
+        .zip(y.iter().rev())
+        .take(room)
+        .take_while(|(p, q)| p == q)
+        .count();
+    let suffix = x[x.len() - common..]
+        .iter()
+        .position(|&c| is_separator(c))
+        .map_or(0, |p| common - p);
+    out.push_str(&a[..prefix]);
+    out.push_str(WILDCARD);
+    out.push_str(&a[a.len() - suffix..]);
+}
+
+/// Masks `message` (its first [`MAX_MESSAGE`] bytes) into tokens.
+fn mask_message(message: &str, out: &mut Masked) {
+    out.text.clear();
+    out.ends.clear();
+    let mut head = message.len().min(MAX_MESSAGE);
+    while !message.is_char_boundary(head) {
+        head -= 1;
+    }
+    // One pass over the bytes notes what each token holds, so plain words (most tokens) are copied as they are.
+    let bytes = &message.as_bytes()[..head];
+    let mut dates = false;
+    let mut i = 0;
+    loop {
+        while i < head && BYTE_CLASS[usize::from(bytes[i])] == SPACE {
+            i += 1;
+        }
+        if i == head {
+            break;
+        }
+        let start = i;
+        let mut holds = 0;
+        while i < head {
+            let class = BYTE_CLASS[usize::from(bytes[i])];
+            if class == SPACE {
+                break;
+            }
+            holds |= class;
+            i += 1;
+        }
+        let token = &message[start..i];
+        if !out.text.is_empty() {
+            out.text.push(' ');
+        }
+        if holds == 0 {
+            dates |= is_date_name(token);
+            out.text.push_str(token);
+        } else {
+            mask_token(token, &mut out.text);
+        }
+        out.ends
+            .push(u32::try_from(out.text.len()).expect("at most MAX_MESSAGE bytes"));
+    }
+    if dates {
+        mask_dates(out);
+    }
+}
+
+/// What [`mask_message`] notes about a byte: whitespace, or a byte that makes a token need masking.
+const SPACE: u8 = 1;
+const MASKABLE: u8 = 2;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[expect(clippy::cast_possible_truncation, reason = "b < 256")]
+        let byte = b as u8;
+        class[b] = if byte.is_ascii_whitespace() {
+            SPACE
+        } else if byte.is_ascii_digit() || byte == b'/' || byte == b'<' {
+            MASKABLE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    class
+};
+
+/// Month and weekday names next to a masked token are part of a date (`Sun Jul 3 04:05:06 2005`), so variable.
+fn mask_dates(out: &mut Masked) {
+    let n = out.len();
+    let named: Vec<bool> = (0..n).map(|k| is_date_name(out.token(k))).collect();
+    let masked: Vec<bool> = (0..n).map(|k| out.token(k).contains(WILDCARD)).collect();
+    // A name counts as masked for its neighbours too: `Sun Jul 3` masks both names.
+    let near = |k: usize, step: isize| -> bool {
+        let mut j = k;
+        loop {
+            let Some(next) = j.checked_add_signed(step).filter(|&j| j < n) else {
+                return false;
+            };
+            if masked[next] {
+                return true;
+            }
+            if !named[next] {
+                return false;
+            }
+            j = next;
+        }
+    };
+    let date: Vec<bool> = (0..n)
+        .map(|k| named[k] && (near(k, -1) || near(k, 1)))
+        .collect();
+    if !date.contains(&true) {
+        return;
+    }
+    let mut text = String::with_capacity(out.text.len());
+    let mut ends = Vec::with_capacity(n);
+    for (k, is_date) in date.into_iter().enumerate() {
+        if k > 0 {
+            text.push(' ');
+        }
+        text.push_str(if is_date { WILDCARD } else { out.token(k) });
+        ends.push(u32::try_from(text.len()).expect("at most MAX_MESSAGE bytes"));
+    }
+    out.text = text;
+    out.ends = ends;
+}
+
+fn is_date_name(token: &str) -> bool {
+    const FULL: [&str; 20] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "sept",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "may",
+    ];
+    if !(3..=10).contains(&token.len()) || !token.as_bytes()[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let t = token.trim_end_matches([',', '.']).as_bytes();
+    if !(3..=9).contains(&t.len()) {
+        return false;
+    }
+    // Runs on every token: the first three letters rule out almost all of them.
+    let head = [t[0] | 0x20, t[1] | 0x20, t[2] | 0x20];
+    let abbreviation = matches!(
+        &head,
+        b"jan"
+            | b"feb"
+            | b"mar"
+            | b"apr"
+            | b"may"
+            | b"jun"
+            | b"jul"
+            | b"aug"
+            | b"sep"
+            | b"oct"
+            | b"nov"
+            | b"dec"
+            | b"mon"
+            | b"tue"
+            | b"wed"
+            | b"thu"
+            | b"fri"
+            | b"sat"
+            | b"sun"
+    );
+    abbreviation && (t.len() == 3 || FULL.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(t)))
+}
+
+/// Masks one whitespace-free token onto `out`.
+fn mask_token(token: &str, out: &mut String) {
+    let bytes = token.as_bytes();
+    if !bytes.iter().any(|b| b.is_ascii_digit() || *b == b'/') {
+        out.push_str(token);
+        return;
+    }
+    if token.contains("://") || is_absolute_path(bytes) {
+        out.push_str(WILDCARD);
+        return;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(WILDCARD.as_bytes()) {
+            out.push_str(WILDCARD);
+            i += WILDCARD.len();
+        } else if let Some(len) = separator_at(bytes, i) {
+            out.push_str(&token[i..i + len]);
+            i += len;
+        } else {
+            let start = i;
+            while i < bytes.len()
+                && separator_at(bytes, i).is_none()
+                && !bytes[i..].starts_with(WILDCARD.as_bytes())
+            {
+                i += 1;
+            }
+            let part = &token[start..i];
+            if part.bytes().any(|b| b.is_ascii_digit()) {
+                out.push_str(WILDCARD);
+            } else {
+                out.push_str(part);
+            }
+        }
+    }
+}
+
+/// `/var/log/app.log`, `/tmp/x`: a path of at least two levels, variable as a whole.
+fn is_absolute_path(bytes: &[u8]) -> bool {
+    bytes.len() > 2 && bytes[0] == b'/' && bytes[1..].contains(&b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(message: &str) -> String {
+        let mut out = Masked::default();
+        mask_message(message, &mut out);
+        out.text
+    }
+
+    #[test]
+    fn digits_urls_and_paths_are_masked_keeping_separators() {
+        assert_eq!(
+            masked("Received block blk_-1608999687919862906 of size 91178 from /10.250.10.6"),
+            "Received block <*> of size <*> from /<*>"
+        );
+        assert_eq!(
+            masked("connect to 10.0.0.12:5432 refused after 30s"),
+            "connect to <*>:<*> refused after <*>"
+        );
+        assert_eq!(
+            masked("session opened for user root by (uid=0)"),
+            "session opened for user root by (uid=<*>)"
+        );
+        assert_eq!(
+            masked("GET https://example.com/a?id=4 from 0xdeadbeef"),
+            "GET <*> from <*>"
+        );
+        assert_eq!(masked("open /var/log/app.log failed"), "open <*> failed");
+        assert_eq!(
+            masked("request 123e4567-e89b-12d3-a456-426614174000 done"),
+            "request <*> done"
+        );
+        assert_eq!(masked("Adding #3 tokens"), "Adding #<*> tokens");
+        assert_eq!(masked("  spaces\tand   tabs  "), "spaces and tabs");
+        // Wildcards in the input stay wildcards.
+        assert_eq!(masked("took <*> ms at <*>:<*>"), "took <*> ms at <*>:<*>");
+        assert_eq!(masked(""), "");
+    }
+
+    #[test]
+    fn lines_differing_in_a_masked_token_share_a_template() {
+        let mut m = TemplateMiner::new();
+        let a = m.add("Accepted password for root from 173.234.31.186 port 22 ssh2");
+        let b = m.add("Accepted password for root from 10.0.0.1 port 4242 ssh2");
+        assert_eq!(m.resolve(b), Some(a));
+        assert_eq!(
+            m.template(a),
+            "Accepted password for root from <*> port <*> <*>"
+        );
+        assert_eq!(m.count(a), 2);
+    }
+
+    #[test]
+    fn words_that_vary_merge_once_they_are_more_than_a_closed_set() {
+        let mut m = TemplateMiner::new();
+        let mut add = |user: &str| m.add(&format!("Invalid user {user} from 10.0.0.1"));
+        let mut ids: Vec<ClusterId> = ["webmaster", "admin", "test"].map(&mut add).to_vec();
+        // Up to MAX_VARIANTS words could be a closed set (states, verbs): separate clusters so far.
+        assert_eq!(MAX_VARIANTS, 3);
+        assert_eq!(m.template(ids[0]), "Invalid user webmaster from <*>");
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+        assert_eq!(m.clusters().count(), 3);
+        ids.push(m.add("Invalid user oracle from 10.0.0.9"));
+        ids.push(m.add("Invalid user guest from 10.0.0.7"));
+        // The fourth word shows a variable: the variants merge into the oldest, and their ids redirect.
+        let merged = m.resolve(ids[3]).unwrap();
+        assert_eq!(merged, ids[0]);
+        for &id in &ids {
+            assert_eq!(m.resolve(id), Some(merged));
+            assert_eq!(m.template(id), "Invalid user <*> from <*>");
+        }
+        assert_eq!(m.count(merged), 5);
+        assert_eq!(m.clusters().count(), 1);
+    }
+
+    #[test]
+    fn a_closed_set_of_words_keeps_its_events_apart() {
+        let mut m = TemplateMiner::new();
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            let state = ["LOOKING", "FOLLOWING", "LEADING"][i % 3];
+            ids.push(m.add(&format!("Notification: {i} (n.leader), {state} (n.state)")));
+        }
+        assert_eq!(m.clusters().count(), 3);
+        assert_eq!(
+            m.template(ids[1]),
+            "Notification: <*> (n.leader), FOLLOWING (n.state)"
+        );
+        assert_eq!(m.count(ids[1]), 10);
+    }
+
+    #[test]
+    fn different_messages_stay_apart() {
+        let mut m = TemplateMiner::new();
+        let closed = m.add("Connection closed by 1.2.3.4 [preauth]");
+        let accepted = m.add("Accepted password for root from 1.2.3.4 port 22 ssh2");
+        let failed = m.add("Failed password for root from 1.2.3.4 port 22 ssh2");
+        let looking = m.add("LOOKING");
+        let following = m.add("FOLLOWING");
+        let ids = [closed, accepted, failed, looking, following].map(|id| m.resolve(id).unwrap());
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), 5, "{ids:?}");
+        assert_eq!(m.template(looking), "LOOKING");
+    }
+
+    #[test]
+    fn weighted_input_with_wildcards_counts_at_once() {
+        let mut m = TemplateMiner::new();
+        let a = m.add_weighted("Payment failed for order <*>", 40);
+        let b = m.add_weighted("Payment failed for order <*>", 2);
+        let c = m.add("Payment failed for order 7");
+        assert_eq!(m.resolve(b), Some(a));
+        assert_eq!(m.resolve(c), Some(a));
+        assert_eq!(m.count(a), 43);
+        assert_eq!(m.template(a), "Payment failed for order <*>");
+    }
+
+    #[test]
+    fn bad_input_is_mined_not_refused() {
+        let mut m = TemplateMiner::new();
+        let empty = m.add("");
+        assert_eq!(m.template(empty), "");
+        let blank = m.add("   ");
+        assert_eq!(m.resolve(blank), Some(empty));
+        let long = "word ".repeat(200_000);
+        let id = m.add(&long);
+        assert!(
+            m.template(id).len() <= MAX_MESSAGE,
+            "the template is bounded"
+        );
+        // A multi-byte character across the cut.
+        let id = m.add(&"é".repeat(MAX_MESSAGE));
+        assert!(m.template(id).starts_with('é'));
+        let lossy = String::from_utf8_lossy(b"bad \xff\xfe bytes 12");
+        let id = m.add(&lossy);
+        assert_eq!(m.template(id), "bad \u{fffd}\u{fffd} bytes <*>");
+    }
+
+    /// A word of letters that encodes `i`, so no two are equal and none holds a digit.
+    fn letters(mut i: usize) -> String {
+        let mut s = String::from("w");
+        loop {
+            s.push(char::from(b'a' + u8::try_from(i % 26).unwrap()));
+            i /= 26;
+            if i == 0 {
+                return s;
+            }
+        }
+    }
+
+    #[test]
+    fn a_million_distinct_lines_stay_under_the_cap_and_keep_the_frequent_clusters() {
+        let mut m = TemplateMiner::new();
+        let frequent = ["heartbeat from <*>", "disk usage at <*> percent on volume"];
+        let mut kept = Vec::new();
+        for f in frequent {
+            kept.push(m.add_weighted(f, 1));
+        }
+        for i in 0..1_000_000 {
+            m.add(&letters(i));
+            if i % 100 == 0 {
+                m.add(&frequent[0].replace("<*>", &i.to_string()));
+                m.add(&frequent[1].replace("<*>", &(i % 97).to_string()));
+            }
+            assert!(i % 10_000 != 0 || m.clusters().count() <= MAX_CLUSTERS);
+        }
+        assert!(m.clusters().count() <= MAX_CLUSTERS);
+        assert!(m.live <= MAX_CLUSTERS);
+        assert_eq!(m.ids_issued(), 1_000_002);
+        for (id, f) in kept.iter().zip(frequent) {
+            assert_eq!(m.template(*id), f);
+            assert_eq!(m.count(*id), 10_001);
+        }
+        // The oldest rare lines were evicted.
+        assert_eq!(m.resolve(2), None);
+        assert_eq!(m.count(2), 0);
+    }
+}
