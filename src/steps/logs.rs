@@ -28,6 +28,7 @@ use crate::env::Env;
 use crate::logmine::history::{self, Changes, DayTemplate, History};
 use crate::logmine::level::{self, Level};
 use crate::logmine::mask::{MaskMiner, Miner};
+use crate::logmine::miner::{ClusterId, TemplateMiner};
 use crate::logmine::timestamp::{Stamp, TimestampParser};
 use crate::redact::redact;
 use crate::step::{Outcome, Output, Step, UnitCx};
@@ -1002,6 +1003,7 @@ impl Scanner {
     pub(crate) fn finish(self) -> (LogsData, Vec<String>, Vec<Seen>) {
         let window = self.config.window;
         let mut agg = self.point.agg;
+        agg.templates = cluster(std::mem::take(&mut agg.templates));
         agg.other.text = format!(
             "(templates beyond the first {})",
             thousands(MAX_TEMPLATES as u64)
@@ -1087,6 +1089,46 @@ impl Scanner {
             .collect();
         (data, agg.warnings, seen)
     }
+}
+
+/// Joins the masked templates that the template miner puts in one cluster. Masking in the hot loop keeps every
+/// distinct shape apart (`user bob logged in`, `user eve logged in`, ...); the miner, given each shape once with
+/// its count, joins those that differ only in their variable parts and names the cluster with `<*>` there. A pure
+/// function of the list, so a resumed scan ends with the same templates as an uninterrupted one.
+fn cluster(templates: Vec<Template>) -> Vec<Template> {
+    let mut miner = TemplateMiner::new();
+    let ids: Vec<ClusterId> = templates
+        .iter()
+        .map(|t| miner.add_weighted(&t.text, t.count))
+        .collect();
+    let mut merged: Vec<Template> = Vec::with_capacity(templates.len());
+    let mut index: HashMap<ClusterId, usize> = HashMap::new();
+    for (mut t, id) in templates.into_iter().zip(ids) {
+        let Some(id) = miner.resolve(id) else {
+            merged.push(t);
+            continue;
+        };
+        if let Some(&i) = index.get(&id) {
+            let m = &mut merged[i];
+            m.count += t.count;
+            m.errors += t.errors;
+            m.warnings += t.warnings;
+            m.first = m.first.min(t.first);
+            m.last = m.last.max(t.last);
+            let traced = |e: &Option<Example>| e.as_ref().is_some_and(|e| !e.trace.is_empty());
+            if m.example.is_none() || (!traced(&m.example) && traced(&t.example)) {
+                m.example = t.example.take().or(m.example.take());
+            }
+        } else {
+            let text = miner.template(id);
+            if !text.is_empty() {
+                text.clone_into(&mut t.text);
+            }
+            index.insert(id, merged.len());
+            merged.push(t);
+        }
+    }
+    merged
 }
 
 /// One template of the day, as the template history records it.
@@ -2306,6 +2348,43 @@ java.lang.NullPointerException: name is null
     }
 
     #[test]
+    fn the_miner_joins_masked_shapes_that_differ_in_variable_words() {
+        let t = |text: &str, count: u64, errors: u64, first: i64| Template {
+            text: text.to_owned(),
+            count,
+            errors,
+            warnings: 0,
+            first,
+            last: first,
+            example: None,
+        };
+        let joined = cluster(vec![
+            t("Session opened for user alice", 3, 0, 10),
+            t("Payment failed for order <*>: card_declined", 5, 5, 5),
+            t("Session opened for user bob", 2, 0, 20),
+            t("Session opened for user carol", 1, 0, 30),
+            t("Session opened for user dave", 4, 1, 1),
+        ]);
+        let rows: Vec<(&str, u64, u64, i64, i64)> = joined
+            .iter()
+            .map(|t| (t.text.as_str(), t.count, t.errors, t.first, t.last))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("Session opened for user <*>", 10, 1, 1, 30),
+                ("Payment failed for order <*>: card_declined", 5, 5, 5, 5),
+            ]
+        );
+        // A few different words in one place are different events, not a variable.
+        let apart = cluster(vec![
+            t("Connection state LOOKING", 1, 0, 1),
+            t("Connection state FOLLOWING", 1, 0, 2),
+        ]);
+        assert_eq!(apart.len(), 2);
+    }
+
+    #[test]
     fn the_template_history_flags_new_spiking_and_stopped_templates_across_nights() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().join("app/logs");
@@ -2412,7 +2491,7 @@ java.lang.NullPointerException: name is null
         for i in 0..6 {
             let _ = writeln!(
                 log,
-                "2026-11-20 05:00:0{i},000 ERROR Payment failed for order {}|{i}",
+                "2026-11-20 05:00:0{i},000 ERROR Refund failed for order {}|{i}",
                 100 + i
             );
         }
@@ -2438,7 +2517,7 @@ java.lang.NullPointerException: name is null
         assert!(saved.len() > 5, "checkpoints were saved: {}", saved.len());
         assert_eq!(
             output.actions,
-            vec!["6 errors of `Payment failed for order <*>|<*>` yesterday".to_owned()],
+            vec!["6 errors of `Refund failed for order <*>|<*>` yesterday".to_owned()],
             "3 errors are not an action"
         );
         let data: LogsData = serde_json::from_value(output.data.clone()).unwrap();
@@ -2453,7 +2532,7 @@ java.lang.NullPointerException: name is null
         let mut md = String::new();
         Logs.render(&stored, &mut md);
         assert!(md.starts_with("**16 lines** in 1 file yesterday: **9 errors**, 1 warning in 3 templates (5 templates in all).\n"), "{md}");
-        assert!(md.contains("| 6 | 6 | 0 | 05:00 | 05:00 | `Payment failed for order <*>\\|<*>` |\n| 3 | 3 | 0 | 01:00 | 23:59 | `Payment failed for order <*>` |\n"), "{md}");
+        assert!(md.contains("| 6 | 6 | 0 | 05:00 | 05:00 | `Refund failed for order <*>\\|<*>` |\n| 3 | 3 | 0 | 01:00 | 23:59 | `Payment failed for order <*>` |\n"), "{md}");
         assert!(md.contains("```text\n2026-11-20 01:00:00,000 - shop.pay - ERROR - Payment failed for order 42\nTraceback (most recent call last):\n"), "{md}");
         assert!(md.contains("Files: `logs/app.log` 16 of 18 lines"), "{md}");
         assert!(!md.contains("notes.txt"));
