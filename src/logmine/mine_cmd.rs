@@ -27,6 +27,16 @@ pub(crate) fn run(files: &[PathBuf], raw: bool, out: &mut impl Write) -> anyhow:
     };
     let stdin = [PathBuf::from("-")];
     let files = if files.is_empty() { &stdin[..] } else { files };
+    // Every file is checked before any output, so a typo in the last name does not waste the work on the first.
+    if let Some(missing) = files
+        .iter()
+        .find(|p| p.as_path() != Path::new("-") && !p.is_file())
+    {
+        anyhow::bail!(crate::UsageError(format!(
+            "`{}` is not a readable file: give log files, `-` or nothing to read stdin",
+            missing.display()
+        )));
+    }
     let mut line = Vec::new();
     for path in files {
         if path == Path::new("-") {

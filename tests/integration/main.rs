@@ -13,6 +13,7 @@ mod config;
 mod crash;
 mod demo;
 mod github;
+mod mine;
 mod reflect;
 mod run;
 mod state;
