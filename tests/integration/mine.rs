@@ -1,5 +1,6 @@
 //! `daydream mine`: one JSON object per input line, in order, from stdin or files, with `--raw` headers found.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::Stdio;
 
@@ -40,9 +41,10 @@ fn stdin_messages_get_one_object_each_in_order() {
     let root = Root::new();
     let mut input = String::new();
     for (i, user) in ["alice", "bob", "carol", "dave", "erin"].iter().enumerate() {
-        input.push_str(&format!(
-            "Accepted password for {user} from 10.0.0.{i} port 50{i}2 ssh2\n"
-        ));
+        let _ = writeln!(
+            input,
+            "Accepted password for {user} from 10.0.0.{i} port 50{i}2 ssh2"
+        );
     }
     input.push_str("\nConnection closed by 10.0.0.3 [preauth]\n");
     let (code, out, stderr) = mine(&root, &[], &input);
@@ -68,10 +70,11 @@ fn raw_lines_lose_their_headers_and_a_missing_file_is_a_usage_error() {
     let root = Root::new();
     let mut log = String::new();
     for (i, user) in ["alice", "bob", "carol", "dave", "erin"].iter().enumerate() {
-        log.push_str(&format!(
-            "Nov 20 01:0{i}:03 web1 sshd[{}]: Accepted password for {user} from 10.0.0.{i} port 50{i}2 ssh2\n",
+        let _ = writeln!(
+            log,
+            "Nov 20 01:0{i}:03 web1 sshd[{}]: Accepted password for {user} from 10.0.0.{i} port 50{i}2 ssh2",
             100 + i
-        ));
+        );
     }
     root.write("auth.log", &log);
     let (code, out, stderr) = mine(
