@@ -14,6 +14,7 @@
 //! every side effect, so a kill between the push and the PR is completed by the next run, not repeated.
 //! Finished attempts also go to `data/autofix_attempts.jsonl`, which later days read for the retry rule.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -503,6 +504,19 @@ impl FixRun<'_> {
             ));
         }
         let failures = recent_failures(cx.root(), &project.slug, cx.run.clock.now());
+        // A fix pushed on an earlier day whose PR never got opened (its unit gave up): open it now.
+        if blocker.is_none() && !cx.run.dry_run {
+            let orphans = pushed_without_pr(cx.root(), &project.slug);
+            for c in &mut data.candidates {
+                if c.status == FixStatus::Skipped
+                    && c.reason.is_empty()
+                    && orphans.contains(&c.fingerprint)
+                {
+                    c.status = FixStatus::Pushed;
+                    c.reason = "pushed on an earlier day; its PR is opened now".to_owned();
+                }
+            }
+        }
         let mut most = 0.0;
         for i in 0..data.candidates.len() {
             let c = &data.candidates[i];
@@ -881,6 +895,7 @@ impl FixRun<'_> {
         if pushed {
             c.status = FixStatus::Pushed;
             c.reason = format!("pushed `{branch}` to `origin`");
+            record_attempt(cx, project, c);
         } else {
             c.status = FixStatus::Skipped;
             c.reason = format!("another machine pushed `{branch}` first; its PR is theirs");
@@ -1198,6 +1213,25 @@ fn record_attempt(cx: &UnitCx<'_>, project: &Project, c: &Candidate) {
     if let Err(err) = write() {
         tracing::warn!("failed to append to `{}`: {err:#}", path.display());
     }
+}
+
+/// Fingerprints whose last recorded attempt is a push: their PR was never opened.
+fn pushed_without_pr(root: &Path, slug: &str) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(attempts_path(root)) else {
+        return Vec::new();
+    };
+    let mut last: BTreeMap<String, FixStatus> = BTreeMap::new();
+    for a in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Attempt>(l).ok())
+        .filter(|a| a.project == slug)
+    {
+        last.insert(a.fingerprint, a.status);
+    }
+    last.into_iter()
+        .filter(|(_, status)| *status == FixStatus::Pushed)
+        .map(|(fp, _)| fp)
+        .collect()
 }
 
 /// Failed attempts of the project within [`RETRY_AFTER_HOURS`] before `now`.

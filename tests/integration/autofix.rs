@@ -622,3 +622,21 @@ fn auto_fix_off_is_said_and_no_test_command_blocks_every_candidate() {
     assert!(api.requests().is_empty());
     fx.assert_untouched();
 }
+
+#[test]
+fn a_fix_pushed_on_an_earlier_day_without_its_pr_gets_the_pr_the_next_day() {
+    let Some(fx) = Fixture::new("") else { return };
+    let api = FakeAnthropic::start(fixing_script("$1 + $2"));
+    let crashed = fx.run(&api, &[], &[("DAYDREAM_TEST_CRASH_AT", "pushed")]);
+    assert_ne!(crashed.code, 0, "{}", crashed.stderr);
+    assert!(fx.github.pulls(REPO).is_empty());
+    // The day's state is gone with the day: only `data/autofix_attempts.jsonl` remembers the push.
+    let calls = api.requests().len();
+    fx.reflect(TOMORROW);
+    fx.run(&api, &[], &[("DAYDREAM_NOW", TOMORROW)]).expect(0);
+    let c = fx.candidate("logs/daydream/state.json");
+    assert_eq!(c["status"], "pr_opened", "{c:#}");
+    assert_eq!(fx.github.pulls(REPO).len(), 1);
+    assert_eq!(api.requests().len(), calls, "the fix is not made again");
+    fx.assert_untouched();
+}
