@@ -513,7 +513,7 @@ impl FixRun<'_> {
                     && orphans.contains(&c.fingerprint)
                 {
                     c.status = FixStatus::Pushed;
-                    c.reason = "pushed on an earlier day; its PR is opened now".to_owned();
+                    "pushed on an earlier day; its PR is opened now".clone_into(&mut c.reason);
                 }
             }
         }
