@@ -1,4 +1,5 @@
-//! Durable file writes: a temp file in the same directory, fsync, rename, fsync the directory.
+//! Durable file writes (a temp file in the same directory, fsync, rename, fsync the directory), and reading the
+//! JSON-lines files under `data/`.
 
 use std::io::Write;
 use std::path::Path;
@@ -26,6 +27,25 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .and_then(|d| d.sync_all())
         .with_context(|| format!("failed to sync directory `{}`", dir.display()))?;
     Ok(())
+}
+
+/// The records of a JSON-lines file, and how many lines did not parse (a line torn by a crash, an edit). A
+/// missing file has none; blank lines are not records.
+pub(crate) fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(Vec<T>, usize)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(err) => {
+            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
+        }
+    };
+    let mut bad = 0;
+    let records = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
+        .collect();
+    Ok((records, bad))
 }
 
 #[cfg(test)]

@@ -49,21 +49,7 @@ pub(crate) fn path(root: &Path) -> PathBuf {
 
 /// The entries on file and how many lines could not be read.
 pub(crate) fn load(root: &Path) -> Result<(Vec<Entry>, usize)> {
-    let path = path(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(err) => {
-            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
-        }
-    };
-    let mut bad = 0;
-    let entries = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
-        .collect();
-    Ok((entries, bad))
+    crate::fsutil::read_jsonl(&path(root))
 }
 
 /// The first active entry that matches, if any.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -31,21 +31,7 @@ pub(crate) fn path(root: &Path) -> PathBuf {
 
 /// The lessons on file; lines that do not parse are skipped (and counted in the second value).
 pub(crate) fn load(root: &Path) -> Result<(Vec<Lesson>, usize)> {
-    let path = path(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(err) => {
-            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
-        }
-    };
-    let mut bad = 0;
-    let lessons = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
-        .collect();
-    Ok((lessons, bad))
+    crate::fsutil::read_jsonl(&path(root))
 }
 
 /// A fingerprint that survives rewording of numbers, paths, case and spacing.

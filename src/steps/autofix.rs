@@ -1215,17 +1215,21 @@ fn record_attempt(cx: &UnitCx<'_>, project: &Project, c: &Candidate) {
     }
 }
 
+/// The attempts on file; an unreadable file or line is skipped (the record guards retries, it is not money).
+fn attempts(root: &Path) -> Vec<Attempt> {
+    crate::fsutil::read_jsonl(&attempts_path(root)).map_or_else(
+        |err| {
+            tracing::warn!("{err:#}");
+            Vec::new()
+        },
+        |(attempts, _)| attempts,
+    )
+}
+
 /// Fingerprints whose last recorded attempt is a push: their PR was never opened.
 fn pushed_without_pr(root: &Path, slug: &str) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(attempts_path(root)) else {
-        return Vec::new();
-    };
     let mut last: BTreeMap<String, FixStatus> = BTreeMap::new();
-    for a in text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Attempt>(l).ok())
-        .filter(|a| a.project == slug)
-    {
+    for a in attempts(root).into_iter().filter(|a| a.project == slug) {
         last.insert(a.fingerprint, a.status);
     }
     last.into_iter()
@@ -1236,11 +1240,8 @@ fn pushed_without_pr(root: &Path, slug: &str) -> Vec<String> {
 
 /// Failed attempts of the project within [`RETRY_AFTER_HOURS`] before `now`.
 fn recent_failures(root: &Path, slug: &str, now: DateTime<FixedOffset>) -> Vec<Attempt> {
-    let Ok(text) = std::fs::read_to_string(attempts_path(root)) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Attempt>(l).ok())
+    attempts(root)
+        .into_iter()
         .filter(|a| a.project == slug && a.status.failed())
         .filter(|a| now - a.time < chrono::Duration::hours(RETRY_AFTER_HOURS) && a.time <= now)
         .collect()
