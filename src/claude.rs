@@ -30,8 +30,9 @@ use crate::exec::{Cmd, ExecError, Finished, Lookup};
 /// A small model: reflection reads a bounded digest and answers in a fixed shape.
 pub(crate) const DEFAULT_MODEL: &str = "claude-haiku-4-5";
 
-/// Variables Claude Code reads that may come from the root's `.env` rather than the process environment.
-/// (The child inherits the process environment anyway; this forwards what only `.env` has.)
+/// Claude Code's own variables, passed to it from the environment or the root's `.env` when set: credentials,
+/// the API's address, its config folder, its switches. With [`crate::sandbox::BASE_ENV`] (and `LC_*`) they are
+/// the whole of its environment: no GitHub, Sentry, Telegram or Slack token, no SSH agent, no `GIT_ASKPASS`.
 const FORWARDED: &[&str] = &[
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_AUTH_TOKEN",
@@ -55,6 +56,10 @@ const FORWARDED: &[&str] = &[
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
     "CLAUDE_CODE_API_KEY_HELPER_TTL_MS",
     "CLAUDE_CODE_MAX_RETRIES",
+    "AWS_REGION",
+    "AWS_PROFILE",
+    "CLOUD_ML_REGION",
+    "DISABLE_TELEMETRY",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "NO_PROXY",
@@ -67,6 +72,9 @@ const FORWARDED: &[&str] = &[
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
 ];
+
+/// The file tools a fix may use: read, search and edit files of its worktree, nothing that runs anything.
+pub(crate) const FILE_TOOLS: &[&str] = &["Read", "Edit", "Write", "Glob", "Grep"];
 
 /// Characters of stdout quoted in an [`ClaudeError::Unparseable`] message.
 const EXCERPT: usize = 300;
@@ -93,14 +101,23 @@ pub(crate) struct Request<'a> {
     pub(crate) max_turns: u32,
     /// `--json-schema`: the answer must be an object of this schema, returned in [`Reply::structured_output`].
     pub(crate) json_schema: Option<&'a Value>,
-    /// `--allowedTools`, one argument per rule (`Read`, `Bash(git diff *)`); empty: only what needs no
-    /// permission.
-    pub(crate) allowed_tools: &'a [&'a str],
-    pub(crate) cwd: Option<&'a Path>,
+    /// What the model may do, and where.
+    pub(crate) tools: Tools<'a>,
     pub(crate) timeout: Duration,
-    /// Variables removed from the child's environment (auto-fix removes `GH_TOKEN`, `GITHUB_TOKEN`,
-    /// `GH_ENTERPRISE_TOKEN`).
-    pub(crate) remove_env: &'a [&'a str],
+}
+
+/// The tools of a call, which also decide its working directory. Every call is `--restricted` (no user,
+/// project or local settings; file tools confined to the working directory) with an exact `--tools` list.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Tools<'a> {
+    /// No tool at all (`--tools ""`), in an empty temporary directory: a question answered from the prompt
+    /// alone, as reflection asks.
+    None,
+    /// The [`FILE_TOOLS`] in `dir`, and Bash for exactly `bash` (the project's test command) when given.
+    Files {
+        dir: &'a Path,
+        bash: Option<&'a str>,
+    },
 }
 
 /// A call that succeeded.
@@ -293,14 +310,20 @@ impl RawResult {
 }
 
 impl Claude {
-    /// `DAYDREAM_CLAUDE` (default `claude`); passes Claude Code's variables (keys, base URL, config dir) and
-    /// the proxy variables from `env` (which includes the root's `.env`) to the child; sets
-    /// `DISABLE_AUTOUPDATER=1` so that a nightly call never updates the user's install.
+    /// `DAYDREAM_CLAUDE` (default `claude`). The child's environment is built from an allow-list, never
+    /// inherited: [`crate::sandbox::base_env`] and Claude Code's [`FORWARDED`] variables from `env` (which
+    /// includes the root's `.env`), and `DISABLE_AUTOUPDATER=1` so that a nightly call never updates the
+    /// user's install.
     pub(crate) fn new(env: &Env, cancel: Cancel) -> Claude {
-        let mut vars: Vec<(String, Option<String>)> = FORWARDED
-            .iter()
-            .filter_map(|&name| Some((name.to_owned(), Some(env.get(name)?.to_owned()))))
+        let mut vars: Vec<(String, Option<String>)> = crate::sandbox::base_env(env)
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
             .collect();
+        vars.extend(
+            FORWARDED
+                .iter()
+                .filter_map(|&name| Some((name.to_owned(), Some(env.get(name)?.to_owned())))),
+        );
         vars.push(("DISABLE_AUTOUPDATER".to_owned(), Some("1".to_owned())));
         Claude {
             bin: env.get("DAYDREAM_CLAUDE").unwrap_or("claude").to_owned(),
@@ -335,7 +358,26 @@ impl Claude {
                 cap_usd: request.max_budget_usd,
             });
         }
-        let cmd = self.command(request);
+        // A call without tools still runs somewhere: an empty directory, never daydream's root (its `.env`).
+        let empty = match request.tools {
+            Tools::None => Some(
+                tempfile::Builder::new()
+                    .prefix("daydream-claude-")
+                    .tempdir()
+                    .map_err(|err| ClaudeError::Failed {
+                        code: None,
+                        message: format!("failed to make an empty working directory: {err}"),
+                        cost_usd: 0.0,
+                    })?,
+            ),
+            Tools::Files { .. } => None,
+        };
+        let cwd = match (&empty, request.tools) {
+            (Some(dir), _) => dir.path(),
+            (None, Tools::Files { dir, .. }) => dir,
+            (None, Tools::None) => unreachable!("a call without tools has its empty directory"),
+        };
+        let cmd = self.command(request, cwd);
         tracing::debug!(
             model = request.model,
             max_budget_usd = request.max_budget_usd,
@@ -358,12 +400,19 @@ impl Claude {
         outcome
     }
 
-    fn command(&self, request: &Request<'_>) -> Cmd {
+    fn command(&self, request: &Request<'_>, cwd: &Path) -> Cmd {
         let mut args: Vec<String> = [
             "--print",
             "--output-format",
             "json",
+            // No user, project or local settings (their permissions, hooks, MCP servers); file tools
+            // confined to the working directory; no bypass of permissions.
+            "--restricted",
+            "--strict-mcp-config",
             "--no-session-persistence",
+            // Anything that would ask for permission is refused, and the model is told so and goes on.
+            "--permission-prompts",
+            "none",
             "--model",
             request.model,
             "--max-budget-usd",
@@ -377,27 +426,36 @@ impl Claude {
             args.push("--json-schema".to_owned());
             args.push(schema.to_string());
         }
-        if !request.allowed_tools.is_empty() {
-            // Variadic: it takes every following argument up to the next option. Kept last for that reason.
-            args.push("--allowedTools".to_owned());
-            args.extend(request.allowed_tools.iter().map(|t| (*t).to_owned()));
+        // `--tools` and `--allowedTools` are variadic: each takes the arguments up to the next option, so
+        // `--tools` gets one comma-separated argument and `--allowedTools` comes last (the prompt is on stdin).
+        args.push("--tools".to_owned());
+        match request.tools {
+            Tools::None => args.push(String::new()),
+            Tools::Files { bash, .. } => {
+                let mut tools = FILE_TOOLS.join(",");
+                if bash.is_some() {
+                    tools.push_str(",Bash");
+                }
+                args.push(tools);
+                args.push("--allowedTools".to_owned());
+                args.extend(FILE_TOOLS.iter().map(|t| (*t).to_owned()));
+                if let Some(command) = bash {
+                    args.push(format!("Bash({command})"));
+                }
+            }
         }
         let mut cmd = Cmd::new(&self.bin)
             .args(args)
             .stdin(request.prompt)
             .timeout(request.timeout)
-            .cancel(&self.cancel);
-        if let Some(cwd) = request.cwd {
-            cmd = cmd.cwd(cwd);
-        }
+            .cancel(&self.cancel)
+            .cwd(cwd)
+            .env_clear();
         for (name, value) in &self.env {
             cmd = match value {
                 Some(value) => cmd.env(name, value),
                 None => cmd.env_remove(name),
             };
-        }
-        for name in request.remove_env {
-            cmd = cmd.env_remove(*name);
         }
         cmd
     }
@@ -654,7 +712,8 @@ mod tests {
         let fake = FakeAnthropic::start(script);
         let home = tempfile::tempdir().unwrap();
         let work = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("DAYDREAM_CLAUDE", bin.to_str().unwrap())]);
+        let path = std::env::var("PATH").unwrap();
+        let env = Env::from_pairs([("DAYDREAM_CLAUDE", bin.to_str().unwrap()), ("PATH", &path)]);
         let claude = Claude::new(&env, Cancel::default())
             .with_env(&fake.env(home.path()))
             // What a developer's shell may have that would take the binary elsewhere.
@@ -681,10 +740,11 @@ mod tests {
             max_budget_usd: 1.0,
             max_turns: 10,
             json_schema: None,
-            allowed_tools: &[],
-            cwd: Some(cwd),
+            tools: Tools::Files {
+                dir: cwd,
+                bash: None,
+            },
             timeout: Duration::from_secs(120),
-            remove_env: &[],
         }
     }
 
@@ -711,6 +771,12 @@ mod tests {
                 ("DAYDREAM_CLAUDE", path.to_str().unwrap()),
                 ("ANTHROPIC_API_KEY", "from-dotenv"),
                 ("DAYDREAM_BUDGET_USD", "5"),
+                ("GH_TOKEN", "ghp_secret"),
+                ("SENTRY_AUTH_TOKEN", "sntrys_secret"),
+                ("SSH_AUTH_SOCK", "/tmp/agent.sock"),
+                ("GIT_ASKPASS", "/usr/bin/askpass"),
+                ("PATH", "/usr/bin:/bin"),
+                ("HOME", "/home/dev"),
             ]);
             Script {
                 claude: Claude::new(&env, Cancel::default()),
@@ -843,7 +909,7 @@ mod tests {
     }
 
     #[test]
-    fn the_prompt_arrives_on_stdin_and_allowed_tools_run_in_the_working_directory() {
+    fn the_prompt_arrives_on_stdin_and_the_allowed_command_runs_in_the_working_directory() {
         let Some(s) = setup(vec![
             Fake::tool(
                 "Bash",
@@ -856,7 +922,10 @@ mod tests {
         // A prompt that starts like an option and follows the variadic `--allowedTools`.
         let prompt = "--help me with PROMPT-91c2";
         let mut req = request(prompt, s.work.path());
-        req.allowed_tools = &["Glob", "Bash(touch *)"];
+        req.tools = Tools::Files {
+            dir: s.work.path(),
+            bash: Some("touch made-by-bash"),
+        };
         let reply = s.claude.run(&req).unwrap();
         assert_eq!(reply.result, "all done");
         assert_eq!(reply.num_turns, 2, "{reply:?}");
@@ -868,8 +937,101 @@ mod tests {
         assert_eq!(s.fake.seen().len(), 2, "{:?}", s.fake.seen());
     }
 
+    /// The scripted model tries to escape in every way a prompt injection would, with user settings that allow
+    /// it all, then makes the real edit: only the edit happens, and the key never reaches the API.
     #[test]
-    fn a_tool_that_is_not_allowed_is_refused_and_reported() {
+    fn a_fix_agent_cannot_write_outside_read_home_or_run_commands_but_still_edits() {
+        let outside = tempfile::tempdir().unwrap();
+        let escape = outside.path().join("escaped.txt");
+        let Some(s) = setup(Vec::new()) else {
+            return;
+        };
+        let key_file = s.home.path().join(".ssh/id_ed25519");
+        s.fake.script(vec![
+            Fake::tool(
+                "Write",
+                json!({ "file_path": escape.to_str().unwrap(), "content": "out" }),
+            ),
+            Fake::tool("Read", json!({ "file_path": key_file.to_str().unwrap() })),
+            Fake::tool(
+                "Bash",
+                json!({ "command": "touch {cwd}/bash-ran", "description": "run" }),
+            ),
+            Fake::tool("Read", json!({ "file_path": "{cwd}/calc.sh" })),
+            Fake::tool(
+                "Edit",
+                json!({ "file_path": "{cwd}/calc.sh", "old_string": "a - b", "new_string": "a + b" }),
+            ),
+            Fake::Text("fixed".to_owned()),
+        ]);
+        let key = "KEY-MATERIAL-5b1e9c";
+        std::fs::create_dir_all(s.home.path().join(".ssh")).unwrap();
+        std::fs::write(s.home.path().join(".ssh/id_ed25519"), key).unwrap();
+        std::fs::create_dir_all(s.home.path().join(".claude")).unwrap();
+        std::fs::write(
+            s.home.path().join(".claude/settings.json"),
+            json!({ "permissions": { "allow": ["Bash", "Read", "Write", "Edit"], "defaultMode": "bypassPermissions" } })
+                .to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            s.work.path().join("calc.sh"),
+            "add() { echo $((a - b)); }\n",
+        )
+        .unwrap();
+        let reply = s.claude.run(&request("fix add()", s.work.path())).unwrap();
+        assert_eq!(reply.result, "fixed");
+        assert!(
+            !escape.exists(),
+            "a file was written outside the working directory"
+        );
+        assert!(!s.work.path().join("bash-ran").exists(), "a command ran");
+        assert_eq!(
+            std::fs::read_to_string(s.work.path().join("calc.sh")).unwrap(),
+            "add() { echo $((a + b)); }\n"
+        );
+        let requests = s.fake.requests();
+        assert_eq!(requests.len(), 6);
+        for body in &requests {
+            assert!(!body.to_string().contains(key), "the key reached the API");
+            let tools = fake_anthropic::tool_names(body);
+            assert_eq!(
+                tools,
+                ["Edit", "Glob", "Grep", "Read", "Write"],
+                "{tools:?}"
+            );
+        }
+        // Each refusal went back to the model as a tool error, and the model went on.
+        for (i, sign) in [(1, "outside"), (2, "outside"), (3, "Bash")] {
+            let text = fake_anthropic::user_text(&requests[i]);
+            assert!(text.contains(sign), "request {i}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_call_without_tools_offers_the_model_nothing_that_reads_writes_or_runs() {
+        let Some(s) = setup(vec![Fake::tool("StructuredOutput", json!({ "ok": true }))]) else {
+            return;
+        };
+        let schema = json!({
+            "type": "object",
+            "properties": { "ok": { "type": "boolean" } },
+            "required": ["ok"]
+        });
+        let mut req = request("reflect", s.work.path());
+        req.json_schema = Some(&schema);
+        req.tools = Tools::None;
+        let reply = s.claude.run(&req).unwrap();
+        assert_eq!(reply.structured_output, Some(json!({ "ok": true })));
+        let requests = s.fake.requests();
+        assert_eq!(
+            fake_anthropic::tool_names(&requests[0]),
+            ["StructuredOutput"]
+        );
+    }
+
+    #[test]
+    fn a_command_other_than_the_allowed_one_is_refused_and_reported() {
         let Some(s) = setup(vec![
             Fake::tool(
                 "Bash",
@@ -880,11 +1042,15 @@ mod tests {
             return;
         };
         let mut req = request("try it", s.work.path());
-        req.allowed_tools = &["Glob"];
+        req.tools = Tools::Files {
+            dir: s.work.path(),
+            bash: Some("sh test.sh"),
+        };
         let reply = s.claude.run(&req).unwrap();
         assert!(!s.work.path().join("forbidden").exists());
         assert_eq!(reply.permission_denials.len(), 1, "{reply:?}");
         assert_eq!(reply.permission_denials[0]["tool_name"], "Bash");
+        assert_eq!(reply.result, "could not");
     }
 
     #[test]
@@ -897,7 +1063,6 @@ mod tests {
         // $0.015 a response: over $0.05 on the fourth.
         s.fake.set_usage(10_000, 1_000);
         let mut req = request("loop", s.work.path());
-        req.allowed_tools = &["Glob"];
         req.max_budget_usd = 0.05;
         req.max_turns = 50;
         let err = s.claude.run(&req).unwrap_err();
@@ -928,7 +1093,6 @@ mod tests {
             .repeat(Fake::tool("Glob", json!({ "pattern": "*.nothing" })));
         s.fake.set_usage(10, 10);
         let mut req = request("loop", s.work.path());
-        req.allowed_tools = &["Glob"];
         req.max_turns = 2;
         let err = s.claude.run(&req).unwrap_err();
         let ClaudeError::MaxTurns { cost_usd, turns } = err else {
@@ -1033,9 +1197,8 @@ mod tests {
         let Some(s) = setup(Vec::new()) else {
             return;
         };
-        let mut req = request("hello", s.work.path());
-        req.remove_env = &["ANTHROPIC_API_KEY"];
-        let err = s.claude.run(&req).unwrap_err();
+        let claude = s.claude.clone().without_env(&["ANTHROPIC_API_KEY"]);
+        let err = claude.run(&request("hello", s.work.path())).unwrap_err();
         let ClaudeError::NotLoggedIn { message } = &err else {
             panic!("{err:?}");
         };
@@ -1097,13 +1260,11 @@ mod tests {
         req.max_turns = 7;
         req.model = "claude-sonnet-4-5";
         req.json_schema = Some(&schema);
-        req.allowed_tools = &["Read", "Bash(git diff *)"];
-        req.remove_env = &["GH_TOKEN"];
-        let claude = script
-            .claude
-            .clone()
-            .with_env(&[("GH_TOKEN".to_owned(), "secret".to_owned())]);
-        let reply = claude.run(&req).unwrap();
+        req.tools = Tools::Files {
+            dir: script.dir.path(),
+            bash: Some("pytest -q"),
+        };
+        let reply = script.claude.run(&req).unwrap();
         assert_eq!(reply.result, "the answer");
         assert_eq!(reply.structured_output, Some(json!({ "a": 1 })));
         assert_eq!(reply.total_cost_usd, 0.0123);
@@ -1114,7 +1275,11 @@ mod tests {
                 "--print",
                 "--output-format",
                 "json",
+                "--restricted",
+                "--strict-mcp-config",
                 "--no-session-persistence",
+                "--permission-prompts",
+                "none",
                 "--model",
                 "claude-sonnet-4-5",
                 "--max-budget-usd",
@@ -1123,20 +1288,54 @@ mod tests {
                 "7",
                 "--json-schema",
                 r#"{"type":"object"}"#,
+                "--tools",
+                "Read,Edit,Write,Glob,Grep,Bash",
                 "--allowedTools",
                 "Read",
-                "Bash(git diff *)",
+                "Edit",
+                "Write",
+                "Glob",
+                "Grep",
+                "Bash(pytest -q)",
             ]
         );
         assert_eq!(script.read("stdin"), req.prompt);
         let env = script.read("env");
-        let vars: Vec<&str> = env.lines().collect();
-        assert!(vars.contains(&"DISABLE_AUTOUPDATER=1"), "{env}");
-        assert!(vars.contains(&"ANTHROPIC_API_KEY=from-dotenv"), "{env}");
-        assert!(!vars.iter().any(|v| v.starts_with("GH_TOKEN=")), "{env}");
-        assert!(
-            !vars.iter().any(|v| v.starts_with("DAYDREAM_BUDGET_USD=")),
+        let mut names: Vec<&str> = env
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .collect();
+        names.sort_unstable();
+        // Exactly the allow-list: `sh` adds `PWD` (and may add `SHLVL` and `_`) on its own.
+        names.retain(|n| !matches!(*n, "PWD" | "SHLVL" | "_"));
+        assert_eq!(
+            names,
+            ["ANTHROPIC_API_KEY", "DISABLE_AUTOUPDATER", "HOME", "PATH"],
             "{env}"
+        );
+        assert!(env.contains("ANTHROPIC_API_KEY=from-dotenv"), "{env}");
+    }
+
+    #[test]
+    fn a_call_without_tools_says_so_and_runs_in_an_empty_directory() {
+        let script = Script::new(&format!(
+            "ls -A > \"$d/listing\"; pwd > \"$d/pwd\"; printf '%s' '{}'",
+            result_json("success", false, &json!({}))
+        ));
+        let mut req = request("p", script.dir.path());
+        req.tools = Tools::None;
+        script.claude.run(&req).unwrap();
+        let argv = script.read("argv");
+        let argv: Vec<&str> = argv.lines().collect();
+        let at = argv.iter().position(|a| *a == "--tools").unwrap();
+        assert_eq!(argv[at + 1], "", "{argv:?}");
+        assert!(!argv.contains(&"--allowedTools"), "{argv:?}");
+        assert_eq!(script.read("listing"), "");
+        let pwd = script.read("pwd");
+        assert!(pwd.contains("daydream-claude-"), "{pwd}");
+        assert!(
+            !Path::new(pwd.trim()).exists(),
+            "the empty directory is removed"
         );
     }
 

@@ -59,6 +59,22 @@ pub(crate) enum Command {
     /// Group log lines into templates: one `{"cluster", "template"}` JSON object per input line
     #[command(long_about = MINE_ABOUT, after_help = MINE_EXAMPLE)]
     Mine(MineArgs),
+    /// Internal: confine this process with Landlock, then run COMMAND (how tests of model-edited code run)
+    #[command(name = "__confine", hide = true)]
+    Confine(ConfineArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ConfineArgs {
+    /// A directory the command may write to (repeatable); everything else is read-only
+    #[arg(long = "write", value_name = "DIR")]
+    pub(crate) write: Vec<PathBuf>,
+    /// Allow TCP (otherwise no TCP connection or listening socket)
+    #[arg(long)]
+    pub(crate) network: bool,
+    /// The program and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub(crate) command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -45,6 +45,12 @@ pub(crate) struct Project {
     pub(crate) tasks: Tasks,
     pub(crate) stale_issue_days: u32,
     pub(crate) machines: Vec<String>,
+    /// What happens to model-edited code when this machine has no sandbox (`"sandbox"`).
+    pub(crate) sandbox: crate::sandbox::Policy,
+    /// Whether confined commands (the tests of a fix) may use the network (`"sandbox_network"`).
+    pub(crate) sandbox_network: bool,
+    /// Whether e-mail and IP addresses and phone numbers stay in what is published (`"publish": {"pii": "keep"}`).
+    pub(crate) keep_pii: bool,
     /// Why this machine cannot run the project's units, if it cannot.
     pub(crate) unavailable: Option<String>,
 }
@@ -117,6 +123,9 @@ struct RawDefaults {
     deprecated_patterns: Option<Vec<Pattern>>,
     autofix: Option<RawAutofix>,
     tasks: Option<RawTasks>,
+    sandbox: Option<crate::sandbox::Policy>,
+    sandbox_network: Option<bool>,
+    publish: Option<RawPublish>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +142,22 @@ struct RawProject {
     stale_issue_days: Option<u32>,
     machines: Option<Vec<String>>,
     deprecated_patterns: Option<Vec<Pattern>>,
+    sandbox: Option<crate::sandbox::Policy>,
+    sandbox_network: Option<bool>,
+    publish: Option<RawPublish>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct RawPublish {
+    pii: Pii,
+}
+
+/// `"publish": {"pii": ...}`: `mask` (the default) or `keep`.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Pii {
+    Mask,
+    Keep,
 }
 
 #[derive(Deserialize, Clone, Default)]
@@ -321,6 +346,12 @@ pub(crate) fn parse(
                 .or(defaults.stale_issue_days)
                 .unwrap_or(DEFAULT_STALE_ISSUE_DAYS),
             machines,
+            sandbox: p.sandbox.or(defaults.sandbox).unwrap_or_default(),
+            sandbox_network: p
+                .sandbox_network
+                .or(defaults.sandbox_network)
+                .unwrap_or(false),
+            keep_pii: p.publish.or(defaults.publish).map(|p| p.pii) == Some(Pii::Keep),
             unavailable,
             slug,
         });
@@ -457,6 +488,11 @@ const KNOWN_KEYS: &[&str] = &[
     "label_stale",
     "close_stale_after_days",
     "stale_issue_days",
+    "allow_test_command",
+    "sandbox",
+    "sandbox_network",
+    "publish",
+    "pii",
 ];
 
 /// A known key close to the last segment of an unknown key path, for "did you mean".

@@ -47,12 +47,25 @@ impl Env {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.to_owned(), value.to_owned());
+    }
+
     /// The value of `name`, if set and not empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Every variable with a non-empty value, in name order.
+    pub(crate) fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// `name` parsed as `T`, or `default` when unset; a value that does not parse is an error naming it.

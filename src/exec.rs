@@ -19,7 +19,7 @@
 //! `anyhow` code convert with `.map_err(ExecError::into_anyhow)?`; with a plain `?` the [`Interrupted`] is one
 //! level down, found by `err.chain().any(|e| e.is::<Interrupted>())`.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt::{self, Write as _};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -56,6 +56,8 @@ pub(crate) struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     cwd: Option<PathBuf>,
+    /// Start from an empty environment instead of daydream's own ([`Cmd::env_clear`]).
+    env_clear: bool,
     /// Changes to the inherited environment in call order: `Some` sets, `None` removes; the last one wins.
     env: Vec<(OsString, Option<OsString>)>,
     stdin: Option<Input>,
@@ -81,6 +83,7 @@ impl Cmd {
             program: program.into(),
             args: Vec::new(),
             cwd: None,
+            env_clear: false,
             env: Vec::new(),
             stdin: None,
             timeout: DEFAULT_TIMEOUT,
@@ -104,6 +107,14 @@ impl Cmd {
     /// of a name wins.
     pub(crate) fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Cmd {
         self.env.push((key.into(), Some(value.into())));
+        self
+    }
+
+    /// The child inherits nothing of daydream's environment: only what [`Cmd::env`] sets (an allow-list, for
+    /// children that must not see tokens).
+    pub(crate) fn env_clear(mut self) -> Cmd {
+        self.env_clear = true;
+        self.env.clear();
         self
     }
 
@@ -219,6 +230,9 @@ impl Cmd {
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }
+        if self.env_clear {
+            command.env_clear();
+        }
         for (key, value) in &self.env {
             match value {
                 Some(value) => command.env(key, value),
@@ -299,6 +313,7 @@ impl Cmd {
             // A `PATH` set for the child is the one searched (std's `Command` does that).
             let path = match self.env.iter().rev().find(|(key, _)| key == "PATH") {
                 Some((_, value)) => value.clone(),
+                None if self.env_clear => None,
                 None => std::env::var_os("PATH"),
             };
             let dirs = path.map(|path| std::env::split_paths(&path).collect::<Vec<_>>());
@@ -315,6 +330,12 @@ impl Cmd {
             lookup,
         }
     }
+}
+
+/// Replaces this process with `program args` (`execvp`), keeping its pid, process group and environment: how
+/// `daydream __confine` hands a confined process to the command it confines. Returns only on failure.
+pub(crate) fn replace_process(program: &OsStr, args: &[OsString]) -> io::Error {
+    Command::new(program).args(args).exec()
 }
 
 /// A started child. [`Running::wait`] sees it through; dropping it kills the group and reaps the leader.

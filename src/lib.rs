@@ -24,6 +24,7 @@ mod publish;
 mod redact;
 mod report;
 mod runner;
+mod sandbox;
 mod state;
 mod status;
 mod step;
@@ -150,6 +151,11 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             stdout.write_all(text.as_bytes())?;
             Ok(exit_codes::OK)
         }
+        cli::Command::Confine(args) => Err(sandbox::confine_and_exec(
+            &args.write,
+            args.network,
+            &args.command,
+        )),
         cli::Command::Mine(args) => logmine::mine_cmd::run(&args.files, args.raw, &mut stdout),
         cli::Command::Demo(args) => {
             let today = runner::Setup::new(None, None)

@@ -26,7 +26,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{Allowance, Budget, Caps, Purpose};
-use crate::claude::{Claude, ClaudeError, Request};
+use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::config::{GitHub, Project};
 use crate::fix::{self, Diff, PathRules, Worktree};
 use crate::github::{Gh, IssueState};
@@ -57,8 +57,6 @@ const FIX_LABEL_COLOR: &str = "0e8a16";
 const FIX_LABEL_DESCRIPTION: &str = "A draft fix proposed by daydream; review before merging";
 const LABEL_COLOR: &str = "5319e7";
 const LABEL_DESCRIPTION: &str = "Nightly maintenance report by daydream";
-/// The file tools a fix may use; `Bash(<test_command>)` is added when the project allows it.
-const FILE_TOOLS: &[&str] = &["Read", "Edit", "Write", "Glob", "Grep"];
 
 /// When this process's first auto-fix unit started: the step's wall-clock cap counts from here.
 static STEP_START: OnceLock<Instant> = OnceLock::new();
@@ -798,11 +796,6 @@ impl FixRun<'_> {
             worktree.dir(),
             &test_command,
         );
-        let test_rule = format!("Bash({test_command})");
-        let mut tools: Vec<&str> = FILE_TOOLS.to_vec();
-        if project.autofix.allow_test_command {
-            tools.push(&test_rule);
-        }
         let timeout = self
             .time_left()
             .map_or(Duration::ZERO, |left| left.min(self.settings.fix_timeout));
@@ -816,10 +809,14 @@ impl FixRun<'_> {
             max_budget_usd: cap,
             max_turns: self.settings.max_turns,
             json_schema: None,
-            allowed_tools: &tools,
-            cwd: Some(worktree.dir()),
+            tools: Tools::Files {
+                dir: worktree.dir(),
+                bash: project
+                    .autofix
+                    .allow_test_command
+                    .then_some(test_command.as_str()),
+            },
             timeout,
-            remove_env: fix::TOKENS,
         });
         let cost = match &reply {
             Ok(r) => Some(r.total_cost_usd),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::budget::{Allowance, Budget, Caps, Purpose};
-use crate::claude::{Claude, ClaudeError, Request};
+use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::lessons::{self, Lesson};
 use crate::state::{ALL_PROJECTS, State, Status};
 use crate::step::{Outcome, Output, Scope, Step, UnitCx};
@@ -97,10 +97,8 @@ impl Step for Reflect {
             max_budget_usd: cap,
             max_turns: MAX_TURNS,
             json_schema: Some(&schema),
-            allowed_tools: &[],
-            cwd: None,
+            tools: Tools::None,
             timeout: TIMEOUT,
-            remove_env: &[],
         };
         let reply = match claude.run(&request) {
             Ok(reply) => {

@@ -157,6 +157,11 @@ impl FakeAnthropic {
     }
 
     /// Tokens reported in every later response: the binary computes `total_cost_usd` from them.
+    /// Appends `replies` to the script, for a test that knows them only once the server runs.
+    pub fn script(&self, replies: Vec<Reply>) {
+        self.shared.lock().script.extend(replies);
+    }
+
     pub fn set_usage(&self, input_tokens: u64, output_tokens: u64) {
         let mut state = self.shared.lock();
         state.input_tokens = input_tokens;
