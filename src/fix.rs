@@ -14,6 +14,7 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::cancel::Cancel;
 use crate::exec::{Cmd, ExecError};
+use crate::sandbox::Jail;
 
 /// Paths a fix may never change, whatever the project's configuration adds: authentication, payments,
 /// migrations and data-deletion code, CI configuration, Claude's own instructions and settings, secrets.
@@ -53,8 +54,6 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(120);
 /// The author and committer of a fix.
 const AUTHOR_NAME: &str = "daydream";
 const AUTHOR_EMAIL: &str = "daydream@users.noreply.github.com";
-/// Tokens that must never reach Claude or the tests run in the worktree.
-pub(crate) const TOKENS: &[&str] = &["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN"];
 
 /// A git command in `dir` with English messages and no repository overrides from the environment.
 pub(crate) fn git(dir: &Path, cancel: &Cancel) -> Cmd {
@@ -212,7 +211,71 @@ impl Worktree {
         )?;
         let changes = parse_raw(&raw);
         let sizes = parse_numstat(&numstat);
-        Ok(check(&self.dir, rules, &changes, &sizes))
+        let diff = match check(&self.dir, rules, &changes, &sizes) {
+            Ok(diff) => diff,
+            Err(why) => return Ok(Err(why)),
+        };
+        let patch = git_out(
+            &self.dir,
+            &self.cancel,
+            &[
+                "diff",
+                "--cached",
+                "--unified=0",
+                "--no-color",
+                "--no-renames",
+                "--no-ext-diff",
+            ],
+        )?;
+        if let Some(why) = added_secret(&patch) {
+            return Ok(Err(why));
+        }
+        Ok(Ok(diff))
+    }
+
+    /// The tree of what is staged (`git write-tree`): what the commit will hold.
+    pub(crate) fn staged_tree(&self) -> Result<String> {
+        Ok(git_out(&self.dir, &self.cancel, &["write-tree"])?
+            .trim()
+            .to_owned())
+    }
+
+    /// The repository's git directory, which commands in the worktree read (git keeps a worktree's metadata
+    /// there).
+    pub(crate) fn git_dir(&self) -> Result<PathBuf> {
+        let out = git_out(
+            &self.dir,
+            &self.cancel,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        )?;
+        Ok(PathBuf::from(out.trim()))
+    }
+
+    /// After the tests: `Err` says what they changed. The staged tree must be `tree` still, no tracked file
+    /// may differ from it, and no new file may appear outside git-ignored paths: what is committed is exactly
+    /// what was checked, and nothing the tests wrote rides along or hides.
+    pub(crate) fn check_after_tests(&self, tree: &str) -> Result<Result<(), String>> {
+        if self.staged_tree()? != tree {
+            return Ok(Err(
+                "the tests changed what was staged for the commit".to_owned()
+            ));
+        }
+        let status = git(&self.dir, &self.cancel)
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .args([
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--no-renames",
+            ])
+            .run()
+            .map_err(ExecError::into_anyhow)?;
+        let status = String::from_utf8_lossy(&status.stdout);
+        Ok(match tests_left(&status) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        })
     }
 
     /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
@@ -524,23 +587,65 @@ fn escaping_parent(worktree: &Path, path: &str) -> Option<String> {
     None
 }
 
-/// The project's test command, run with `sh -c` in the worktree without GitHub tokens. `Ok(Err(output))` when
-/// the tests fail; the output is the end of what they printed.
+/// The first added line of `patch` (`git diff -U0`) that carries a credential, as the reason to reject the
+/// fix: the file, the line and the kind, never the secret itself.
+fn added_secret(patch: &str) -> Option<String> {
+    let mut file = "";
+    let mut line = 0u64;
+    for text in patch.lines() {
+        if let Some(path) = text.strip_prefix("+++ ") {
+            file = path.strip_prefix("b/").unwrap_or(path);
+        } else if let Some(hunk) = text.strip_prefix("@@ ") {
+            // `@@ -a,b +c,d @@`: added lines are numbered from c.
+            line = hunk
+                .split_whitespace()
+                .find_map(|part| part.strip_prefix('+'))
+                .and_then(|new| new.split(',').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+        } else if let Some(added) = text.strip_prefix('+') {
+            if let Some(kind) = crate::redact::find_secret(added) {
+                return Some(format!(
+                    "`{file}` line {line} adds what looks like a credential ({kind}); a fix may not add \
+                     secrets (move it to the environment, or reject the fix)"
+                ));
+            }
+            line += 1;
+        }
+    }
+    None
+}
+
+/// What `git status --porcelain=v1 -z` says the tests left behind, if anything.
+fn tests_left(status: &str) -> Option<String> {
+    let mut entries = status.split('\0').filter(|e| e.len() > 3);
+    entries.find_map(|entry| {
+        let (code, path) = entry.split_at(3);
+        if code.starts_with("??") {
+            Some(format!(
+                "the tests left a new file `{path}` outside git-ignored paths (add it to `.gitignore` if it \
+                 is a build or test artifact)"
+            ))
+        } else if code.as_bytes()[1] != b' ' {
+            Some(format!("the tests changed the tracked file `{path}`"))
+        } else {
+            None
+        }
+    })
+}
+
+/// The project's test command, confined by `jail` in the worktree `dir` (whose git directory `git_dir` it may
+/// read). `Ok(Err(output))` when the tests fail; the output is the end of what they printed.
 pub(crate) fn run_tests(
+    jail: &Jail,
     dir: &Path,
+    git_dir: &Path,
     command: &str,
     timeout: Duration,
     cancel: &Cancel,
 ) -> Result<Result<String, String>> {
-    let mut cmd = Cmd::new("sh")
-        .args(["-c", command])
-        .cwd(dir)
-        .timeout(timeout)
-        .cancel(cancel)
-        .env("CI", "true");
-    for token in TOKENS {
-        cmd = cmd.env_remove(*token);
-    }
+    let confined = jail.shell(dir, &[git_dir.to_owned()], command)?;
+    let cmd = confined.cmd.clone().timeout(timeout).cancel(cancel);
     match cmd.run_any() {
         Ok(done) => {
             let mut output = String::from_utf8_lossy(&done.stdout).into_owned();

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::cancel::Cancel;
 use crate::env::Env;
-use crate::redact::{REDACTED, redact};
+use crate::redact::{REDACTED, for_publishing, redact};
 
 #[cfg(test)]
 #[path = "../tests/support/fake_http.rs"]
@@ -56,6 +56,9 @@ pub(crate) struct Summary<'a> {
     pub(crate) actions: Vec<String>,
     /// The report issue's URL.
     pub(crate) link: Option<String>,
+    /// Keep e-mail and IP addresses and phone numbers (the project's `"publish": {"pii": "keep"}`); masked
+    /// otherwise.
+    pub(crate) keep_pii: bool,
 }
 
 /// What happened to one channel.
@@ -411,7 +414,8 @@ type Line = Vec<Span>;
 
 /// The message as lines of spans, every piece of text redacted and clipped.
 fn lines(summary: &Summary<'_>) -> Vec<Line> {
-    let text = |raw: &str, max: usize| clip(&redact(raw), max).into_owned();
+    let text =
+        |raw: &str, max: usize| clip(&for_publishing(raw, summary.keep_pii), max).into_owned();
     let mut lines = vec![vec![
         Span::Bold("Daydream".to_owned()),
         Span::Text(format!(
@@ -711,6 +715,7 @@ mod tests {
 
     fn summary(actions: Vec<String>) -> Summary<'static> {
         Summary {
+            keep_pii: false,
             date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             project: "Valor",
             counts: vec![

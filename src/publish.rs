@@ -14,7 +14,7 @@ use crate::config::{GitHub, Project};
 use crate::github::{Gh, GhError, Issue, IssueEdit, IssueState};
 use crate::notify::{Notifier, Summary};
 use crate::paths::Paths;
-use crate::redact::redact;
+use crate::redact::for_publishing;
 use crate::state::Status;
 use crate::step::{Outcome, Output, UnitCx};
 use crate::steps::tasks::{REPORT_LABEL, REPORT_TITLE};
@@ -87,6 +87,7 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
         date,
         &report.markdown,
         &paths.show(&paths.report(date, cx.run.dry_run)),
+        project.keep_pii,
     );
 
     // What earlier attempts today did: the last output, and the resume point of an attempt that was cut short.
@@ -139,6 +140,7 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
             counts: report.counts.clone(),
             actions: report.actions.clone(),
             link: record.url.clone(),
+            keep_pii: project.keep_pii,
         };
         if cx.run.dry_run {
             record.changes.push(format!(
@@ -171,9 +173,20 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
     }))
 }
 
-/// The issue body: the marker, the project's report, truncated under GitHub's limit with a pointer to the file.
-fn issue_body(slug: &str, date: chrono::NaiveDate, markdown: &str, local: &str) -> String {
-    let mut body = format!("{}\n{}", marker(slug, date), redact(markdown));
+/// The issue body: the marker, the project's report with secrets redacted and (unless `keep_pii`) personal data
+/// masked, truncated under GitHub's limit with a pointer to the file.
+fn issue_body(
+    slug: &str,
+    date: chrono::NaiveDate,
+    markdown: &str,
+    local: &str,
+    keep_pii: bool,
+) -> String {
+    let mut body = format!(
+        "{}\n{}",
+        marker(slug, date),
+        for_publishing(markdown, keep_pii)
+    );
     if body.chars().count() > BODY_LIMIT {
         let cut = body
             .char_indices()
@@ -378,8 +391,9 @@ mod tests {
         let small = issue_body(
             "shop",
             date,
-            "# Report\n\ntoken=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n",
+            "# Report\n\ntoken=ghp_abcdefghijklmnopqrstuvwxyz0123456789 from ann@example.com at 198.51.100.4\n",
             "logs/daydream/report_2026-11-21.md",
+            false,
         );
         assert!(
             small.starts_with("<!-- daydream:report project=shop date=2026-11-21 -->\n# Report")
@@ -388,8 +402,17 @@ mod tests {
             !small.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
             "{small}"
         );
+        assert!(small.contains("from [email] at [ip]"), "{small}");
+        let kept = issue_body("shop", date, "by ann@example.com", "r.md", true);
+        assert!(kept.contains("by ann@example.com"), "{kept}");
         let huge = format!("```text\n{}", "a line of a long stack trace\n".repeat(5000));
-        let body = issue_body("shop", date, &huge, "logs/daydream/report_2026-11-21.md");
+        let body = issue_body(
+            "shop",
+            date,
+            &huge,
+            "logs/daydream/report_2026-11-21.md",
+            false,
+        );
         assert!(body.chars().count() < 65_536);
         assert!(body.ends_with("_Truncated: the full report is `logs/daydream/report_2026-11-21.md` on the machine that ran daydream._\n"));
         assert_eq!(

@@ -14,7 +14,7 @@
 //! warning, `required` refuses to run, `off` never confines (the environment allow-list still applies).
 
 use std::ffi::OsString;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -363,14 +363,15 @@ fn seatbelt_profile(dir: &Path, tmp: &Path, network: bool, hidden: &[PathBuf]) -
         )
     };
     let mut profile = String::from("(version 1)\n(allow default)\n(deny file-write*)\n");
-    profile.push_str(&format!(
-        "(allow file-write* (subpath {}) (subpath {}) (literal \"/dev/null\") (literal \"/dev/zero\") (literal \"/dev/tty\"))\n",
+    let _ = writeln!(
+        profile,
+        "(allow file-write* (subpath {}) (subpath {}) (literal \"/dev/null\") (literal \"/dev/zero\") (literal \"/dev/tty\"))",
         quote(dir),
         quote(tmp)
-    ));
+    );
     for path in hidden {
         let filter = if path.is_dir() { "subpath" } else { "literal" };
-        profile.push_str(&format!("(deny file-read* ({filter} {}))\n", quote(path)));
+        let _ = writeln!(profile, "(deny file-read* ({filter} {}))", quote(path));
     }
     if !network {
         profile.push_str("(deny network*)\n(allow network* (remote unix-socket))\n");

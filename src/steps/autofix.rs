@@ -33,10 +33,12 @@ use crate::github::{Gh, IssueState};
 use crate::ignore;
 use crate::lessons;
 use crate::notify::{Notifier, Summary};
-use crate::redact::redact;
+use crate::redact::{for_publishing, redact};
+use crate::sandbox::{Jail, Policy};
 use crate::state::{ALL_PROJECTS, Status as UnitStatus};
 use crate::step::{Outcome, Output, Step, UnitCx, Warnings};
 use crate::steps::reflect::{Reflection, Reflections};
+use crate::steps::sentry::{IssueRow, SentryData};
 
 /// A pattern shorter than this is too vague to fix.
 pub(crate) const MIN_PATTERN: usize = 20;
@@ -97,6 +99,9 @@ pub(crate) struct Candidate {
     /// The end of the passing test run's output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) tests: Option<String>,
+    /// The sandbox the tests ran in (`None`: unconfined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sandbox: Option<String>,
     /// Claude's last words about the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) note: Option<String>,
@@ -320,6 +325,7 @@ impl Step for Autofix {
             ),
             attempted_elsewhere: attempted_today(cx, &project.slug),
             base: None,
+            jail: None,
         };
         run.decide_all(cx, &mut data)?;
         let output = output(&data, run.warnings);
@@ -426,6 +432,7 @@ fn candidates(slug: &str, reflections: &[&Reflection], min_confidence: f64) -> V
             commit: None,
             diff: None,
             tests: None,
+            sandbox: None,
             note: None,
             duration_secs: 0,
             notified: false,
@@ -488,6 +495,8 @@ struct FixRun<'a> {
     attempted_elsewhere: u32,
     /// The default branch, once asked.
     base: Option<String>,
+    /// How the tests of a fix run, once the prerequisites passed.
+    jail: Option<Jail>,
 }
 
 impl FixRun<'_> {
@@ -591,6 +600,24 @@ impl FixRun<'_> {
         if fix::origin(&project.dir, &cx.run.cancel).is_none() {
             return Some("the project has no `origin` remote to push a fix branch to".to_owned());
         }
+        match Jail::new(
+            project.sandbox,
+            project.sandbox_network,
+            &cx.run.env,
+            cx.root(),
+        ) {
+            Ok(jail) => {
+                if jail.kind().is_none() && project.sandbox == Policy::Auto {
+                    self.warnings.push(format!(
+                        "the tests of fixes run without a sandbox on this machine (only the environment is \
+                         cleaned): {}, or set `\"sandbox\": \"required\"` to refuse",
+                        crate::sandbox::install_hint()
+                    ));
+                }
+                self.jail = Some(jail);
+            }
+            Err(why) => return Some(why),
+        }
         match self.gh.default_branch(repo) {
             Ok(base) => self.base = Some(base),
             Err(err) => {
@@ -623,6 +650,9 @@ impl FixRun<'_> {
             if let Some(reason) = &entry.reason {
                 let _ = write!(why, ": {reason}");
             }
+            return Gate::Stop(why);
+        }
+        if let Some(why) = storm_guard(sentry_data(cx, &self.project.slug).as_ref(), c) {
             return Gate::Stop(why);
         }
         if let Some(failed) = failures.iter().find(|a| a.fingerprint == c.fingerprint) {
@@ -863,13 +893,32 @@ impl FixRun<'_> {
         let timeout = self
             .time_left()
             .map_or(Duration::ZERO, |left| left.min(self.settings.test_timeout));
-        match fix::run_tests(worktree.dir(), &test_command, timeout, &cancel)? {
+        let jail = self
+            .jail
+            .as_ref()
+            .context("the sandbox was not decided before the fix")?;
+        c.sandbox = jail.kind().map(ToString::to_string);
+        let staged = worktree.staged_tree()?;
+        let git_dir = worktree.git_dir()?;
+        match fix::run_tests(
+            jail,
+            worktree.dir(),
+            &git_dir,
+            &test_command,
+            timeout,
+            &cancel,
+        )? {
             Ok(output) => c.tests = Some(redact(&output).into_owned()),
             Err(why) => {
                 c.status = FixStatus::TestsFailed;
                 c.reason = format!("tests failed after the fix: {}", redact(&why));
                 return Ok(());
             }
+        }
+        if let Err(why) = worktree.check_after_tests(&staged)? {
+            c.status = FixStatus::Rejected;
+            c.reason = format!("rejected after the tests: {why}");
+            return Ok(());
         }
         let message = format!(
             "Fix: {}\n\n{}\n\nProposed by daydream auto-fix; fingerprint {}.",
@@ -928,7 +977,7 @@ impl FixRun<'_> {
             Some(base) => base,
             None => self.gh.default_branch(repo)?,
         };
-        let body = pr_body(cx, &data.candidates[i]);
+        let body = pr_body(cx, &data.candidates[i], project.keep_pii);
         let title = format!(
             "daydream: fix {}",
             one_line(&data.candidates[i].summary, 70)
@@ -963,6 +1012,7 @@ impl FixRun<'_> {
             )],
             actions: vec![format!("Review the draft fix: {}", c.summary)],
             link: c.pr_url.clone(),
+            keep_pii: project.keep_pii,
         };
         for (channel, result) in notifier.send(&summary, chat) {
             if let Err(err) = result {
@@ -978,6 +1028,56 @@ enum Gate {
     /// Go, spending at most this.
     Go(f64),
     Stop(String),
+}
+
+/// Today's Sentry findings of the project, when the sentry step has them.
+fn sentry_data(cx: &UnitCx<'_>, slug: &str) -> Option<SentryData> {
+    let output = cx.state.unit("sentry", slug)?.output.as_ref()?;
+    serde_json::from_value(output.data.clone()).ok()
+}
+
+/// Why a candidate may not be fixed because of a Sentry error storm: it names a Sentry issue marked as part
+/// of the storm (by id, short id or title), or it draws on Sentry while the project is in a storm. A storm is
+/// infrastructure more often than code: a human's call, never auto-fix's.
+fn storm_guard(sentry: Option<&SentryData>, c: &Candidate) -> Option<String> {
+    let data = sentry?;
+    let mut text = format!("{}\n{}\n{}", c.summary, c.pattern, c.prevention);
+    for e in &c.evidence {
+        text.push('\n');
+        text.push_str(e);
+    }
+    let text = text.to_lowercase();
+    let names = |issue: &IssueRow| {
+        let title = issue.title.to_lowercase();
+        text.contains(&issue.id)
+            || issue
+                .short_id
+                .as_ref()
+                .is_some_and(|s| text.contains(&s.to_lowercase()))
+            || (title.chars().count() >= 12 && text.contains(&title))
+    };
+    if let Some(issue) = data
+        .issues
+        .iter()
+        .find(|i| (i.not_for_autofix || i.storm || data.storm.is_some()) && names(i))
+    {
+        return Some(format!(
+            "it comes from the Sentry issue `{}` ({}), part of an error storm: a human's call, never auto-fixed",
+            issue.short_id.as_deref().unwrap_or(&issue.id),
+            one_line(&issue.title, 80)
+        ));
+    }
+    if let Some(storm) = &data.storm
+        && text.contains("sentry")
+    {
+        return Some(format!(
+            "the project is in a Sentry error storm ({} events in the hour from {} UTC): fixes drawn from \
+             Sentry wait for a human",
+            storm.events,
+            storm.hour.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    None
 }
 
 fn save(cx: &mut UnitCx<'_>, data: &FixData) -> Result<()> {
@@ -1099,7 +1199,7 @@ fn prompt(
     p
 }
 
-fn pr_body(cx: &UnitCx<'_>, c: &Candidate) -> String {
+fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String {
     let mut b = String::new();
     let _ = writeln!(b, "{}", marker(&c.fingerprint));
     let _ = writeln!(
@@ -1130,9 +1230,15 @@ fn pr_body(cx: &UnitCx<'_>, c: &Candidate) -> String {
         let _ = writeln!(b, "Claude's note:\n\n> {}\n", note.replace('\n', "\n> "));
     }
     if let Some(tests) = &c.tests {
+        let confined = match &c.sandbox {
+            Some(sandbox) => format!(
+                ", confined by {sandbox} (writes only to the worktree, no secrets in its environment)"
+            ),
+            None => " (no sandbox on that machine; no secrets in its environment)".to_owned(),
+        };
         let _ = writeln!(
             b,
-            "## Tests\nThe project's test command passed in a clean worktree after the change:\n\n```\n{}\n```\n",
+            "## Tests\nThe project's test command passed in a clean worktree after the change{confined}:\n\n```\n{}\n```\n",
             tests.replace("```", "'''")
         );
     }
@@ -1142,7 +1248,7 @@ fn pr_body(cx: &UnitCx<'_>, c: &Candidate) -> String {
         usd(c.cost_usd),
         c.fingerprint
     );
-    b
+    for_publishing(&b, keep_pii).into_owned()
 }
 
 /// Dollars with cents, or with a tenth of a cent below one cent (a cheap fix is not free).
