@@ -87,6 +87,22 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
         ),
         "reflection and auto-fix need Claude Code: `npm install -g @anthropic-ai/claude-code`",
     )?;
+    let sandbox = crate::sandbox::detect(&setup.env);
+    let (found, what) = match &sandbox {
+        Ok(Some(kind)) => (true, format!("sandbox for the tests of fixes: {kind}")),
+        Ok(None) => (false, "sandbox for the tests of fixes: none".to_owned()),
+        Err(why) => (false, format!("sandbox for the tests of fixes: {why}")),
+    };
+    line(
+        out,
+        found,
+        &what,
+        &format!(
+            "{}; until then they run with a cleaned environment only, and projects with \
+             `\"sandbox\": \"required\"` get no fixes",
+            crate::sandbox::install_hint()
+        ),
+    )?;
     for (var, need) in [
         ("SENTRY_AUTH_TOKEN", "the sentry step"),
         ("TELEGRAM_BOT_TOKEN", "Telegram notifications"),

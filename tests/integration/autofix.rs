@@ -14,22 +14,22 @@ use crate::fake_github::FakeGitHub;
 use crate::harness::{Root, Run, unit};
 use crate::reflect::{fake_claude, real_claude, result};
 
-const REPO: &str = "acme/shop";
+pub const REPO: &str = "acme/shop";
 const TOMORROW: &str = "2026-11-22T06:00:00+00:00";
 const BUGGY: &str = "add() {\n    echo $(($1 - $2))\n}\n";
 
 /// A root whose project `shop` is a git repository with a failing test, pushed to a bare `origin`, with
 /// uncommitted changes in its working tree; reflection already ran today and found the bug.
-struct Fixture {
-    root: Root,
-    github: FakeGitHub,
+pub struct Fixture {
+    pub root: Root,
+    pub github: FakeGitHub,
     claude: PathBuf,
     env: Vec<(String, String)>,
     before: BTreeMap<PathBuf, Vec<u8>>,
     main_before: String,
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -84,11 +84,11 @@ fn reflection() -> Value {
 
 impl Fixture {
     /// `None` when the real `claude` or `gh` is missing outside CI (the test is skipped).
-    fn new(extra_config: &str) -> Option<Fixture> {
+    pub fn new(extra_config: &str) -> Option<Fixture> {
         Fixture::with_tests(Some("sh test.sh"), extra_config)
     }
 
-    fn with_tests(test_command: Option<&str>, extra_config: &str) -> Option<Fixture> {
+    pub fn with_tests(test_command: Option<&str>, extra_config: &str) -> Option<Fixture> {
         let claude = real_claude()?;
         if !crate::github::gh_available() {
             return None;
@@ -170,16 +170,16 @@ impl Fixture {
         assert_eq!(unit(&state, "reflect", "*")["status"], "done", "{state:#}");
     }
 
-    fn project(&self) -> PathBuf {
+    pub fn project(&self) -> PathBuf {
         self.root.join("projects/shop")
     }
 
-    fn bare(&self) -> PathBuf {
+    pub fn bare(&self) -> PathBuf {
         self.root.join("remote.git")
     }
 
     /// `daydream run --step autofix ARGS` with the real claude talking to `api`.
-    fn run(&self, api: &FakeAnthropic, args: &[&str], env: &[(&str, &str)]) -> Run {
+    pub fn run(&self, api: &FakeAnthropic, args: &[&str], env: &[(&str, &str)]) -> Run {
         let home = self.root.join("claude-home");
         std::fs::create_dir_all(&home).unwrap();
         let mut all = vec!["run", "--step", "autofix"];
@@ -196,7 +196,7 @@ impl Fixture {
         )
     }
 
-    fn candidate(&self, state_file: &str) -> Value {
+    pub fn candidate(&self, state_file: &str) -> Value {
         let state: Value = serde_json::from_str(&self.root.read(state_file)).unwrap();
         let unit = unit(&state, "autofix", "shop");
         let data = if unit["output"].is_object() {
@@ -207,7 +207,7 @@ impl Fixture {
         data["candidates"][0].clone()
     }
 
-    fn remote_branches(&self) -> Vec<String> {
+    pub fn remote_branches(&self) -> Vec<String> {
         git(
             &self.bare(),
             &["for-each-ref", "--format=%(refname:short)", "refs/heads"],
@@ -220,7 +220,7 @@ impl Fixture {
     /// The user's working tree is unchanged, no fix branch or worktree is left in the project, and `main` on
     /// the remote did not move.
     #[track_caller]
-    fn assert_untouched(&self) {
+    pub fn assert_untouched(&self) {
         let after = snapshot(&self.project());
         assert_eq!(
             after.keys().collect::<Vec<_>>(),
@@ -240,7 +240,7 @@ impl Fixture {
 }
 
 /// Read then Edit `calc.sh` in whatever directory the fix runs in, then say what was done.
-fn fixing_script(new: &str) -> Vec<Reply> {
+pub fn fixing_script(new: &str) -> Vec<Reply> {
     vec![
         Reply::tool("Read", json!({ "file_path": "{cwd}/calc.sh" })),
         Reply::tool(

@@ -10,6 +10,7 @@ mod harness;
 
 mod autofix;
 mod config;
+mod confine;
 mod crash;
 mod demo;
 mod github;
