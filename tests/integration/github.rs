@@ -568,3 +568,59 @@ fn a_failed_notification_is_a_warning_not_a_failed_run() {
         "the token never reaches the state"
     );
 }
+
+#[test]
+fn published_reports_mask_personal_data_that_the_local_report_keeps() {
+    if !gh_available() {
+        return;
+    }
+    let github = FakeGitHub::start();
+    let telegram = crate::fake_http::FakeHttp::start();
+    let (root, mut env) = root_for(&github, r#", "telegram": {"chat_id": "-10042"}"#);
+    let mut log = String::new();
+    for i in 0..5 {
+        let _ = writeln!(
+            log,
+            "2026-11-20 1{i}:00:00,000 ERROR [auth] Login failed for jane.doe@example.com from 203.0.113.{i} (call +1 415-555-010{i})"
+        );
+    }
+    root.write("projects/shop/logs/auth.log", log);
+    env.extend(
+        [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    env.push(("TELEGRAM_BOT_TOKEN".to_owned(), "123456:fake-token".to_owned()));
+    env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
+    run(&root, &env, &["run"]).expect(0);
+
+    let local = root.report();
+    assert!(
+        local.contains("jane.doe@example.com") && local.contains("203.0.113."),
+        "the local report keeps them: {local}"
+    );
+    let issues = open_reports(&github);
+    assert_eq!(issues.len(), 1);
+    let body = issues[0]["body"].as_str().unwrap();
+    assert!(body.contains("Login failed for"), "{body}");
+    let message = telegram.received()[0].json()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for published in [body, message.as_str()] {
+        assert!(!published.contains("jane.doe"), "{published}");
+        assert!(!published.contains("203.0.113."), "{published}");
+        assert!(!published.contains("415-555"), "{published}");
+    }
+    assert!(body.contains("[email]"), "{body}");
+
+    // A project that keeps them publishes them as they are.
+    let github = FakeGitHub::start();
+    let (root, env) = root_for(&github, r#", "publish": {"pii": "keep"}"#);
+    root.write(
+        "projects/shop/logs/auth.log",
+        "2026-11-20 10:00:00,000 ERROR [auth] Login failed for jane.doe@example.com\n",
+    );
+    run(&root, &env, &["run"]).expect(0);
+    let body = open_reports(&github)[0]["body"].as_str().unwrap().to_owned();
+    assert!(body.contains("jane.doe@example.com"), "{body}");
+}

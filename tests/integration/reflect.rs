@@ -303,6 +303,14 @@ fn the_real_claude_reflects_through_the_schema_and_its_cost_lands_in_the_ledger(
         prompt.contains("BEGIN UNTRUSTED FINDINGS") && prompt.contains("Payment failed for order"),
         "{prompt}"
     );
+    // Reflection is offered no tool that reads, writes or runs anything: only the answer's shape.
+    for body in api.requests() {
+        assert_eq!(
+            crate::fake_anthropic::tool_names(&body),
+            ["StructuredOutput"],
+            "{body:#}"
+        );
+    }
 }
 
 #[test]
