@@ -548,4 +548,75 @@ mod tests {
         assert!(!wrote_outside);
         assert!(!outside.path().join("escape").exists());
     }
+
+    /// What a sandbox adds to one run of a command: `tests/bench/sandbox.sh` (or `cargo test --release --lib
+    /// sandbox_overhead -- --ignored --nocapture` with `DAYDREAM_BIN` naming a built `daydream`).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn sandbox_overhead() {
+        use std::time::{Duration, Instant};
+        const RUNS: usize = 100;
+        let env = Env::load(Path::new("/nonexistent")).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let bin = std::env::var_os("DAYDREAM_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/daydream"),
+            PathBuf::from,
+        );
+        let mut jails = vec![(
+            "unconfined",
+            Jail::new(Policy::Off, false, &env, root.path()).unwrap(),
+        )];
+        let base = jails[0].1.clone();
+        if let Some(bwrap) = which("bwrap", &env).filter(|b| bwrap_works(b, &env)) {
+            jails.push((
+                "bubblewrap",
+                Jail {
+                    kind: Some(Kind::Bubblewrap(bwrap)),
+                    ..base.clone()
+                },
+            ));
+        }
+        if landlock_available() && bin.is_file() {
+            jails.push((
+                "landlock",
+                Jail {
+                    kind: Some(Kind::Landlock),
+                    daydream: bin,
+                    ..base.clone()
+                },
+            ));
+        }
+        for command in ["true", "sh -c 'echo x > out.txt; cat out.txt >/dev/null'"] {
+            let mut times: Vec<Vec<Duration>> = vec![Vec::new(); jails.len()];
+            for round in 0..RUNS + 10 {
+                for (i, (_, jail)) in jails.iter().enumerate() {
+                    let confined = jail.shell(dir.path(), &[], command).unwrap();
+                    let t = Instant::now();
+                    let done = confined.cmd.run().unwrap();
+                    let took = t.elapsed();
+                    assert_eq!(done.code, Some(0));
+                    if round >= 10 {
+                        times[i].push(took);
+                    }
+                }
+            }
+            println!("`{command}`, {RUNS} runs each, interleaved:");
+            let mut unconfined = Duration::ZERO;
+            for ((name, _), mut t) in jails.iter().zip(times) {
+                t.sort();
+                let mean = t.iter().sum::<Duration>() / u32::try_from(t.len()).unwrap();
+                if *name == "unconfined" {
+                    unconfined = mean;
+                }
+                println!(
+                    "  {name:<11} mean {:>7.2} ms  p50 {:>7.2} ms  p95 {:>7.2} ms  added {:>6.2} ms",
+                    mean.as_secs_f64() * 1e3,
+                    t[t.len() / 2].as_secs_f64() * 1e3,
+                    t[t.len() * 95 / 100].as_secs_f64() * 1e3,
+                    (mean.as_secs_f64() - unconfined.as_secs_f64()) * 1e3
+                );
+            }
+        }
+    }
 }

@@ -589,7 +589,10 @@ fn published_reports_mask_personal_data_that_the_local_report_keeps() {
         [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
-    env.push(("TELEGRAM_BOT_TOKEN".to_owned(), "123456:fake-token".to_owned()));
+    env.push((
+        "TELEGRAM_BOT_TOKEN".to_owned(),
+        "123456:fake-token".to_owned(),
+    ));
     env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
     run(&root, &env, &["run"]).expect(0);
 
@@ -621,6 +624,9 @@ fn published_reports_mask_personal_data_that_the_local_report_keeps() {
         "2026-11-20 10:00:00,000 ERROR [auth] Login failed for jane.doe@example.com\n",
     );
     run(&root, &env, &["run"]).expect(0);
-    let body = open_reports(&github)[0]["body"].as_str().unwrap().to_owned();
+    let body = open_reports(&github)[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(body.contains("jane.doe@example.com"), "{body}");
 }
