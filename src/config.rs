@@ -652,6 +652,34 @@ mod tests {
         );
         assert_eq!(p.telegram_chat_id.as_deref(), Some("-1001234567890"));
         assert_eq!(p.deprecated_patterns.len(), 1);
+        assert_eq!(p.sandbox, crate::sandbox::Policy::Auto);
+        assert!(!p.sandbox_network && !p.keep_pii);
+    }
+
+    #[test]
+    fn sandbox_and_publish_settings_come_from_the_project_or_the_defaults() {
+        let config = parse_str(
+            r#"{"defaults": {"sandbox": "required", "publish": {"pii": "keep"}},
+                "projects": {
+                  "a": {"working_directory": "/a"},
+                  "b": {"working_directory": "/b", "sandbox": "off", "sandbox_network": true,
+                        "publish": {"pii": "mask"}}}}"#,
+        )
+        .unwrap();
+        let (a, b) = (&config.projects[0], &config.projects[1]);
+        assert_eq!(
+            (a.sandbox, a.sandbox_network, a.keep_pii),
+            (crate::sandbox::Policy::Required, false, true)
+        );
+        assert_eq!(
+            (b.sandbox, b.sandbox_network, b.keep_pii),
+            (crate::sandbox::Policy::Off, true, false)
+        );
+        let err =
+            parse_str(r#"{"projects": {"a": {"working_directory": "/a", "sandbox": "maybe"}}}"#)
+                .unwrap_err();
+        assert!(err.to_string().contains("`projects.a.sandbox`"), "{err}");
+        assert!(err.to_string().contains("`auto`, `required`"), "{err}");
     }
 
     #[test]

@@ -83,8 +83,8 @@ fn a_prompt_injected_fix_agent_is_confined_and_its_real_fix_still_becomes_the_pr
         tools.sort();
         assert_eq!(tools, ["Edit", "Glob", "Grep", "Read", "Write"]);
     }
-    for i in 1..=4 {
-        let text = user_text(&requests[i]);
+    for (i, body) in requests.iter().enumerate().take(5).skip(1) {
+        let text = user_text(body);
         assert!(text.contains("outside"), "refusal {i}: {text}");
     }
     // Only the fix is on the branch.
