@@ -151,11 +151,16 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             stdout.write_all(text.as_bytes())?;
             Ok(exit_codes::OK)
         }
-        cli::Command::Confine(args) => Err(sandbox::confine_and_exec(
-            &args.write,
-            args.network,
-            &args.command,
-        )),
+        cli::Command::Confine(args) => {
+            // Returns only when the command could not be confined or started: exit as a shell would.
+            let err = sandbox::confine_and_exec(&args.write, args.network, &args.command);
+            eprintln!("error: {err:#}");
+            let missing = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+            });
+            Ok(if missing { 127 } else { 126 })
+        }
         cli::Command::Mine(args) => logmine::mine_cmd::run(&args.files, args.raw, &mut stdout),
         cli::Command::Demo(args) => {
             let today = runner::Setup::new(None, None)
