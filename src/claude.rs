@@ -113,10 +113,13 @@ pub(crate) enum Tools<'a> {
     /// No tool at all (`--tools ""`), in an empty temporary directory: a question answered from the prompt
     /// alone, as reflection asks.
     None,
-    /// The [`FILE_TOOLS`] in `dir`, and Bash for exactly `bash` (the project's test command) when given.
+    /// The [`FILE_TOOLS`] in `dir`, and Bash for exactly the command `bash` when given (a bare name found in
+    /// `bin`, which goes first on the child's `PATH`: Claude Code asks before running a path outside its
+    /// working directory, and nobody is there to answer).
     Files {
         dir: &'a Path,
         bash: Option<&'a str>,
+        bin: Option<&'a Path>,
     },
 }
 
@@ -457,6 +460,19 @@ impl Claude {
                 None => cmd.env_remove(name),
             };
         }
+        if let Tools::Files { bin: Some(bin), .. } = request.tools {
+            let path = self
+                .env
+                .iter()
+                .rev()
+                .find(|(name, _)| name == "PATH")
+                .and_then(|(_, value)| value.clone());
+            let mut dirs = vec![bin.to_owned()];
+            dirs.extend(path.iter().flat_map(std::env::split_paths));
+            if let Ok(joined) = std::env::join_paths(dirs) {
+                cmd = cmd.env("PATH", joined);
+            }
+        }
         cmd
     }
 
@@ -743,6 +759,7 @@ mod tests {
             tools: Tools::Files {
                 dir: cwd,
                 bash: None,
+                bin: None,
             },
             timeout: Duration::from_secs(120),
         }
@@ -925,6 +942,7 @@ mod tests {
         req.tools = Tools::Files {
             dir: s.work.path(),
             bash: Some("touch made-by-bash"),
+            bin: None,
         };
         let reply = s.claude.run(&req).unwrap();
         assert_eq!(reply.result, "all done");
@@ -1045,6 +1063,7 @@ mod tests {
         req.tools = Tools::Files {
             dir: s.work.path(),
             bash: Some("sh test.sh"),
+            bin: None,
         };
         let reply = s.claude.run(&req).unwrap();
         assert!(!s.work.path().join("forbidden").exists());
@@ -1263,6 +1282,7 @@ mod tests {
         req.tools = Tools::Files {
             dir: script.dir.path(),
             bash: Some("pytest -q"),
+            bin: None,
         };
         let reply = script.claude.run(&req).unwrap();
         assert_eq!(reply.result, "the answer");

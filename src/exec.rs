@@ -153,6 +153,37 @@ impl Cmd {
         self
     }
 
+    /// The command as one POSIX shell line that runs it in its working directory with exactly the environment
+    /// it sets (`env -i`), for a caller that can only run a line (Claude's Bash tool). Only for a command built
+    /// with [`Cmd::env_clear`]: anything else would inherit the caller's environment.
+    pub(crate) fn shell_line(&self) -> String {
+        assert!(
+            self.env_clear,
+            "a shell line is only made of a command with its own environment"
+        );
+        let quote = |word: &OsStr| {
+            let word = word.to_string_lossy();
+            format!("'{}'", word.replace('\'', r"'\''"))
+        };
+        let mut line = String::new();
+        if let Some(dir) = &self.cwd {
+            let _ = write!(line, "cd {} && ", quote(dir.as_os_str()));
+        }
+        line.push_str("exec env -i");
+        for (key, value) in &self.env {
+            if let Some(value) = value {
+                let mut pair = key.clone();
+                pair.push("=");
+                pair.push(value);
+                let _ = write!(line, " {}", quote(&pair));
+            }
+        }
+        for word in std::iter::once(&self.program).chain(&self.args) {
+            let _ = write!(line, " {}", quote(word));
+        }
+        line
+    }
+
     /// `program arg ...` for messages: arguments with spaces or quotes in single quotes, long ones cut.
     pub(crate) fn display(&self) -> String {
         const MAX_WORDS: usize = 24;

@@ -125,7 +125,7 @@ pub(crate) struct Worktree {
     branch: String,
     cancel: Cancel,
     dir: PathBuf,
-    _temp: tempfile::TempDir,
+    temp: tempfile::TempDir,
 }
 
 impl Worktree {
@@ -174,12 +174,17 @@ impl Worktree {
             branch: branch.to_owned(),
             cancel: cancel.clone(),
             dir,
-            _temp: temp,
+            temp,
         })
     }
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// A path next to the worktree, in its private temp directory: outside what the model may edit.
+    pub(crate) fn beside(&self, name: &str) -> PathBuf {
+        self.temp.path().join(name)
     }
 
     /// Stages everything Claude changed and checks it against the rules; the staged tree is what gets committed.

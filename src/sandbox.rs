@@ -286,6 +286,51 @@ impl Jail {
     }
 }
 
+impl Jail {
+    /// A script at `path` that runs `command` confined in `dir`, for a caller that can only run a command line:
+    /// Claude's Bash tool when the project sets `allow_test_command`. `path` must lie outside `dir`, where the
+    /// model cannot edit it; the script starts from an empty environment (`env -i`), so the model's own
+    /// variables stay out of the tests.
+    pub(crate) fn launcher(
+        &self,
+        dir: &Path,
+        read_only: &[PathBuf],
+        command: &str,
+        path: &Path,
+    ) -> Result<Launcher> {
+        use std::os::unix::fs::PermissionsExt as _;
+        anyhow::ensure!(
+            !path.starts_with(dir),
+            "the test launcher must lie outside the worktree"
+        );
+        let confined = self.shell(dir, read_only, command)?;
+        let path = path.to_owned();
+        let script = format!(
+            "#!/bin/sh\n# Runs the project's tests confined, as daydream does after a fix.\n{}\n",
+            confined.cmd.shell_line()
+        );
+        std::fs::write(&path, script)
+            .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o555)))
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+        Ok(Launcher {
+            path,
+            _confined: confined,
+        })
+    }
+}
+
+/// A script that runs the tests confined ([`Jail::launcher`]); removed when dropped.
+pub(crate) struct Launcher {
+    pub(crate) path: PathBuf,
+    _confined: Confined,
+}
+
+impl Drop for Launcher {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// A confined command and the private temp directory it may write to (removed when dropped).
 pub(crate) struct Confined {
     pub(crate) cmd: Cmd,

@@ -60,6 +60,10 @@ const FIX_LABEL_DESCRIPTION: &str = "A draft fix proposed by daydream; review be
 const LABEL_COLOR: &str = "5319e7";
 const LABEL_DESCRIPTION: &str = "Nightly maintenance report by daydream";
 
+/// The command Claude may run with `allow_test_command`: a script beside the worktree that runs the tests
+/// confined ([`crate::sandbox::Jail::launcher`]).
+const LAUNCHER: &str = "daydream-run-tests";
+
 /// When this process's first auto-fix unit started: the step's wall-clock cap counts from here.
 static STEP_START: OnceLock<Instant> = OnceLock::new();
 
@@ -817,6 +821,24 @@ impl FixRun<'_> {
         let test_command = project.test_command.clone().unwrap_or_default();
         let worktree = Worktree::create(&project.dir, base, branch, &cancel)?;
 
+        let jail = self
+            .jail
+            .clone()
+            .context("the sandbox was not decided before the fix")?;
+        let git_dir = worktree.git_dir()?;
+        // With `allow_test_command`, Claude may run the tests, but only confined, through a launcher it cannot
+        // edit.
+        let launcher = if project.autofix.allow_test_command {
+            Some(jail.launcher(
+                worktree.dir(),
+                std::slice::from_ref(&git_dir),
+                &test_command,
+                &worktree.beside(LAUNCHER),
+            )?)
+        } else {
+            None
+        };
+        let launcher_dir = launcher.as_ref().and_then(|l| l.path.parent());
         let (known, _) = lessons::load(cx.root())?;
         let prompt = prompt(
             &data.candidates[i],
@@ -825,6 +847,7 @@ impl FixRun<'_> {
             &rules,
             worktree.dir(),
             &test_command,
+            launcher.as_ref().map(|_| LAUNCHER),
         );
         let timeout = self
             .time_left()
@@ -841,10 +864,8 @@ impl FixRun<'_> {
             json_schema: None,
             tools: Tools::Files {
                 dir: worktree.dir(),
-                bash: project
-                    .autofix
-                    .allow_test_command
-                    .then_some(test_command.as_str()),
+                bash: launcher.as_ref().map(|_| LAUNCHER),
+                bin: launcher_dir,
             },
             timeout,
         });
@@ -893,15 +914,10 @@ impl FixRun<'_> {
         let timeout = self
             .time_left()
             .map_or(Duration::ZERO, |left| left.min(self.settings.test_timeout));
-        let jail = self
-            .jail
-            .as_ref()
-            .context("the sandbox was not decided before the fix")?;
         c.sandbox = jail.kind().map(ToString::to_string);
         let staged = worktree.staged_tree()?;
-        let git_dir = worktree.git_dir()?;
         match fix::run_tests(
-            jail,
+            &jail,
             worktree.dir(),
             &git_dir,
             &test_command,
@@ -1129,13 +1145,21 @@ fn prompt(
     rules: &PathRules,
     worktree: &Path,
     test_command: &str,
+    launcher: Option<&str>,
 ) -> String {
     let mut p = String::new();
+    let tools = match launcher {
+        Some(launcher) => format!(
+            "Use the file tools; the one command you may run is `{launcher}`, which runs `{test_command}` in a \
+             sandbox."
+        ),
+        None => "Use only the file tools.".to_owned(),
+    };
     let _ = writeln!(
         p,
         "You are fixing one bug in the repository of the project `{}`; your working directory is a fresh git \
          worktree of its default branch. Make the smallest change that fixes the bug, and add or update a test \
-         that would have caught it when the project has tests. Use only the file tools. Do not run git, do not \
+         that would have caught it when the project has tests. {tools} Do not run git, do not \
          commit and do not push: daydream checks your diff, runs `{test_command}` and opens a draft pull request \
          for a human to review.",
         project.name
@@ -1554,11 +1578,33 @@ mod tests {
         let rules = PathRules::new(&["src/".to_owned()], &[]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("CLAUDE.md"), "Always use tabs.").unwrap();
-        let p = prompt(c, &config.projects[0], &[], &rules, dir.path(), "sh t.sh");
+        let p = prompt(
+            c,
+            &config.projects[0],
+            &[],
+            &rules,
+            dir.path(),
+            "sh t.sh",
+            None,
+        );
         assert!(p.contains("BEGIN UNTRUSTED EVIDENCE\n- logs: KeyError\nEND UNTRUSTED EVIDENCE"));
         assert!(p.contains("Only change files under: src/."));
         assert!(p.contains("**/.env*"));
         assert!(p.contains("BEGIN PROJECT RULES\nAlways use tabs.\nEND PROJECT RULES"));
         assert!(p.contains("runs `sh t.sh`"));
+        assert!(p.contains("Use only the file tools."));
+        let p = prompt(
+            c,
+            &config.projects[0],
+            &[],
+            &rules,
+            dir.path(),
+            "sh t.sh",
+            Some(LAUNCHER),
+        );
+        assert!(
+            p.contains("the one command you may run is `daydream-run-tests`, which runs `sh t.sh` in a sandbox"),
+            "{p}"
+        );
     }
 }

@@ -355,3 +355,75 @@ fn a_project_that_requires_a_sandbox_gets_no_fix_where_there_is_none() {
     );
     fx.assert_untouched();
 }
+
+#[test]
+fn with_allow_test_command_claude_runs_the_tests_only_confined_and_only_through_the_launcher() {
+    if !bwrap_here() {
+        return;
+    }
+    let outside = outside_dir("launcher");
+    let probe = format!(
+        "sh test.sh && echo ENV: $(env | cut -d= -f1 | sort | tr '\\n' ' ') \
+         && (echo escaped > {}/escaped) 2>/dev/null; true",
+        outside.display()
+    );
+    let Some(fx) = Fixture::with_tests(
+        Some(&json_text(&probe)),
+        r#", "autofix": {"allow_test_command": true}"#,
+    ) else {
+        return;
+    };
+    let mut script = fixing_script("$1 + $2");
+    let done = script.pop().unwrap();
+    script.extend([
+        // Anything but the launcher is refused, the test command itself included.
+        Reply::tool(
+            "Bash",
+            json!({ "command": json_text(&probe), "description": "tests, unconfined" }),
+        ),
+        Reply::tool(
+            "Bash",
+            json!({ "command": "daydream-run-tests", "description": "tests" }),
+        ),
+        done,
+    ]);
+    let api = FakeAnthropic::start(script);
+    fx.run(&api, &[], &[("DAYDREAM_SANDBOX", "bwrap")])
+        .expect(0);
+    let c = fx.candidate("logs/daydream/state.json");
+    assert_eq!(c["status"], "pr_opened", "{c:#}");
+    let requests = api.requests();
+    assert_eq!(requests.len(), 5);
+    // What the model was told after each Bash call: the last message of the next request.
+    let last = |body: &serde_json::Value| {
+        user_text(&json!({ "messages": [body["messages"].as_array().unwrap().last()] }))
+    };
+    let refused = last(&requests[3]);
+    assert!(
+        !refused.contains("ENV:"),
+        "the bare test command ran: {refused}"
+    );
+    let ran = last(&requests[4]);
+    let names = ran
+        .split("ENV: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the launcher did not run the tests: {ran}"));
+    assert!(names.contains("PATH"), "{names}");
+    for secret in [
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "GH_ENTERPRISE_TOKEN",
+    ] {
+        assert!(
+            !names.contains(secret),
+            "{secret} reached the tests: {names}"
+        );
+    }
+    assert!(!outside.join("escaped").exists());
+    let prompt = user_text(&requests[0]);
+    assert!(
+        prompt.contains("`daydream-run-tests`, which runs `sh test.sh"),
+        "{prompt}"
+    );
+    fx.assert_untouched();
+}

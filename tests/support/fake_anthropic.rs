@@ -387,7 +387,7 @@ fn serve(stream: TcpStream, shared: &Shared, deadline: Instant) -> io::Result<()
 }
 
 /// `input` with every `{cwd}` in its strings replaced by the working directory the request's system prompt
-/// names ("Working directory: /tmp/..."), so a script can give the absolute paths the file tools want in a
+/// names, and `{cwd_parent}` by its parent ("Working directory: /tmp/..."), so a script can give the absolute paths the file tools want in a
 /// directory the test cannot know in advance (auto-fix's worktree).
 fn with_cwd(input: &Value, body: &[u8]) -> Value {
     let text = input.to_string();
@@ -415,9 +415,17 @@ fn with_cwd(input: &Value, body: &[u8]) -> Value {
     else {
         return input.clone();
     };
-    let escaped = serde_json::to_string(cwd).unwrap_or_default();
-    let escaped = escaped.trim_matches('"');
-    serde_json::from_str(&text.replace("{cwd}", escaped)).unwrap_or_else(|_| input.clone())
+    let escape = |path: &str| {
+        let quoted = serde_json::to_string(path).unwrap_or_default();
+        quoted.trim_matches('"').to_owned()
+    };
+    let parent = Path::new(cwd)
+        .parent()
+        .map_or_else(String::new, |p| p.to_string_lossy().into_owned());
+    let text = text
+        .replace("{cwd_parent}", &escape(&parent))
+        .replace("{cwd}", &escape(cwd));
+    serde_json::from_str(&text).unwrap_or_else(|_| input.clone())
 }
 
 /// One streamed message with one content block, as server-sent events.
