@@ -1557,6 +1557,72 @@ mod tests {
         assert!(recent_failures(dir.path(), "blog", now).is_empty());
     }
 
+    fn issue(id: &str, short: &str, title: &str, storm: bool) -> IssueRow {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "short_id": short, "title": title, "culprit": "app.cart", "level": "error",
+            "severity": "P0", "reason": "fatal", "events": 900, "events_24h": 900, "users": 3,
+            "first_seen": null, "last_seen": null, "permalink": null, "new": false,
+            "per_hour": [], "storm": storm, "not_for_autofix": storm, "frames": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_storm_guard_keeps_storm_issues_and_sentry_work_in_a_storm_from_auto_fix() {
+        let mut data = SentryData {
+            issues: vec![
+                issue(
+                    "4021",
+                    "SHOP-7Q",
+                    "OperationalError: could not connect to server",
+                    true,
+                ),
+                issue("4022", "SHOP-7R", "KeyError: 'sku' in cart totals", false),
+            ],
+            ..SentryData::default()
+        };
+        let mut c = candidates(
+            "shop",
+            &[&reflection(
+                "code_bug",
+                "KeyError when the cart has no sku",
+                0.9,
+            )],
+            0.7,
+        )
+        .remove(0);
+        // Not about Sentry at all: no storm guard, whatever Sentry says.
+        assert_eq!(storm_guard(Some(&data), &c), None);
+        assert_eq!(storm_guard(None, &c), None);
+        // Names an issue marked storm, by short id: never.
+        c.evidence = vec!["sentry SHOP-7Q: 900 events".to_owned()];
+        let why = storm_guard(Some(&data), &c).unwrap();
+        assert!(
+            why.contains("`SHOP-7Q`") && why.contains("error storm"),
+            "{why}"
+        );
+        // By title, any case.
+        c.evidence = vec!["operationalerror: could not connect to server, 900 times".to_owned()];
+        assert!(storm_guard(Some(&data), &c).is_some());
+        // An issue outside the storm hours may be fixed while the project is calm...
+        c.evidence = vec!["Sentry SHOP-7R: KeyError".to_owned()];
+        assert_eq!(storm_guard(Some(&data), &c), None);
+        // ...but not while the project is in a storm: then nothing drawn from Sentry is fixed.
+        data.storm = Some(crate::steps::sentry::Storm {
+            hour: chrono::DateTime::parse_from_rfc3339("2026-11-20T03:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+            events: 450,
+            hours: 1,
+            issues: 1,
+        });
+        let why = storm_guard(Some(&data), &c).unwrap();
+        assert!(why.contains("`SHOP-7R`"), "{why}");
+        c.evidence = vec!["sentry: a spike of 500s".to_owned()];
+        let why = storm_guard(Some(&data), &c).unwrap();
+        assert!(why.contains("in a Sentry error storm (450 events"), "{why}");
+    }
+
     #[test]
     fn the_prompt_fences_evidence_and_names_the_rules() {
         let c = &candidates(
