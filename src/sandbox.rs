@@ -284,9 +284,7 @@ impl Jail {
             .env("PYTHONDONTWRITEBYTECODE", "1");
         Ok(Confined { cmd, _tmp: tmp })
     }
-}
 
-impl Jail {
     /// A script at `path` that runs `command` confined in `dir`, for a caller that can only run a command line:
     /// Claude's Bash tool when the project sets `allow_test_command`. `path` must lie outside `dir`, where the
     /// model cannot edit it; the script starts from an empty environment (`env -i`), so the model's own

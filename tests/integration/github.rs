@@ -47,6 +47,20 @@ fn root_for(github: &FakeGitHub, extra: &str) -> (Root, Vec<(String, String)>) {
     (root, env)
 }
 
+/// Telegram through the local fake `telegram` with the bot token `123456:fake-token`. gh reaches the fake
+/// GitHub through `HTTP_PROXY`; the local Telegram and Slack fakes are reached directly.
+fn with_telegram(env: &mut Vec<(String, String)>, telegram: &crate::fake_http::FakeHttp) {
+    env.extend(
+        [
+            ("NO_PROXY", "127.0.0.1".to_owned()),
+            ("no_proxy", "127.0.0.1".to_owned()),
+            ("TELEGRAM_BOT_TOKEN", "123456:fake-token".to_owned()),
+            ("TELEGRAM_API_BASE", telegram.url()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+}
+
 fn run(root: &Root, env: &[(String, String)], args: &[&str]) -> Run {
     Run::from(
         root.cmd(args)
@@ -460,16 +474,7 @@ fn the_published_issue_is_announced_once_on_telegram_and_slack() {
     let telegram = crate::fake_http::FakeHttp::start();
     let slack = crate::fake_http::FakeHttp::start();
     let (root, mut env) = root_for(&github, r#", "telegram": {"chat_id": "-10042"}"#);
-    // gh reaches the fake GitHub through HTTP_PROXY; the local Telegram and Slack fakes are reached directly.
-    env.extend(
-        [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    env.push((
-        "TELEGRAM_BOT_TOKEN".to_owned(),
-        "123456:fake-token".to_owned(),
-    ));
-    env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
+    with_telegram(&mut env, &telegram);
     env.push((
         "DAYDREAM_SLACK_WEBHOOK_URL".to_owned(),
         format!("{}/hooks/T0/B0/x", slack.url()),
@@ -540,16 +545,7 @@ fn a_failed_notification_is_a_warning_not_a_failed_run() {
         &[],
     );
     let (root, mut env) = root_for(&github, r#", "telegram": {"chat_id": "-1"}"#);
-    // gh reaches the fake GitHub through HTTP_PROXY; the local Telegram and Slack fakes are reached directly.
-    env.extend(
-        [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    env.push((
-        "TELEGRAM_BOT_TOKEN".to_owned(),
-        "123456:fake-token".to_owned(),
-    ));
-    env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
+    with_telegram(&mut env, &telegram);
     run(&root, &env, &["run"]).expect(0);
     let state = root.state();
     let report = unit(&state, "report", "shop");
@@ -585,15 +581,7 @@ fn published_reports_mask_personal_data_that_the_local_report_keeps() {
         );
     }
     root.write("projects/shop/logs/auth.log", log);
-    env.extend(
-        [("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")]
-            .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    env.push((
-        "TELEGRAM_BOT_TOKEN".to_owned(),
-        "123456:fake-token".to_owned(),
-    ));
-    env.push(("TELEGRAM_API_BASE".to_owned(), telegram.url()));
+    with_telegram(&mut env, &telegram);
     run(&root, &env, &["run"]).expect(0);
 
     let local = root.report();
