@@ -230,6 +230,9 @@ impl Worktree {
                 "--no-color",
                 "--no-renames",
                 "--no-ext-diff",
+                "--no-textconv",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
             ],
         )?;
         if let Some(why) = added_secret(&patch) {
@@ -597,10 +600,15 @@ fn escaping_parent(worktree: &Path, path: &str) -> Option<String> {
 fn added_secret(patch: &str) -> Option<String> {
     let mut file = "";
     let mut line = 0u64;
+    // Headers come between `diff --git` and the first `@@`; inside a hunk, `+++ x` is an added `++ x`.
+    let mut in_hunk = false;
     for text in patch.lines() {
-        if let Some(path) = text.strip_prefix("+++ ") {
+        if text.starts_with("diff --git ") {
+            in_hunk = false;
+        } else if let (false, Some(path)) = (in_hunk, text.strip_prefix("+++ ")) {
             file = path.strip_prefix("b/").unwrap_or(path);
         } else if let Some(hunk) = text.strip_prefix("@@ ") {
+            in_hunk = true;
             // `@@ -a,b +c,d @@`: added lines are numbered from c.
             line = hunk
                 .split_whitespace()
@@ -750,6 +758,43 @@ mod tests {
                 ("src/a b.py".to_owned(), Some(4)),
                 ("img.png".to_owned(), None)
             ]
+        );
+    }
+
+    #[test]
+    fn a_credential_on_an_added_line_is_named_by_file_line_and_kind_never_shown() {
+        let patch = "diff --git a/src/a.py b/src/a.py\n--- a/src/a.py\n+++ b/src/a.py\n@@ -3,0 +4,2 @@\n\
+                     +x = 1\n+++ not a header\n\
+                     diff --git a/conf.py b/conf.py\nnew file mode 100644\n--- /dev/null\n+++ b/conf.py\n\
+                     @@ -0,0 +1,3 @@\n+import os\n+\n+KEY = 'AKIAIOSFODNN7EXAMPLE'\n";
+        let why = added_secret(patch).unwrap();
+        assert_eq!(
+            why,
+            "`conf.py` line 3 adds what looks like a credential (AWS access key id); a fix may not add \
+             secrets (move it to the environment, or reject the fix)"
+        );
+        assert!(!why.contains("AKIAIOSFODNN7EXAMPLE"));
+        // A removed credential is no reason to reject a fix.
+        let removal = "diff --git a/c.py b/c.py\n--- a/c.py\n+++ b/c.py\n@@ -1 +0,0 @@\n-KEY = 'AKIAIOSFODNN7EXAMPLE'\n";
+        assert_eq!(added_secret(removal), None);
+    }
+
+    #[test]
+    fn what_the_tests_left_is_read_from_git_status() {
+        assert_eq!(tests_left(""), None);
+        assert_eq!(
+            tests_left("M  src/a.py\0"),
+            None,
+            "staged by the fix itself"
+        );
+        assert_eq!(
+            tests_left("M  src/a.py\0 M README.md\0").unwrap(),
+            "the tests changed the tracked file `README.md`"
+        );
+        assert!(
+            tests_left("?? out/report.txt\0").unwrap().starts_with(
+                "the tests left a new file `out/report.txt` outside git-ignored paths"
+            )
         );
     }
 
