@@ -563,6 +563,45 @@ mod tests {
         assert_eq!(jail.kind(), None);
     }
 
+    /// A command that outlives its timeout in bubblewrap is ended with everything it started: bwrap stays in
+    /// exec's process group, and its pid namespace dies with it.
+    #[test]
+    fn a_timed_out_command_in_bubblewrap_leaves_no_process() {
+        let env = Env::load(Path::new("/nonexistent")).unwrap();
+        let Some(bwrap) = which("bwrap", &env).filter(|b| bwrap_works(b, &env)) else {
+            assert!(std::env::var_os("CI").is_none(), "CI installs bubblewrap");
+            eprintln!("skipping: no working `bwrap`");
+            return;
+        };
+        let root = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut jail = Jail::new(Policy::Off, false, &env, root.path()).unwrap();
+        jail.kind = Some(Kind::Bubblewrap(bwrap));
+        let marker = format!("sleep 4{}", std::process::id() % 1000);
+        let confined = jail
+            .shell(dir.path(), &[], &format!("{marker} & {marker}; wait"))
+            .unwrap();
+        let err = confined
+            .cmd
+            .clone()
+            .timeout(std::time::Duration::from_millis(500))
+            .grace(std::time::Duration::from_millis(200))
+            .run()
+            .unwrap_err();
+        assert!(
+            matches!(err, crate::exec::ExecError::TimedOut { .. }),
+            "{err}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let left: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.trim() == marker)
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     /// Landlock restricts one thread: a thread of the test confines itself and tries to write outside.
     #[cfg(target_os = "linux")]
     #[test]
