@@ -1,6 +1,8 @@
 //! What the step stores in the state (findings, counts), rendered into the report later.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 /// Everything one docs unit found; stored in the state, rendered by [`render`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

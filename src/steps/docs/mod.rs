@@ -42,13 +42,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::fs;
-use std::io;
 use std::path::Path;
 use std::time::Duration;
+use std::{fs, io};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::step::{Outcome, Output, Step, UnitCx, Warnings};
 
@@ -67,11 +65,11 @@ mod shell;
 mod staleness;
 
 use checks::Audit;
-use data::{DocsData, Finding, Kind, Listed};
-use files::{is_historical, is_markdown, walk};
+use data::{DocsData, Kind, Listed};
+use files::walk;
 use history::{Git, GitState, History};
-use paths::{file_name, normalize, parent};
-use render::{actions, code, digest, render, summary};
+use paths::{normalize, parent};
+use render::{actions, digest, render, summary};
 use staleness::stale;
 
 /// The knob for the staleness threshold, in days.
@@ -559,6 +557,7 @@ fn read_doc(path: &Path) -> io::Result<Option<String>> {
 
 #[cfg(test)]
 mod tests {
+    use super::data::Finding;
     use std::os::unix::fs::PermissionsExt;
 
     use chrono::NaiveDate;

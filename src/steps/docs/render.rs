@@ -1,6 +1,10 @@
 //! The unit's summary, its actions, the digest for reflection and the report section.
 
-use super::*;
+use std::fmt::Write as _;
+
+use super::data::{DocsData, Finding, Kind};
+use super::{ACTION_LIMIT, DIGEST_LIMIT, RENDER_LIMIT};
+use crate::step::Output;
 
 /// `12 docs: 3 broken links, 1 missing path, 2 unknown env vars`.
 pub(super) fn summary(data: &DocsData) -> String {

@@ -1,6 +1,18 @@
 //! Docs last changed long before the code they name.
 
-use super::*;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::NOT_CODE;
+use super::checks::Audit;
+use super::data::{Finding, Kind};
+use super::files::{is_historical, is_markdown};
+use super::history::Git;
+use super::paths::file_name;
+use super::render::code;
 
 /// Docs whose last commit is more than `days` older than the last commit of a file they name.
 pub(super) fn stale(
