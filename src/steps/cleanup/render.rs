@@ -1,0 +1,244 @@
+//! The unit's summary, actions, digest for reflection and report section.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::data::{CleanupData, Removal};
+use super::{RENDER_LIMIT, TEXT_LIMIT};
+
+/// The markdown of one project's cleanup, under the project's heading.
+pub(super) fn render(data: &CleanupData, out: &mut String) {
+    let artifacts = &data.artifacts;
+    let totals = &artifacts.totals;
+    let dry = if data.dry_run { " (dry run)" } else { "" };
+    if totals.artifacts == 0 {
+        let _ = writeln!(out, "No build artifacts to remove{dry}.");
+    } else {
+        let verb = match artifacts.removal {
+            Removal::Removed => "Removed",
+            Removal::WouldRemove => "Would remove",
+            Removal::Kept => "Found, but did not remove,",
+        };
+        let _ = writeln!(
+            out,
+            "{verb} {}{dry}: {}, {}.",
+            plural(totals.artifacts, "build artifact", "build artifacts"),
+            plural_u64(totals.files, "file", "files"),
+            human_bytes(totals.bytes)
+        );
+        for artifact in artifacts.items.items.iter().take(RENDER_LIMIT) {
+            let slash = if artifact.dir { "/" } else { "" };
+            let _ = writeln!(
+                out,
+                "- {} ({}, {})",
+                code(&format!("{}{slash}", artifact.path)),
+                plural_u64(artifact.files, "file", "files"),
+                human_bytes(artifact.bytes)
+            );
+        }
+        more_line(out, artifacts.items.total, RENDER_LIMIT);
+    }
+    if artifacts.removal == Removal::Kept && totals.artifacts > 0 {
+        out.push_str(
+            "\nNothing was removed: what git tracks could not be known (see the warnings).\n",
+        );
+    }
+    if artifacts.failed.total > 0 {
+        let _ = writeln!(
+            out,
+            "\nCould not remove {}:",
+            plural(artifacts.failed.total, "artifact", "artifacts")
+        );
+        for failure in artifacts.failed.items.iter().take(RENDER_LIMIT) {
+            let _ = writeln!(out, "- {}: {}", code(&failure.path), failure.error);
+        }
+        more_line(out, artifacts.failed.total, RENDER_LIMIT);
+    }
+    if artifacts.tracked.total > 0 {
+        let shown: Vec<String> = artifacts
+            .tracked
+            .items
+            .iter()
+            .take(RENDER_LIMIT)
+            .map(|p| code(p))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nKept because git tracks them: {}.",
+            with_more(&shown, artifacts.tracked.total)
+        );
+    }
+    if artifacts.symlinks.total > 0 {
+        let shown: Vec<String> = artifacts
+            .symlinks
+            .items
+            .iter()
+            .take(RENDER_LIMIT)
+            .map(|p| code(p))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nLeft alone because they are symbolic links (not followed): {}.",
+            with_more(&shown, artifacts.symlinks.total)
+        );
+    }
+    for note in &data.notes {
+        let _ = writeln!(out, "\n_{}_", capitalise(note));
+    }
+
+    let legacy = &data.legacy;
+    let deprecated_total: usize = legacy.deprecated.iter().map(|d| d.uses.total).sum();
+    let _ = write!(
+        out,
+        "\nLegacy-code signals in {}",
+        plural(legacy.files_scanned, "source file", "source files")
+    );
+    let skipped = legacy.skipped_large + legacy.skipped_binary;
+    if skipped > 0 {
+        let _ = write!(out, " ({skipped} skipped: larger than 1 MiB or binary)");
+    }
+    if legacy.commented_out.total + legacy.markers.total + deprecated_total == 0 {
+        out.push_str(": none found.\n");
+        return;
+    }
+    out.push_str(":\n");
+    if legacy.commented_out.total > 0 {
+        let _ = writeln!(
+            out,
+            "- commented-out code: {}",
+            plural(legacy.commented_out.total, "block", "blocks")
+        );
+        for block in legacy.commented_out.items.iter().take(RENDER_LIMIT) {
+            let _ = writeln!(
+                out,
+                "  - {} {}",
+                code(&format!("{}:{}-{}", block.path, block.start, block.end)),
+                code(&block.preview)
+            );
+        }
+        more_line_indented(out, legacy.commented_out.total, RENDER_LIMIT);
+    }
+    if legacy.markers.total > 0 {
+        let counts: Vec<String> = legacy
+            .marker_counts
+            .iter()
+            .map(|(marker, n)| format!("{marker} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "- TODO/FIXME/XXX: {} ({})",
+            legacy.markers.total,
+            counts.join(", ")
+        );
+        for marker in legacy.markers.items.iter().take(RENDER_LIMIT) {
+            let _ = writeln!(
+                out,
+                "  - {} {}",
+                code(&format!("{}:{}", marker.path, marker.line)),
+                code(&marker.text)
+            );
+        }
+        more_line_indented(out, legacy.markers.total, RENDER_LIMIT);
+    }
+    for deprecated in legacy.deprecated.iter().filter(|d| d.uses.total > 0) {
+        let _ = writeln!(
+            out,
+            "- deprecated pattern {}: {}",
+            code(&deprecated.pattern),
+            plural(deprecated.uses.total, "use", "uses")
+        );
+        for used in deprecated.uses.items.iter().take(RENDER_LIMIT) {
+            let _ = writeln!(
+                out,
+                "  - {} {}",
+                code(&format!("{}:{}", used.path, used.line)),
+                code(&used.text)
+            );
+        }
+        more_line_indented(out, deprecated.uses.total, RENDER_LIMIT);
+    }
+}
+
+pub(super) fn more_line(out: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(out, "- and {} more", total - shown);
+    }
+}
+
+pub(super) fn more_line_indented(out: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(out, "  - and {} more", total - shown);
+    }
+}
+
+/// `a, b, c and N more` (the items are the first of `total`).
+pub(super) fn with_more(shown: &[String], total: usize) -> String {
+    let mut text = shown.join(", ");
+    if total > shown.len() {
+        let _ = write!(text, " and {} more", total - shown.len());
+    }
+    text
+}
+
+/// Inline code that survives backticks in the text.
+pub(super) fn code(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
+        return format!("`{text}`");
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {text} {fence}")
+}
+
+pub(super) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub(super) fn plural_u64(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `512 B`, `1.5 KiB`, `12.0 MiB`.
+pub(super) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut unit = 1024u128;
+    let mut index = 0;
+    while index + 1 < UNITS.len() && u128::from(bytes) >= unit * 1024 {
+        unit *= 1024;
+        index += 1;
+    }
+    let tenths = (u128::from(bytes) * 10 + unit / 2) / unit;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[index])
+}
+
+/// A path relative to the project directory, for messages and the data.
+pub(super) fn show(rel: &Path) -> String {
+    rel.to_string_lossy().into_owned()
+}
+
+pub(super) fn show_dir(rel: &Path) -> String {
+    if rel.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        show(rel)
+    }
+}
+
+/// The first [`TEXT_LIMIT`] characters of `text`, with `...` when cut.
+pub(super) fn clip(text: &str) -> String {
+    match text.char_indices().nth(TEXT_LIMIT) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
