@@ -1,0 +1,117 @@
+//! What the step stores: the candidates and where each fix stands.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fix::Diff;
+
+/// The unit's data in the state, and its checkpoint while it runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FixData {
+    pub(crate) candidates: Vec<Candidate>,
+    /// Dry run: the most the fixes it would attempt could spend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) most_usd: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Candidate {
+    pub(crate) fingerprint: String,
+    pub(crate) summary: String,
+    pub(crate) pattern: String,
+    pub(crate) prevention: String,
+    #[serde(default)]
+    pub(crate) evidence: Vec<String>,
+    pub(crate) confidence: f64,
+    pub(crate) status: FixStatus,
+    /// The gate that decided, or what happened.
+    pub(crate) reason: String,
+    #[serde(default)]
+    pub(crate) cost_usd: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pr_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) diff: Option<Diff>,
+    /// The end of the passing test run's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tests: Option<String>,
+    /// The sandbox the tests ran in (`None`: unconfined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sandbox: Option<String>,
+    /// Claude's last words about the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) note: Option<String>,
+    #[serde(default)]
+    pub(crate) duration_secs: u64,
+    #[serde(default)]
+    pub(crate) notified: bool,
+}
+
+/// Where a candidate stands. The order of a fix: `fixing`, `committed`, `pushing`, `pushed`, `pr_opened`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FixStatus {
+    /// The reflection does not qualify (category, confidence, pattern, prevention).
+    NotCandidate,
+    /// A gate said no.
+    Skipped,
+    /// Dry run: every gate passed.
+    WouldFix,
+    /// The worktree and the model call (recorded before either starts).
+    Fixing,
+    Committed,
+    /// Recorded before the push: the next run asks `origin` whether it happened.
+    Pushing,
+    /// On `origin`; the PR is next.
+    Pushed,
+    PrOpened,
+    /// The diff broke a rule.
+    Rejected,
+    TestsFailed,
+    BudgetStop,
+    TimedOut,
+    Failed,
+}
+
+impl FixStatus {
+    /// A fix was started for it (counts toward the limit per run).
+    pub(super) fn attempted(self) -> bool {
+        !matches!(
+            self,
+            FixStatus::NotCandidate | FixStatus::Skipped | FixStatus::WouldFix
+        )
+    }
+
+    /// A failure that keeps the candidate away for [`RETRY_AFTER_HOURS`].
+    pub(super) fn failed(self) -> bool {
+        matches!(
+            self,
+            FixStatus::Rejected
+                | FixStatus::TestsFailed
+                | FixStatus::BudgetStop
+                | FixStatus::TimedOut
+                | FixStatus::Failed
+        )
+    }
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            FixStatus::NotCandidate => "not a candidate",
+            FixStatus::Skipped => "skipped",
+            FixStatus::WouldFix => "would fix",
+            FixStatus::Fixing => "fixing",
+            FixStatus::Committed => "committed",
+            FixStatus::Pushing => "pushing",
+            FixStatus::Pushed => "pushed",
+            FixStatus::PrOpened => "draft PR",
+            FixStatus::Rejected => "rejected",
+            FixStatus::TestsFailed => "tests failed",
+            FixStatus::BudgetStop => "budget stop",
+            FixStatus::TimedOut => "timed out",
+            FixStatus::Failed => "failed",
+        }
+    }
+}
