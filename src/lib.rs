@@ -29,6 +29,7 @@ mod state;
 mod status;
 mod step;
 mod steps;
+mod text;
 
 use std::process::ExitCode;
 

@@ -7,6 +7,7 @@ use crate::redact::redact;
 use crate::state::{ALL_PROJECTS, State, Status, Unit};
 use crate::step::{Scope, Step};
 use crate::steps;
+use crate::text::capitalise;
 
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
 pub(crate) fn render(state: &State, config: &Config) -> String {
@@ -345,13 +346,6 @@ fn mark(status: Status) -> &'static str {
         Status::Running => "running",
         Status::Interrupted => "interrupted",
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Text for a table cell: no pipes or newlines.

@@ -26,9 +26,10 @@ mod render;
 mod signals;
 mod tracked;
 
+use crate::text::{code, human_bytes, plural};
 use artifacts::{find_artifacts, remove};
 use data::{Artifact, CleanupData, Failure, Git, Plan, Removal, Totals};
-use render::{code, human_bytes, plural, render, show, with_more};
+use render::{render, show, with_more};
 use signals::scan_legacy;
 use tracked::{Tracking, tracking};
 

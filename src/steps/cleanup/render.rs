@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::data::{CleanupData, Removal};
 use super::{RENDER_LIMIT, TEXT_LIMIT};
+use crate::text::{capitalise, code, human_bytes, plural};
 
 /// The markdown of one project's cleanup, under the project's heading.
 pub(super) fn render(data: &CleanupData, out: &mut String) {
@@ -23,7 +24,7 @@ pub(super) fn render(data: &CleanupData, out: &mut String) {
             out,
             "{verb} {}{dry}: {}, {}.",
             plural(totals.artifacts, "build artifact", "build artifacts"),
-            plural_u64(totals.files, "file", "files"),
+            plural(totals.files, "file", "files"),
             human_bytes(totals.bytes)
         );
         for artifact in artifacts.items.items.iter().take(RENDER_LIMIT) {
@@ -32,7 +33,7 @@ pub(super) fn render(data: &CleanupData, out: &mut String) {
                 out,
                 "- {} ({}, {})",
                 code(&format!("{}{slash}", artifact.path)),
-                plural_u64(artifact.files, "file", "files"),
+                plural(artifact.files, "file", "files"),
                 human_bytes(artifact.bytes)
             );
         }
@@ -178,48 +179,6 @@ pub(super) fn with_more(shown: &[String], total: usize) -> String {
         let _ = write!(text, " and {} more", total - shown.len());
     }
     text
-}
-
-/// Inline code that survives backticks in the text.
-pub(super) fn code(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    if longest == 0 {
-        return format!("`{text}`");
-    }
-    let fence = "`".repeat(longest + 1);
-    format!("{fence} {text} {fence}")
-}
-
-pub(super) fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-pub(super) fn plural_u64(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// `512 B`, `1.5 KiB`, `12.0 MiB`.
-pub(super) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut unit = 1024u128;
-    let mut index = 0;
-    while index + 1 < UNITS.len() && u128::from(bytes) >= unit * 1024 {
-        unit *= 1024;
-        index += 1;
-    }
-    let tenths = (u128::from(bytes) * 10 + unit / 2) / unit;
-    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[index])
 }
 
 /// A path relative to the project directory, for messages and the data.

@@ -11,7 +11,7 @@ use anyhow::Result;
 use regex::Regex;
 
 use super::paths::file_name;
-use super::render::code;
+use crate::text::code;
 
 /// The names of the project's binaries, and their `--help` once read.
 #[derive(Default)]

@@ -17,10 +17,10 @@ use super::files::{HISTORICAL_LINE, Ignores, SETTING_LINE, Tree, is_historical};
 use super::links::bases;
 use super::markdown::parse;
 use super::paths::{file_name, normalize, parent, path_candidate, relative};
-use super::render::code;
 use super::shell::commands;
 use super::{INDEX_DOCS, SITE_CONFIGS};
 use crate::cancel::Cancel;
+use crate::text::code;
 
 /// A reference to a path that does not exist, settled once the git history is known.
 pub(super) struct Missing {

@@ -10,12 +10,12 @@ use super::checks::Audit;
 use super::data::{Finding, Kind, Replace};
 use super::markdown::{Block, DOLLAR_NAME};
 use super::paths::{closest, file_name, normalize, path_candidate};
-use super::render::code;
 use super::shell::{ASSIGNMENT, commands, shell_lines};
 use super::{
     ENV_LANGS, HELP_TIMEOUT, INTERPRETERS, NO_PATH_ARGS, OTHER_ENV_LANGS, SHELL_LANGS, WRAPPERS,
 };
 use crate::exec::{Cmd, ExecError};
+use crate::text::code;
 
 impl Audit<'_> {
     /// A fenced code block: variables set in shell and env blocks, commands and paths in shell. (A variable

@@ -8,9 +8,9 @@ use super::checks::Audit;
 use super::data::{Finding, Kind, Replace};
 use super::markdown::DOLLAR_NAME;
 use super::paths::closest;
-use super::render::code;
 use super::shell::ASSIGNMENT;
 use super::{KNOWN_VAR_PREFIXES, KNOWN_VARS};
+use crate::text::code;
 
 impl Audit<'_> {
     /// A variable named in `doc`: known when the env example or a source file mentions it.

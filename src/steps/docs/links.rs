@@ -14,9 +14,9 @@ use super::markdown::parse;
 use super::paths::{
     Candidate, closest, file_name, has_example, near_name, normalize, parent, placeholder, relative,
 };
-use super::render::code;
 use super::staleness::day;
 use super::{KNOWN_FILES, RUNTIME_DIRS, read_doc};
+use crate::text::code;
 
 impl Audit<'_> {
     /// A link: to a file that must exist, and to an anchor that must be one of its headings.

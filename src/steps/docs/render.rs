@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::data::{DocsData, Finding, Kind};
 use super::{ACTION_LIMIT, DIGEST_LIMIT, RENDER_LIMIT};
 use crate::step::Output;
+use crate::text::{capitalise, code, plural};
 
 /// `12 docs: 3 broken links, 1 missing path, 2 unknown env vars`.
 pub(super) fn summary(data: &DocsData) -> String {
@@ -112,26 +113,4 @@ pub(super) fn render(data: &DocsData, out: &mut String) {
     for note in &data.notes {
         let _ = writeln!(out, "\n_{}_", capitalise(note));
     }
-}
-
-/// Inline code that survives backticks in the text.
-pub(super) fn code(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    if longest == 0 {
-        return format!("`{text}`");
-    }
-    let fence = "`".repeat(longest + 1);
-    format!("{fence} {text} {fence}")
-}
-
-pub(super) fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -12,7 +12,7 @@ use super::data::{Finding, Kind};
 use super::files::{is_historical, is_markdown};
 use super::history::Git;
 use super::paths::file_name;
-use super::render::code;
+use crate::text::code;
 
 /// Docs whose last commit is more than `days` older than the last commit of a file they name.
 pub(super) fn stale(

@@ -170,7 +170,7 @@ mod tests {
 
     use super::data::{Example, FileRow, TemplateRow};
     use super::files::LogFile;
-    use super::render::{code, human_bytes, plural, summary, thousands};
+    use super::render::{plural, summary};
     use super::scanner::{Template, char_boundary, cluster, find_newline, rotation_hint};
     use super::*;
     use crate::cancel::Cancel;
@@ -178,6 +178,7 @@ mod tests {
     use crate::env::Env;
     use crate::logmine::history;
     use crate::step::testing;
+    use crate::text::{code, human_bytes, thousands};
 
     fn date() -> NaiveDate {
         "2026-11-21".parse().unwrap()
@@ -997,7 +998,7 @@ java.lang.NullPointerException: name is null
             "{md}"
         );
         assert!(md.contains("````text\n```boom```\n````"), "{md}");
-        assert!(md.contains("Files: `x.log` 100 lines, 3.0 MB."), "{md}");
+        assert!(md.contains("Files: `x.log` 100 lines, 3.0 MiB."), "{md}");
     }
 
     #[test]
@@ -1012,7 +1013,7 @@ java.lang.NullPointerException: name is null
         let hint = rotation_hint(&large, window).unwrap();
         assert_eq!(
             hint.hint,
-            "`big.log` is 11.0 MB: rotate it (logrotate, or a rotating handler in the app)"
+            "`big.log` is 11.0 MiB: rotate it (logrotate, or a rotating handler in the app)"
         );
         let small = FileRow {
             bytes: 10 << 20,
@@ -1042,7 +1043,7 @@ java.lang.NullPointerException: name is null
         assert_eq!(plural(1, "file"), "1 file");
         assert_eq!(plural(2431, "line"), "2,431 lines");
         assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KB");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(code("a`b"), "`` a`b ``");
     }
 }

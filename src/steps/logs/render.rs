@@ -8,6 +8,7 @@ use crate::logmine::history::{self, Changes};
 use crate::logmine::level::Level;
 use crate::redact::redact;
 use crate::step::Output;
+use crate::text::{code, human_bytes, longest_run, thousands};
 
 /// The unit's output: a one-line summary, the data, actions for the top recurring errors and rotation.
 pub(crate) fn output(data: &LogsData, warnings: Vec<String>) -> Output {
@@ -309,29 +310,9 @@ pub(super) fn describe_file(row: &FileRow) -> String {
     text
 }
 
-/// `text` as a markdown code span, whatever backticks it holds.
-pub(super) fn code(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ");
-    let run = longest_run(&text, '`');
-    if run == 0 {
-        return format!("`{text}`");
-    }
-    let fence = "`".repeat(run + 1);
-    format!("{fence} {text} {fence}")
-}
-
 /// A code span for a table cell: GitHub tables split on `|` even inside code spans unless it is escaped.
 pub(super) fn cell(text: &str) -> String {
     code(text).replace('|', "\\|")
-}
-
-pub(super) fn longest_run(text: &str, c: char) -> usize {
-    let (mut best, mut run) = (0, 0);
-    for ch in text.chars() {
-        run = if ch == c { run + 1 } else { 0 };
-        best = best.max(run);
-    }
-    best
 }
 
 pub(super) fn shorten(text: &str, max_chars: usize) -> String {
@@ -343,34 +324,6 @@ pub(super) fn shorten(text: &str, max_chars: usize) -> String {
     short
 }
 
-/// `1,234,567`.
-pub(super) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
 pub(super) fn plural(n: u64, word: &str) -> String {
     format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
-}
-
-#[expect(clippy::cast_precision_loss, reason = "one decimal of a size")]
-pub(super) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }

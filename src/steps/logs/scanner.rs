@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{Example, FileRow, LogsData, Rotation, TemplateRow};
 use super::files::LogFile;
-use super::render::{human_bytes, thousands};
 use super::{
     BINARY_PROBE, BUSIEST_KEPT, CHECKPOINT_VERSION, CHUNK, EXAMPLE_BUDGET, EXAMPLE_LINE,
     LARGE_FILE, MAX_LINE, MAX_TEMPLATES, OTHER, STALE_DAYS, TOP_KEPT, TRACE_BYTES, TRACE_LINES,
@@ -26,6 +25,7 @@ use crate::logmine::miner::{ClusterId, TemplateMiner};
 use crate::logmine::timestamp::{Stamp, TimestampParser};
 use crate::redact::redact;
 use crate::step::UnitCx;
+use crate::text::{human_bytes, thousands};
 
 #[derive(Clone, Debug)]
 pub(crate) struct ScanConfig {

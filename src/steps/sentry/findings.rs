@@ -15,6 +15,7 @@ use super::{
 use crate::env::Env;
 use crate::redact::redact;
 use crate::step::Output;
+use crate::text::{code, thousands};
 
 /// What the step stores in the state: the ranked issues and the totals.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -540,35 +541,7 @@ pub(super) fn link(text: &str, url: Option<&str>) -> String {
     }
 }
 
-/// A code span that holds any text, backticks included.
-pub(super) fn code(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    if longest == 0 {
-        return format!("`{text}`");
-    }
-    let fence = "`".repeat(longest + 1);
-    format!("{fence} {text} {fence}")
-}
-
 /// Text for a table cell.
 pub(super) fn cell(text: &str) -> String {
     crate::report::cell(text)
-}
-
-pub(super) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
