@@ -500,27 +500,10 @@ fn suggest(path: &str) -> Option<&'static str> {
     let last = path.rsplit('.').next()?;
     KNOWN_KEYS
         .iter()
-        .map(|k| (edit_distance(last, k), *k))
+        .map(|k| (strsim::levenshtein(last, k), *k))
         .filter(|(d, k)| *d <= 2 && *d < k.len() / 2 + 1)
         .min()
         .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

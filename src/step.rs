@@ -129,6 +129,32 @@ impl Warnings {
     }
 }
 
+/// A bounded list in a step's data: the first `LIMIT` items and how many there were.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Listed<T, const LIMIT: usize> {
+    pub(crate) total: usize,
+    pub(crate) items: Vec<T>,
+}
+
+impl<T, const LIMIT: usize> Default for Listed<T, LIMIT> {
+    fn default() -> Self {
+        Listed {
+            total: 0,
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T, const LIMIT: usize> Listed<T, LIMIT> {
+    /// Counts `item`, and keeps it while there is room.
+    pub(crate) fn push(&mut self, item: T) {
+        self.total += 1;
+        if self.items.len() < LIMIT {
+            self.items.push(item);
+        }
+    }
+}
+
 /// Everything shared by the units of one run.
 pub(crate) struct RunCx {
     pub(crate) root: std::path::PathBuf,

@@ -97,30 +97,8 @@ pub(super) struct Failure {
     pub(super) error: String,
 }
 
-/// A bounded list: the first [`LIST_LIMIT`] items and how many there were.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Listed<T> {
-    pub(super) total: usize,
-    pub(super) items: Vec<T>,
-}
-
-impl<T> Default for Listed<T> {
-    fn default() -> Self {
-        Listed {
-            total: 0,
-            items: Vec::new(),
-        }
-    }
-}
-
-impl<T> Listed<T> {
-    pub(super) fn push(&mut self, item: T) {
-        self.total += 1;
-        if self.items.len() < LIST_LIMIT {
-            self.items.push(item);
-        }
-    }
-}
+/// A bounded list of this step: the first [`LIST_LIMIT`] items and how many there were.
+pub(super) type Listed<T> = crate::step::Listed<T, LIST_LIMIT>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct Legacy {

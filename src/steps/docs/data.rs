@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::LIST_LIMIT;
+
 /// Everything one docs unit found; stored in the state, rendered by [`render`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct DocsData {
@@ -95,18 +97,5 @@ pub(super) struct Replace {
     pub(super) to: String,
 }
 
-/// A bounded list: the first [`LIST_LIMIT`] items and how many there were.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Listed<T> {
-    pub(super) total: usize,
-    pub(super) items: Vec<T>,
-}
-
-impl<T> Default for Listed<T> {
-    fn default() -> Self {
-        Listed {
-            total: 0,
-            items: Vec::new(),
-        }
-    }
-}
+/// A bounded list of this step: the first [`LIST_LIMIT`] items and how many there were.
+pub(super) type Listed<T> = crate::step::Listed<T, LIST_LIMIT>;

@@ -180,7 +180,7 @@ pub(super) fn near_name(root: &Path, rel: &str) -> Option<String> {
         let distance = if other.eq_ignore_ascii_case(name) {
             0
         } else if other_ext.eq_ignore_ascii_case(ext) {
-            edit_distance(&stem.to_lowercase(), &other_stem.to_lowercase())
+            strsim::osa_distance(&stem.to_lowercase(), &other_stem.to_lowercase())
         } else {
             continue;
         };
@@ -215,33 +215,6 @@ pub(super) fn split_ext(name: &str) -> (&str, &str) {
     }
 }
 
-/// Edit distance by characters, a swap of two neighbours counting as one edit (optimal string alignment): the
-/// slips of typing.
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// The closest of `options` to `word` when it is close enough to be a slip.
 pub(super) fn closest<'a>(
     word: &str,
@@ -250,7 +223,7 @@ pub(super) fn closest<'a>(
     let limit = (word.chars().count() / 4).clamp(1, 3);
     let mut best: Option<(usize, &String)> = None;
     for option in options {
-        let distance = edit_distance(&word.to_lowercase(), &option.to_lowercase());
+        let distance = strsim::osa_distance(&word.to_lowercase(), &option.to_lowercase());
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, option));
         }
