@@ -5,6 +5,7 @@
 //! changes to the user's repository are the fetch of the default branch, the worktree's own metadata and the
 //! local branch of the fix, both removed when the fix ends (or by the next run after a kill).
 
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -55,17 +56,11 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(120);
 const AUTHOR_NAME: &str = "daydream";
 const AUTHOR_EMAIL: &str = "daydream@users.noreply.github.com";
 
-/// A git command in `dir` with English messages and no repository overrides from the environment.
+/// A hardened git command in `dir` ([`crate::git::command`]), bounded and cancellable.
 pub(crate) fn git(dir: &Path, cancel: &Cancel) -> Cmd {
-    Cmd::new("git")
-        .cwd(dir)
+    crate::git::command(OsStr::new("git"), dir)
         .timeout(GIT_TIMEOUT)
         .cancel(cancel)
-        .env("LC_ALL", "C")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
 }
 
 /// Runs `git args` in `dir` and returns its stdout as text.
@@ -269,7 +264,6 @@ impl Worktree {
             ));
         }
         let status = git(&self.dir, &self.cancel)
-            .env("GIT_OPTIONAL_LOCKS", "0")
             .args([
                 "status",
                 "--porcelain=v1",

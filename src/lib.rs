@@ -13,6 +13,7 @@ mod exec;
 mod exit_codes;
 mod fix;
 mod fsutil;
+mod git;
 mod github;
 mod ignore;
 mod lessons;

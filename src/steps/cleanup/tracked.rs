@@ -2,13 +2,13 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::io;
 use std::ops::Bound;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::GIT_TIMEOUT;
-use crate::exec::{Cmd, ExecError};
+use crate::exec::Cmd;
+use crate::git::WorkTree;
 
 pub(super) enum Tracking {
     /// Paths relative to the project directory.
@@ -19,37 +19,19 @@ pub(super) enum Tracking {
 }
 
 pub(super) fn git_cmd(git: &OsStr, root: &Path) -> Cmd {
-    // English messages (we read stderr), and no inherited repository overrides.
-    Cmd::new(git)
-        .cwd(root)
-        .timeout(GIT_TIMEOUT)
-        .env("LC_ALL", "C")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+    crate::git::command(git, root).timeout(GIT_TIMEOUT)
 }
 
 pub(super) fn tracking(git: &OsStr, root: &Path) -> Tracking {
-    let shown = git.to_string_lossy();
-    match git_cmd(git, root)
-        .args(["rev-parse", "--is-inside-work-tree"])
-        .run()
-    {
-        Ok(done) if String::from_utf8_lossy(&done.stdout).trim() == "true" => {}
-        Ok(_) => {
-            return Tracking::Unavailable(
-                "the project directory is inside a `.git` folder, not a work tree".to_owned(),
-            );
+    let work_tree = crate::git::work_tree(git_cmd(git, root), git, "know what is tracked")
+        .unwrap_or_else(|interrupted| WorkTree::Unavailable(interrupted.to_string()));
+    match work_tree {
+        WorkTree::Repo { .. } => {}
+        WorkTree::NotARepository => return Tracking::NotARepository,
+        WorkTree::Unavailable(why) => return Tracking::Unavailable(why),
+        WorkTree::Failed(err) => {
+            return Tracking::Unavailable(format!("could not tell what git tracks: {err}"));
         }
-        Err(ExecError::Start { err, .. }) if err.kind() == io::ErrorKind::NotFound => {
-            return Tracking::Unavailable(format!(
-                "git is needed to know what is tracked, and `{shown}` was not found"
-            ));
-        }
-        Err(ExecError::Failed { stderr, .. }) if stderr.contains("not a git repository") => {
-            return Tracking::NotARepository;
-        }
-        Err(err) => return Tracking::Unavailable(format!("could not tell what git tracks: {err}")),
     }
     match git_cmd(git, root).args(["ls-files", "-z"]).run() {
         Ok(done) if done.stdout_dropped > 0 => Tracking::Unavailable(

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
-use std::io;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -10,6 +9,7 @@ use anyhow::Result;
 use super::{GIT_CHUNK, GIT_TIMEOUT, RENAME_HOPS};
 use crate::cancel::Cancel;
 use crate::exec::{Cmd, ExecError};
+use crate::git::WorkTree;
 
 /// How much git history the checks can read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,17 +18,6 @@ pub(super) enum History {
     /// A shallow clone: a deletion found is real, but the last change of a file may be the clone's cut.
     Partial,
     None,
-}
-
-/// What git can say about the project.
-pub(super) enum GitState {
-    /// A work tree; history is incomplete in a shallow clone.
-    Repo {
-        shallow: bool,
-    },
-    NotARepository,
-    /// Why git cannot be asked.
-    Unavailable(String),
 }
 
 /// A path that git history shows deleted, and where it went if it was renamed.
@@ -50,26 +39,9 @@ pub(super) struct Git {
 
 impl Git {
     pub(super) fn cmd(&self) -> Cmd {
-        // English messages (we read stderr), no inherited repository overrides, no lock taken, no paging or
-        // signature lines in the output, pathspecs taken literally.
-        Cmd::new(&self.program)
-            .cwd(&self.root)
+        crate::git::command(&self.program, &self.root)
             .timeout(GIT_TIMEOUT)
             .cancel(&self.cancel)
-            .env("LC_ALL", "C")
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .args([
-                "-c",
-                "log.showSignature=false",
-                "-c",
-                "core.quotePath=false",
-                "--no-pager",
-                "--literal-pathspecs",
-            ])
     }
 
     /// Runs git; `Ok(Err(message))` when it failed, `Err` only when the run was interrupted.
@@ -89,41 +61,12 @@ impl Git {
         }
     }
 
-    pub(super) fn state(&self) -> Result<GitState> {
-        let shown = self.program.to_string_lossy();
-        match self
-            .cmd()
-            .args([
-                "rev-parse",
-                "--is-inside-work-tree",
-                "--is-shallow-repository",
-            ])
-            .run()
-        {
-            Ok(done) => {
-                let text = String::from_utf8_lossy(&done.stdout);
-                let mut lines = text.lines();
-                if lines.next() != Some("true") {
-                    return Ok(GitState::Unavailable(
-                        "the project directory is inside a `.git` folder, not a work tree"
-                            .to_owned(),
-                    ));
-                }
-                Ok(GitState::Repo {
-                    shallow: lines.next() == Some("true"),
-                })
-            }
-            Err(ExecError::Start { err, .. }) if err.kind() == io::ErrorKind::NotFound => {
-                Ok(GitState::Unavailable(format!(
-                    "git is needed to read the history, and `{shown}` was not found"
-                )))
-            }
-            Err(ExecError::Failed { stderr, .. }) if stderr.contains("not a git repository") => {
-                Ok(GitState::NotARepository)
-            }
-            Err(ExecError::Interrupted { interrupted, .. }) => Err(interrupted.into()),
-            Err(err) => Ok(GitState::Unavailable(format!("could not ask git: {err}"))),
-        }
+    pub(super) fn state(&self) -> Result<WorkTree> {
+        Ok(crate::git::work_tree(
+            self.cmd(),
+            &self.program,
+            "read the history",
+        )?)
     }
 
     /// The time of the last commit that touched each of `paths` (those git never tracked are absent).

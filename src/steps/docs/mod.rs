@@ -48,6 +48,7 @@ use std::{fs, io};
 
 use anyhow::{Context, Result};
 
+use crate::git::WorkTree;
 use crate::step::{Outcome, Output, Step, UnitCx, Warnings};
 
 mod binaries;
@@ -67,7 +68,7 @@ mod staleness;
 use checks::Audit;
 use data::{DocsData, Kind, Listed};
 use files::walk;
-use history::{Git, GitState, History};
+use history::{Git, History};
 use paths::{normalize, parent};
 use render::{actions, digest, render, summary};
 use staleness::stale;
@@ -425,19 +426,25 @@ fn docs(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome> {
     let mut notes = Vec::new();
     // How much history there is to tell deleted paths and stale docs by.
     let history = match git.state()? {
-        GitState::Repo { shallow: false } => History::Complete,
-        GitState::Repo { shallow: true } => {
+        WorkTree::Repo { shallow: false } => History::Complete,
+        WorkTree::Repo { shallow: true } => {
             notes
                 .push("a shallow clone: docs were not compared with the code's history".to_owned());
             History::Partial
         }
-        GitState::NotARepository => {
+        WorkTree::NotARepository => {
             notes.push("not a git repository: docs were not compared with the code's history, and missing paths were only checked for typos".to_owned());
             History::None
         }
-        GitState::Unavailable(reason) => {
+        WorkTree::Unavailable(reason) => {
             warnings.push(format!(
                 "{reason}; docs were not compared with the code's history"
+            ));
+            History::None
+        }
+        WorkTree::Failed(err) => {
+            warnings.push(format!(
+                "could not ask git: {err}; docs were not compared with the code's history"
             ));
             History::None
         }
