@@ -17,7 +17,6 @@ use crate::paths::Paths;
 use crate::redact::for_publishing;
 use crate::state::Status;
 use crate::step::{Outcome, Output, UnitCx};
-use crate::steps::tasks::{REPORT_LABEL, REPORT_TITLE};
 
 /// GitHub refuses issue bodies over 65,536 characters; this leaves room for the truncation note.
 const BODY_LIMIT: usize = 60_000;
@@ -40,6 +39,11 @@ pub(crate) struct Published {
     #[serde(default)]
     pub(crate) changes: Vec<String>,
 }
+
+/// The label daydream gives its own report issues.
+pub(crate) const REPORT_LABEL: &str = "daydream";
+/// The title prefix of daydream's report issues.
+pub(crate) const REPORT_TITLE: &str = "Daydream Report - ";
 
 /// The hidden marker that identifies a project's report issue of a day.
 pub(crate) fn marker(slug: &str, date: chrono::NaiveDate) -> String {
@@ -70,7 +74,7 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
                     Status::Running | Status::Interrupted | Status::Pending
                 )
         });
-    if !crate::report::has_findings(state, &project.slug) {
+    if !crate::report::has_findings(state, &project.slug, cx.run.steps) {
         let why = if blocked {
             "its steps have not all run yet"
         } else {
@@ -80,7 +84,7 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
     }
     let date = cx.run.date;
     let paths = Paths::new(cx.root().to_owned());
-    let report = crate::report::render_project(state, &project.slug, &project.name);
+    let report = crate::report::render_project(state, &project.slug, &project.name, cx.run.steps);
     let title = format!("{REPORT_TITLE}{date} - {}", project.name);
     let body = issue_body(
         &project.slug,

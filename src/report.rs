@@ -6,11 +6,10 @@ use crate::config::Config;
 use crate::redact::redact;
 use crate::state::{ALL_PROJECTS, State, Status, Unit};
 use crate::step::{Scope, Step};
-use crate::steps;
-use crate::text::capitalise;
+use crate::text::{capitalise, cell, duration, one_line};
 
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
-pub(crate) fn render(state: &State, config: &Config) -> String {
+pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn Step]) -> String {
     let mut out = String::new();
     let name_of = |slug: &str| {
         if slug == ALL_PROJECTS {
@@ -22,7 +21,7 @@ pub(crate) fn render(state: &State, config: &Config) -> String {
             .find(|p| p.slug == slug)
             .map_or_else(|| slug.to_owned(), |p| p.name.clone())
     };
-    let shown = reported_steps();
+    let shown = reported_steps(steps);
     let units = |step: &dyn Step| {
         state
             .step(step.name())
@@ -252,8 +251,8 @@ fn unit_body(step: &dyn Step, unit: &Unit, out: &mut String) {
 }
 
 /// The steps whose findings the report shows: all but the report itself.
-fn reported_steps() -> Vec<&'static dyn Step> {
-    steps::ORDER
+fn reported_steps(steps: &[&'static dyn Step]) -> Vec<&'static dyn Step> {
+    steps
         .iter()
         .copied()
         .filter(|s| s.name() != "report")
@@ -261,8 +260,8 @@ fn reported_steps() -> Vec<&'static dyn Step> {
 }
 
 /// Whether `slug` has anything worth a report issue today: a failed unit, an action or a warning.
-pub(crate) fn has_findings(state: &State, slug: &str) -> bool {
-    reported_steps()
+pub(crate) fn has_findings(state: &State, slug: &str, steps: &[&'static dyn Step]) -> bool {
+    reported_steps(steps)
         .iter()
         .filter_map(|s| state.step(s.name()))
         .flat_map(|s| &s.units)
@@ -284,8 +283,13 @@ pub(crate) struct ProjectReport {
 }
 
 /// The report of one project: its Action Required and its section of each step, without the daily summary.
-pub(crate) fn render_project(state: &State, slug: &str, name: &str) -> ProjectReport {
-    let shown = reported_steps();
+pub(crate) fn render_project(
+    state: &State,
+    slug: &str,
+    name: &str,
+    steps: &[&'static dyn Step],
+) -> ProjectReport {
+    let shown = reported_steps(steps);
     let mut out = String::new();
     let _ = writeln!(out, "# Daydream Report - {} - {name}\n", state.date);
     if state.dry_run {
@@ -348,35 +352,6 @@ fn mark(status: Status) -> &'static str {
     }
 }
 
-/// Text for a table cell: no pipes or newlines.
-pub(crate) fn cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
-}
-
-/// The first line of `text`, bounded, so an error with a long stderr does not swamp the report.
-pub(crate) fn one_line(text: &str) -> String {
-    let first = text.lines().next().unwrap_or_default().trim();
-    let more = text.trim().lines().count() > 1;
-    let mut line: String = first.chars().take(300).collect();
-    if more || first.chars().count() > 300 {
-        line.push_str(" …");
-    }
-    line
-}
-
-pub(crate) fn duration(ms: u64) -> String {
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "durations are far below 2^52 ms"
-    )]
-    let secs = ms as f64 / 1000.0;
-    if secs < 60.0 {
-        format!("{secs:.1} s")
-    } else {
-        format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -424,7 +399,7 @@ mod tests {
 
     #[test]
     fn summary_actions_sections_and_footer() {
-        let md = render(&state(), &config());
+        let md = render(&state(), &config(), crate::steps::ORDER);
         assert!(
             md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
             "{md}"
@@ -480,6 +455,9 @@ mod tests {
 
     #[test]
     fn the_same_state_gives_the_same_report() {
-        assert_eq!(render(&state(), &config()), render(&state(), &config()));
+        assert_eq!(
+            render(&state(), &config(), crate::steps::ORDER),
+            render(&state(), &config(), crate::steps::ORDER)
+        );
     }
 }

@@ -174,6 +174,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         no_spend: opts.no_spend,
         cancel: cancel.clone(),
         config,
+        steps: steps::ORDER,
     };
     let mode = if opts.dry_run {
         " (dry run: nothing outside the root changes)"

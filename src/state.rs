@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use crate::fsutil::write_atomic;
 use crate::paths::Paths;
-use crate::step::Output;
 
 /// Version of the state file layout. Bump it when a change is not readable with `#[serde(default)]` alone.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -394,6 +393,22 @@ impl RunLock {
         file.sync_all()?;
         Ok(Locking::Acquired(RunLock { _file: file }))
     }
+}
+
+/// A done unit's results, stored in the state and rendered into the report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Output {
+    /// One line for the console, `status` and the report summary.
+    pub(crate) summary: String,
+    /// Step-specific findings, rendered by [`Step::render`].
+    #[serde(default)]
+    pub(crate) data: Value,
+    /// Things a human should do, for the report's Action Required section.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) actions: Vec<String>,
+    /// Problems met on the way that did not fail the unit (an unreadable file, a binary log, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
 }
 
 #[cfg(test)]

@@ -182,7 +182,7 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
                 Status::Failed | Status::Interrupted => unit.last_error.clone().unwrap_or_default(),
                 _ => unit.summary.clone().unwrap_or_default(),
             };
-            let detail = crate::report::one_line(&detail);
+            let detail = crate::text::one_line(&detail);
             let attempts = if unit.status == Status::Failed {
                 format!("{}/{}", unit.attempts, state::MAX_ATTEMPTS)
             } else {
@@ -190,7 +190,7 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
             };
             let time = unit
                 .duration_ms
-                .map(crate::report::duration)
+                .map(crate::text::duration)
                 .unwrap_or_default();
             let project = if unit.project == ALL_PROJECTS {
                 "(all)"

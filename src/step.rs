@@ -15,6 +15,7 @@ use crate::cancel::Cancel;
 use crate::clock::{Clock, Window};
 use crate::config::{Config, Project};
 use crate::env::Env;
+pub(crate) use crate::state::Output;
 use crate::state::State;
 
 /// Whether a step runs once per project or once per run.
@@ -70,6 +71,12 @@ pub(crate) trait Step: Sync {
     /// that is a [`crate::cancel::Interrupted`] abandons it as interrupted.
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;
 
+    /// Whether reflection reads this step's findings: not for the steps that work from reflection's output or
+    /// that render everything (autofix, report) nor for reflection itself.
+    fn reflected(&self) -> bool {
+        true
+    }
+
     /// Appends the markdown of one done unit's [`Output::data`] to `out`, under the project's heading.
     fn render(&self, output: &Output, out: &mut String) {
         let _ = (output, out);
@@ -82,22 +89,6 @@ pub(crate) enum Outcome {
     Done(Output),
     /// The unit had nothing it could do here; the reason says why (shown in status and the report).
     Skipped(String),
-}
-
-/// A done unit's results, stored in the state and rendered into the report.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Output {
-    /// One line for the console, `status` and the report summary.
-    pub(crate) summary: String,
-    /// Step-specific findings, rendered by [`Step::render`].
-    #[serde(default)]
-    pub(crate) data: Value,
-    /// Things a human should do, for the report's Action Required section.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) actions: Vec<String>,
-    /// Problems met on the way that did not fail the unit (an unreadable file, a binary log, ...).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) warnings: Vec<String>,
 }
 
 /// A unit's warnings, bounded: the first [`Warnings::LIMIT`] and a count of the rest, so a project with
@@ -168,6 +159,9 @@ pub(crate) struct RunCx {
     /// `--no-spend`: no model call at all; say what it would have cost at most.
     pub(crate) no_spend: bool,
     pub(crate) cancel: Cancel,
+    /// The steps in their order (`crate::steps::ORDER`), for what reads other steps' findings: the report and
+    /// reflection.
+    pub(crate) steps: &'static [&'static dyn Step],
 }
 
 /// What one unit of work receives.
@@ -276,6 +270,7 @@ pub(crate) mod testing {
             dry_run,
             no_spend: false,
             cancel: Cancel::default(),
+            steps: crate::steps::ORDER,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Small text helpers for the report and its messages, one of each: markdown code spans and table cells,
-//! counts, sizes, capitals. The steps render through these so that the report reads the same everywhere.
+//! one-line excerpts, counts, sizes, durations, capitals. The steps render through these so that the report reads the same everywhere.
 
 /// `text` as one markdown code span, whatever backticks it holds; newlines become spaces, so a finding never
 /// breaks the line (or the table) it is written in.
@@ -69,6 +69,35 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
     }
     let tenths = (u128::from(bytes) * 10 + unit / 2) / unit;
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[index])
+}
+
+/// Text for a table cell: no pipes or newlines.
+pub(crate) fn cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
+}
+
+/// The first line of `text`, bounded, so an error with a long stderr does not swamp the report.
+pub(crate) fn one_line(text: &str) -> String {
+    let first = text.lines().next().unwrap_or_default().trim();
+    let more = text.trim().lines().count() > 1;
+    let mut line: String = first.chars().take(300).collect();
+    if more || first.chars().count() > 300 {
+        line.push_str(" …");
+    }
+    line
+}
+
+pub(crate) fn duration(ms: u64) -> String {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "durations are far below 2^52 ms"
+    )]
+    let secs = ms as f64 / 1000.0;
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::lessons::{self, Lesson};
 use crate::state::{ALL_PROJECTS, State, Status};
 use crate::step::{Outcome, Output, Scope, Step, UnitCx};
-use crate::steps;
 
 /// About 20k tokens of findings.
 const DIGEST_LIMIT: usize = 80_000;
@@ -41,6 +40,10 @@ impl Step for Reflect {
         "reflect"
     }
 
+    fn reflected(&self) -> bool {
+        false
+    }
+
     fn title(&self) -> &'static str {
         "Reflections"
     }
@@ -50,7 +53,7 @@ impl Step for Reflect {
     }
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
-        let (digest, left_out) = digest(cx.state, &cx.run.config);
+        let (digest, left_out) = digest(cx.state, &cx.run.config, cx.run.steps);
         if digest.is_empty() {
             return Ok(Outcome::Skipped(
                 "no findings today, so no model call".to_owned(),
@@ -336,13 +339,14 @@ pub(crate) fn validate(
 }
 
 /// The day's findings, highest signal first, bounded; returns the text and how many findings were left out.
-pub(crate) fn digest(state: &State, config: &crate::config::Config) -> (String, usize) {
+pub(crate) fn digest(
+    state: &State,
+    config: &crate::config::Config,
+    steps: &[&'static dyn Step],
+) -> (String, usize) {
     // Failures and actions first, then each step's own digest of its findings.
     let mut pieces: Vec<(u8, String)> = Vec::new();
-    for step in steps::ORDER
-        .iter()
-        .filter(|s| !matches!(s.name(), "reflect" | "report" | "autofix"))
-    {
+    for step in steps.iter().filter(|s| s.reflected()) {
         let Some(st) = state.step(step.name()) else {
             continue;
         };

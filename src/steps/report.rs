@@ -13,6 +13,10 @@ impl Step for Report {
         "report"
     }
 
+    fn reflected(&self) -> bool {
+        false
+    }
+
     fn title(&self) -> &'static str {
         "Report"
     }
@@ -31,7 +35,7 @@ impl Step for Report {
         }
         let paths = Paths::new(cx.root().to_owned());
         let path = paths.report(cx.run.date, cx.run.dry_run);
-        let markdown = crate::report::render(cx.state, &cx.run.config);
+        let markdown = crate::report::render(cx.state, &cx.run.config, cx.run.steps);
         let unchanged = std::fs::read(&path).is_ok_and(|old| old == markdown.as_bytes());
         if !unchanged {
             crate::fsutil::write_atomic(&path, markdown.as_bytes())?;

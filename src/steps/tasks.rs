@@ -11,12 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{GitHub, Project};
 use crate::github::{Gh, GhError, Issue, IssueEdit, IssueState};
+use crate::publish::{REPORT_LABEL, REPORT_TITLE};
 use crate::step::{Outcome, Output, Step, UnitCx};
 
-/// The label daydream gives its own report issues.
-pub(crate) const REPORT_LABEL: &str = "daydream";
-/// The title prefix of daydream's report issues.
-pub(crate) const REPORT_TITLE: &str = "Daydream Report - ";
 const STALE_LABEL: &str = "stale";
 /// Items kept per list in the data; totals count everything.
 const LIST_LIMIT: usize = 50;
@@ -377,7 +374,7 @@ fn render(data: &TasksData, out: &mut String) {
                 "- [#{}]({}) {} · {} days",
                 r.number,
                 r.url,
-                crate::report::cell(&r.title),
+                crate::text::cell(&r.title),
                 r.idle_days
             );
         }
@@ -395,7 +392,7 @@ fn render(data: &TasksData, out: &mut String) {
                 "- [#{}]({}) {}",
                 r.number,
                 r.url,
-                crate::report::cell(&r.title)
+                crate::text::cell(&r.title)
             );
         }
     }
@@ -407,7 +404,7 @@ fn render(data: &TasksData, out: &mut String) {
                 "- `{}:{}` {}",
                 t.path,
                 t.line,
-                crate::report::cell(&t.text)
+                crate::text::cell(&t.text)
             );
         }
         if data.todo_total > SHOWN {

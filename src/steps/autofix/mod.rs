@@ -158,6 +158,10 @@ impl Step for Autofix {
         "autofix"
     }
 
+    fn reflected(&self) -> bool {
+        false
+    }
+
     fn title(&self) -> &'static str {
         "Auto-fix"
     }

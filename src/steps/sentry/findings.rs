@@ -543,5 +543,5 @@ pub(super) fn link(text: &str, url: Option<&str>) -> String {
 
 /// Text for a table cell.
 pub(super) fn cell(text: &str) -> String {
-    crate::report::cell(text)
+    crate::text::cell(text)
 }
