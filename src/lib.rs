@@ -15,6 +15,7 @@ mod fix;
 mod fsutil;
 mod git;
 mod github;
+mod http;
 mod ignore;
 mod lessons;
 mod logging;

@@ -7,7 +7,6 @@
 //! webhook URL.
 
 use std::borrow::Cow;
-use std::error::Error as _;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use serde::Deserialize;
 
 use crate::cancel::Cancel;
 use crate::env::Env;
+use crate::http::{describe, quote, status_text};
 use crate::redact::{REDACTED, for_publishing, redact};
 
 #[cfg(test)]
@@ -38,10 +38,7 @@ const STEP_MAX_CHARS: usize = 100;
 const COUNT_MAX_CHARS: usize = 500;
 /// A link longer than this is shown as text: it could not fit in a tag of one Telegram message.
 const LINK_MAX_CHARS: usize = 2000;
-/// How much of an unexpected response body an error quotes.
-const BODY_QUOTE_CHARS: usize = 300;
 const TIMEOUT: Duration = Duration::from_secs(20);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait a 429's `retry_after` gets before the one retry; `DAYDREAM_NOTIFY_MAX_WAIT_MS` overrides it.
 const DEFAULT_MAX_WAIT_MS: u64 = 60_000;
 
@@ -220,14 +217,7 @@ impl Notifier {
 
     fn client(&self) -> Result<&Client, String> {
         self.client
-            .get_or_init(|| {
-                Client::builder()
-                    .timeout(TIMEOUT)
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .user_agent(concat!("daydream/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|err| format!("set up the HTTP client: {}", describe(err)))
-            })
+            .get_or_init(|| crate::http::client(TIMEOUT))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -363,42 +353,6 @@ fn retry_after_header(response: &Response) -> Option<Duration> {
         .parse()
         .ok()
         .map(Duration::from_secs)
-}
-
-fn status_text(status: StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
-    }
-}
-
-fn quote(body: &str) -> String {
-    let body = body.trim();
-    if body.is_empty() {
-        "(empty body)".to_owned()
-    } else {
-        format!("`{}`", clip(body, BODY_QUOTE_CHARS))
-    }
-}
-
-/// A transport error as text with its causes, without the URL (which holds the bot token or the webhook secret).
-fn describe(err: reqwest::Error) -> String {
-    let timeout = err.is_timeout();
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-        source = source.and_then(|cause| cause.source());
-    }
-    if timeout && !text.contains("timed out") {
-        text.push_str(" (timed out)");
-    }
-    text
 }
 
 /// A piece of one line of the message.

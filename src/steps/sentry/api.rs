@@ -1,7 +1,6 @@
 //! The Sentry REST API: the unresolved issues of a project (every page), an issue's latest event, rate limits and retries.
 
 use std::collections::BTreeSet;
-use std::error::Error as _;
 use std::io::Read as _;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,12 +14,12 @@ use serde::Deserialize;
 use super::findings::Frame;
 use super::frames::frames_of;
 use super::{
-    BODY_QUOTE_CHARS, CONNECT_TIMEOUT, DEFAULT_BACKOFF_MS, DEFAULT_BASE, DEFAULT_MAX_WAIT_MS,
-    MAX_BODY, MAX_PAGES, RATE_LIMIT_RETRIES, SERVER_RETRIES, TIMEOUT,
+    DEFAULT_BACKOFF_MS, DEFAULT_BASE, DEFAULT_MAX_WAIT_MS, MAX_BODY, MAX_PAGES, RATE_LIMIT_RETRIES,
+    SERVER_RETRIES, TIMEOUT,
 };
 use crate::cancel::{Cancel, Interrupted};
 use crate::env::Env;
-use crate::redact::redact;
+use crate::http::{describe, quote, status_text};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -196,14 +195,7 @@ impl<'a> Api<'a> {
             Duration::from_millis(millis("DAYDREAM_SENTRY_BACKOFF_MS", DEFAULT_BACKOFF_MS));
         let max_wait =
             Duration::from_millis(millis("DAYDREAM_SENTRY_MAX_WAIT_MS", DEFAULT_MAX_WAIT_MS));
-        let client = Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("daydream/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| {
-                anyhow::anyhow!("failed to set up the HTTP client: {}", describe(err))
-            })?;
+        let client = crate::http::client(TIMEOUT).map_err(anyhow::Error::msg)?;
         Ok(Api {
             client,
             base,
@@ -455,47 +447,4 @@ pub(super) fn next_cursor(link: &str) -> Option<String> {
         });
     }
     None
-}
-
-pub(super) fn status_text(status: StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
-    }
-}
-
-pub(super) fn quote(body: &str) -> String {
-    let body = body.trim();
-    if body.is_empty() {
-        return "(empty body)".to_owned();
-    }
-    let mut text: String = body
-        .chars()
-        .take(BODY_QUOTE_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if body.chars().count() > BODY_QUOTE_CHARS {
-        text.push('…');
-    }
-    format!("`{}`", redact(&text))
-}
-
-/// A transport error with its causes and without the URL.
-pub(super) fn describe(err: reqwest::Error) -> String {
-    let timeout = err.is_timeout();
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-        source = source.and_then(|cause| cause.source());
-    }
-    if timeout && !text.contains("timed out") {
-        text.push_str(" (timed out)");
-    }
-    text
 }

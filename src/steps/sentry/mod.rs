@@ -49,7 +49,6 @@ const DEFAULT_MAX_WAIT_MS: u64 = 60_000;
 const SERVER_RETRIES: u32 = 3;
 const RATE_LIMIT_RETRIES: u32 = 3;
 const TIMEOUT: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pages of issues read (100 issues each on sentry.io); more is a warning.
 const MAX_PAGES: usize = 20;
 /// A larger answer is cut here and fails to parse rather than filling memory.
@@ -65,7 +64,6 @@ const FRAMES_SHOWN_ISSUES: usize = 5;
 const P0_ACTIONS: usize = 5;
 const DIGEST_ISSUES: usize = 10;
 const TEXT_MAX_CHARS: usize = 200;
-const BODY_QUOTE_CHARS: usize = 300;
 
 pub(crate) struct Sentry;
 
