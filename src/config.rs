@@ -241,6 +241,10 @@ pub(crate) fn load(path: &Path, root: &Path, env: &Env) -> Result<Config, Config
 }
 
 /// Parses and validates configuration text; `path` is only used in messages.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the raw projects: each key's default and check in the order of the file"
+)]
 pub(crate) fn parse(
     text: &str,
     path: &Path,

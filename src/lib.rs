@@ -81,6 +81,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per command, each a few lines"
+)]
 fn run(cli: cli::Cli) -> anyhow::Result<u8> {
     let global = cli.global;
     let mut stdout = std::io::stdout().lock();

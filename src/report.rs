@@ -9,6 +9,10 @@ use crate::step::{Scope, Step};
 use crate::text::{capitalise, cell, duration, one_line};
 
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the report's sections in the order they are read"
+)]
 pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn Step]) -> String {
     let mut out = String::new();
     let name_of = |slug: &str| {

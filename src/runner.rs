@@ -101,6 +101,10 @@ fn env_path(p: &Path) -> PathBuf {
 }
 
 /// Runs the selected steps; returns the exit code.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the run from lock to report in order: setup, units, summary, exit code"
+)]
 pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     let setup = Setup::new(opts.root.as_deref(), opts.config.as_deref())?;
     let config = setup.load_config()?;
@@ -260,6 +264,10 @@ enum UnitRun {
 }
 
 /// Runs one unit if it needs running, saving the state before and after.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one unit's life in order: start, checkpoint, outcome, save"
+)]
 fn run_unit(
     cx: &RunCx,
     step: &dyn Step,

@@ -60,6 +60,10 @@ struct UnitView {
     summary: Option<String>,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the status table's columns and notes, in the order they are printed"
+)]
 pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Result<u8> {
     let paths = &setup.paths;
     let date = args.date.unwrap_or_else(|| setup.clock.today());

@@ -52,6 +52,10 @@ impl Step for Reflect {
         Scope::Run
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the reflection in order: digest, budget, the call, validation, lessons"
+    )]
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
         let (digest, left_out) = digest(cx.state, &cx.run.config, cx.run.steps);
         if digest.is_empty() {

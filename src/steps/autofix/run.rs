@@ -334,6 +334,10 @@ impl FixRun<'_> {
     }
 
     /// The worktree, Claude, the checks, the tests, the commit and the push. Sets the candidate's status.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the fix's side effects in order, each saved before the next"
+    )]
     pub(super) fn fix(
         &mut self,
         cx: &mut UnitCx<'_>,

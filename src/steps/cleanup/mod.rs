@@ -99,6 +99,10 @@ impl Step for Cleanup {
 // The unit.
 
 /// The step with the git program as a parameter, so tests can make git missing or broken.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the unit in order: what git tracks, artifacts removed, signals found"
+)]
 fn cleanup(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome> {
     let project = cx.project();
     let cancel = cx.run.cancel.clone();

@@ -8,6 +8,10 @@ use super::{RENDER_LIMIT, TEXT_LIMIT};
 use crate::text::{capitalise, code, human_bytes, plural};
 
 /// The markdown of one project's cleanup, under the project's heading.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the report section's parts in the order they are read"
+)]
 pub(super) fn render(data: &CleanupData, out: &mut String) {
     let artifacts = &data.artifacts;
     let totals = &artifacts.totals;

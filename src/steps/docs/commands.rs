@@ -68,6 +68,10 @@ impl Audit<'_> {
     }
 
     /// One simple command of a shell block (or of inline code).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one match over the kinds of command a shell line can run"
+    )]
     pub(super) fn command(
         &mut self,
         doc: &str,

@@ -248,6 +248,10 @@ impl Audit<'_> {
     }
 
     /// The finding for a missing reference, now that git said what happened to it, if there is evidence.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "each kind of evidence for a missing path, weighed in order"
+    )]
     pub(super) fn settle(&self, m: &Missing, gone: &BTreeMap<String, Gone>) -> Option<Finding> {
         let rewrite = |index: usize, to: &str| -> String {
             let (base, _) = &m.tries[index];

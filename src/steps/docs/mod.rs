@@ -405,6 +405,10 @@ impl Step for Docs {
 // The unit.
 
 /// The step with the git program as a parameter, so tests can make git missing.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the unit in order: the files, git's history, each doc, the findings"
+)]
 fn docs(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome> {
     let project = cx.project();
     let cancel = cx.run.cancel.clone();
@@ -670,6 +674,10 @@ Options:
     /// `src/old_module.py`, `src/legacy.py` and `scripts/deploy.sh` deleted, `src/app.py` changed. The
     /// project's own binary is a script at `target/debug/mytool` that prints [`MYTOOL_HELP`]. Returns the
     /// short hash of the second commit.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the fixture project, one file after another"
+    )]
     fn fixture(root: &Path) -> String {
         put(root, ".gitignore", "/target\nlogs/\n");
         put(
@@ -843,6 +851,10 @@ echo \"$SEED_ROUNDS\"
     }
 
     #[test]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one scenario, checked finding by finding"
+    )]
     fn finds_each_kind_of_stale_reference_with_its_line_and_fix_and_writes_nothing() {
         let (_tmp, root) = tempdir();
         let commit = fixture(&root);

@@ -147,6 +147,10 @@ pub(super) fn render_changes(changes: &Changes, out: &mut String) {
 }
 
 /// The report body of one project's logs, under its heading.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the report section's parts in the order they are read"
+)]
 pub(crate) fn render(output: &Output, out: &mut String) {
     let Ok(data) = serde_json::from_value::<LogsData>(output.data.clone()) else {
         let _ = writeln!(out, "{}\n", output.summary);

@@ -227,6 +227,10 @@ impl Scanner {
         Ok(())
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the read loop of one file: chunk, line, checkpoint"
+    )]
     pub(super) fn scan_file(
         &mut self,
         chunk: &mut [u8],

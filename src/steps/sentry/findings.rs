@@ -222,6 +222,10 @@ pub(super) fn rising(per_hour: &[u64], factor: f64) -> Option<String> {
 
 /// The issues as ranked rows with the storm guard applied; drops issues not seen in the 24 hours before `now` and
 /// repeats (a list that shifts between pages sends an issue twice).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass ranking the issues, with the storm guard and the rising rule"
+)]
 pub(super) fn rank(
     slug: &str,
     issues: Vec<ApiIssue>,

@@ -417,6 +417,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one scenario over paged answers, checked field by field"
+    )]
     fn every_page_is_read_until_results_false_and_counts_are_strings() {
         let server = FakeHttp::start();
         let dir = tempfile::tempdir().unwrap();
