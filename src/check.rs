@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::exec::Cmd;
 use crate::exit_codes;
-use crate::runner::Setup;
+use crate::setup::Setup;
 
 /// Checks the configuration; prints a summary, the warnings, or the error with its position and fix.
 pub(crate) fn validate(setup: &Setup, out: &mut impl Write) -> Result<u8> {

@@ -27,6 +27,7 @@ mod redact;
 mod report;
 mod runner;
 mod sandbox;
+mod setup;
 mod state;
 mod status;
 mod step;
@@ -100,20 +101,20 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             verbose: global.verbose,
         }),
         cli::Command::Status(args) => status::run(
-            &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
             &args,
             &mut stdout,
         ),
         cli::Command::Validate => check::validate(
-            &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
             &mut stdout,
         ),
         cli::Command::Doctor => check::doctor(
-            &runner::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
             &mut stdout,
         ),
         cli::Command::Lessons(args) => {
-            let setup = runner::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
             let (lessons, bad) = lessons::load(&setup.paths.root)?;
             if args.json {
                 for lesson in &lessons {
@@ -144,7 +145,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             Ok(exit_codes::OK)
         }
         cli::Command::Ignore(command) => {
-            let setup = runner::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
             let (root, today) = (&setup.paths.root, setup.clock.today());
             let text = match command {
                 cli::IgnoreCommand::Add {
@@ -170,7 +171,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         }
         cli::Command::Mine(args) => logmine::mine_cmd::run(&args.files, args.raw, &mut stdout),
         cli::Command::Demo(args) => {
-            let today = runner::Setup::new(None, None)
+            let today = setup::Setup::new(None, None)
                 .map_or_else(|_| chrono::Local::now().date_naive(), |s| s.clock.today());
             let notes = demo::write(&args.dir, today)?;
             for note in notes {

@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::runner::Setup;
+use crate::setup::Setup;
 use crate::state::{self, ALL_PROJECTS, ReadState, State, Status};
 use crate::steps;
 
