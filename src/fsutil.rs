@@ -1,10 +1,13 @@
-//! Durable file writes (a temp file in the same directory, fsync, rename, fsync the directory), and reading the
-//! JSON-lines files under `data/`.
+//! Durable file writes (a temp file in the same directory, fsync, rename, fsync the directory), reading the
+//! JSON-lines files under `data/`, and reading the versioned JSON files (the state, template histories) that a
+//! newer daydream may have written or a crash may have left broken.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// Replaces `path` with `bytes` so that a crash at any moment leaves either the old file or the new one.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -46,6 +49,85 @@ pub(crate) fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<
         .filter_map(|l| serde_json::from_str(l).map_err(|_| bad += 1).ok())
         .collect();
     Ok((records, bad))
+}
+
+/// What reading a versioned JSON file found. Nothing is changed on disk.
+#[derive(Debug)]
+pub(crate) enum Versioned<T> {
+    Missing,
+    /// Read; its `format_version` is at most the current one (an older layout loads with defaults).
+    Loaded(T),
+    /// Not valid JSON, or not of this shape: why.
+    Corrupt(String),
+    /// Written by a newer daydream, with this `format_version`.
+    Newer(u32),
+}
+
+impl<T> Versioned<T> {
+    /// For a file that cannot be used: why, and the tag of the name it is moved aside to (`corrupt`, `v2`).
+    pub(crate) fn unusable(&self, current: u32) -> Option<(String, String)> {
+        match self {
+            Versioned::Missing | Versioned::Loaded(_) => None,
+            Versioned::Corrupt(why) => Some((why.clone(), "corrupt".to_owned())),
+            Versioned::Newer(v) => Some((
+                format!(
+                    "written by a newer daydream (format_version {v}, this one reads up to {current})"
+                ),
+                format!("v{v}"),
+            )),
+        }
+    }
+}
+
+/// Reads `path` as a `T` whose `format_version` may be at most `current`; `what` names the kind of file in
+/// messages ("a daydream state file"). `Err` only when the file exists and cannot be read.
+pub(crate) fn read_versioned<T: DeserializeOwned>(
+    path: &Path,
+    current: u32,
+    what: &str,
+) -> Result<Versioned<T>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Versioned::Missing),
+        Err(err) => {
+            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
+        }
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(err) => return Ok(Versioned::Corrupt(format!("not valid JSON: {err}"))),
+    };
+    let version = value
+        .get("format_version")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if version > u64::from(current) {
+        return Ok(Versioned::Newer(u32::try_from(version).unwrap_or(u32::MAX)));
+    }
+    Ok(match serde_json::from_value::<T>(value) {
+        Ok(loaded) => Versioned::Loaded(loaded),
+        Err(err) => Versioned::Corrupt(format!("not {what}: {err}")),
+    })
+}
+
+/// Moves `path` aside to `<path>.<tag>-<stamp>` (or that with a number, if taken), never overwriting; returns
+/// where it went.
+pub(crate) fn set_aside(path: &Path, tag: &str, stamp: &str) -> Result<PathBuf> {
+    let aside = unused(PathBuf::from(format!("{}.{tag}-{stamp}", path.display())));
+    std::fs::rename(path, &aside)
+        .with_context(|| format!("failed to move `{}` aside", path.display()))?;
+    Ok(aside)
+}
+
+/// `path`, or `path.1`, `path.2`, ...: the first that does not exist.
+pub(crate) fn unused(path: PathBuf) -> PathBuf {
+    if !path.exists() {
+        return path;
+    }
+    (1..u32::MAX)
+        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
+        .find(|p| !p.exists())
+        .expect("some suffix is free")
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::{self, Versioned, write_atomic};
 use crate::paths::Paths;
 
 /// Version of the state file layout. Bump it when a change is not readable with `#[serde(default)]` alone.
@@ -201,45 +201,20 @@ impl State {
 }
 
 /// What reading a state file found.
-pub(crate) enum ReadState {
-    Missing,
-    Loaded(State),
-    /// Not JSON, or not the shape of a state file.
-    Corrupt(String),
-    /// Written by a newer daydream.
-    Newer(u32),
-}
+pub(crate) type ReadState = Versioned<State>;
 
 /// Reads a state file without changing anything.
 pub(crate) fn read(path: &Path) -> Result<ReadState> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(ReadState::Missing),
-        Err(err) => {
-            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
-        }
-    };
-    let value: Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(err) => return Ok(ReadState::Corrupt(format!("not valid JSON: {err}"))),
-    };
-    let version = value
-        .get("format_version")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if version > u64::from(FORMAT_VERSION) {
-        return Ok(ReadState::Newer(u32::try_from(version).unwrap_or(u32::MAX)));
-    }
-    match serde_json::from_value::<State>(value) {
-        Ok(mut state) => {
+    Ok(
+        match fsutil::read_versioned::<State>(path, FORMAT_VERSION, "a daydream state file")? {
             // Older layouts load with defaults for what they lack and are saved in the current layout.
-            state.format_version = FORMAT_VERSION;
-            Ok(ReadState::Loaded(state))
-        }
-        Err(err) => Ok(ReadState::Corrupt(format!(
-            "not a daydream state file: {err}"
-        ))),
-    }
+            Versioned::Loaded(mut state) => {
+                state.format_version = FORMAT_VERSION;
+                Versioned::Loaded(state)
+            }
+            other => other,
+        },
+    )
 }
 
 /// The state a run of `date` works on, the file it lives in, and what the run should tell the user about it.
@@ -263,7 +238,7 @@ pub(crate) fn load_for(
     let mut found = read_or_set_aside(paths, &current, stamp, &mut notices)?;
     if let Some(state) = &found {
         if state.date < date {
-            let keep = unused(paths.archived_state(state.date, dry_run));
+            let keep = fsutil::unused(paths.archived_state(state.date, dry_run));
             std::fs::rename(&current, &keep).with_context(|| {
                 format!(
                     "failed to keep `{}` as `{}`",
@@ -299,37 +274,20 @@ fn read_or_set_aside(
     stamp: &str,
     notices: &mut Vec<String>,
 ) -> Result<Option<State>> {
-    let (why, tag) = match read(path)? {
-        ReadState::Missing => return Ok(None),
-        ReadState::Loaded(state) => return Ok(Some(state)),
-        ReadState::Corrupt(why) => (why, "corrupt".to_owned()),
-        ReadState::Newer(v) => (
-            format!(
-                "written by a newer daydream (format_version {v}, this one reads up to {FORMAT_VERSION})"
-            ),
-            format!("v{v}"),
-        ),
+    let read = read(path)?;
+    let Some((why, tag)) = read.unusable(FORMAT_VERSION) else {
+        return Ok(match read {
+            Versioned::Loaded(state) => Some(state),
+            _ => None,
+        });
     };
-    let aside = unused(PathBuf::from(format!("{}.{tag}-{stamp}", path.display())));
-    std::fs::rename(path, &aside)
-        .with_context(|| format!("failed to move `{}` aside", path.display()))?;
+    let aside = fsutil::set_aside(path, &tag, stamp)?;
     notices.push(format!(
         "`{}` was {why}; it was moved to `{}` and today's run starts from a fresh state",
         paths.show(path),
         paths.show(&aside)
     ));
     Ok(None)
-}
-
-/// `path`, or `path` with `.1`, `.2`, ... appended if it is taken: nothing kept is ever overwritten.
-pub(crate) fn unused(path: PathBuf) -> PathBuf {
-    if !path.exists() {
-        return path;
-    }
-    (1..u32::MAX)
-        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
-        .find(|p| !p.exists())
-        .expect("some suffix is free")
 }
 
 /// Held for the whole of a run: a second run of the same root sees who holds it.

@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::level::Level;
 use super::mask::WILDCARD;
 use crate::fsutil::write_atomic;
+use crate::fsutil::{self, Versioned};
 
 /// Version of the file layout. Bump it when a change is not readable with `#[serde(default)]` alone.
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -178,31 +178,17 @@ impl History {
 
     /// [`History::load`] with the stamp of a moved-aside file given (the run's, as `state.json` uses).
     pub(crate) fn load_stamped(path: &Path, stamp: &str) -> Result<Loaded> {
-        let (why, tag) = match read(path)? {
-            Read::Missing => {
-                return Ok(Loaded {
-                    history: History::default(),
-                    warning: None,
-                });
-            }
-            Read::Loaded(history) => {
-                return Ok(Loaded {
-                    history,
-                    warning: None,
-                });
-            }
-            Read::Corrupt(why) => (why, "corrupt".to_owned()),
-            Read::Newer(v) => (
-                format!(
-                    "written by a newer daydream (format_version {v}, this one reads up to {FORMAT_VERSION})"
-                ),
-                format!("v{v}"),
-            ),
+        let read = read(path)?;
+        let Some((why, tag)) = read.unusable(FORMAT_VERSION) else {
+            return Ok(Loaded {
+                history: match read {
+                    Versioned::Loaded(history) => history,
+                    _ => History::default(),
+                },
+                warning: None,
+            });
         };
-        let aside =
-            crate::state::unused(PathBuf::from(format!("{}.{tag}-{stamp}", path.display())));
-        std::fs::rename(path, &aside)
-            .with_context(|| format!("failed to move `{}` aside", path.display()))?;
+        let aside = fsutil::set_aside(path, &tag, stamp)?;
         Ok(Loaded {
             history: History::default(),
             warning: Some(format!(
@@ -552,50 +538,28 @@ fn cut(s: &str, max: usize) -> &str {
     s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }
 
-/// What reading a history file found.
-enum Read {
-    Missing,
-    Loaded(History),
-    /// Not JSON, or not the shape of a history file.
-    Corrupt(String),
-    /// Written by a newer daydream.
-    Newer(u32),
-}
-
 /// Reads a history file without changing anything.
-fn read(path: &Path) -> Result<Read> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Missing),
-        Err(err) => {
-            return Err(err).with_context(|| format!("failed to read `{}`", path.display()));
-        }
-    };
-    let value: Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(err) => return Ok(Read::Corrupt(format!("not valid JSON: {err}"))),
-    };
-    let version = value
-        .get("format_version")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if version > u64::from(FORMAT_VERSION) {
-        return Ok(Read::Newer(u32::try_from(version).unwrap_or(u32::MAX)));
-    }
-    match serde_json::from_value::<History>(value) {
-        Ok(mut history) => {
+fn read(path: &Path) -> Result<Versioned<History>> {
+    Ok(
+        match fsutil::read_versioned::<History>(
+            path,
+            FORMAT_VERSION,
+            "a daydream template history",
+        )? {
             // Older layouts load with defaults for what they lack and are saved in the current layout.
-            history.format_version = FORMAT_VERSION;
-            Ok(Read::Loaded(history))
-        }
-        Err(err) => Ok(Read::Corrupt(format!(
-            "not a daydream template history: {err}"
-        ))),
-    }
+            Versioned::Loaded(mut history) => {
+                history.format_version = FORMAT_VERSION;
+                Versioned::Loaded(history)
+            }
+            other => other,
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn date(s: &str) -> NaiveDate {
