@@ -105,12 +105,9 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
         .find(|s| s.name == "report")
         .and_then(|s| s.units.iter().find(|u| u.project == project.slug))
         .and_then(|u| u.output.as_ref())
-        .and_then(|o| serde_json::from_value(o.data.clone()).ok())
+        .and_then(|o| o.read().ok())
         .unwrap_or_default();
-    if let Some(resume) = cx
-        .take_resume()
-        .and_then(|v| serde_json::from_value::<Published>(v).ok())
-    {
+    if let Some(resume) = cx.resume::<Published>() {
         record.number = resume.number.or(record.number);
         record.url = resume.url.or(record.url);
         record.notified |= resume.notified;

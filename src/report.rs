@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::config::Config;
 use crate::redact::redact;
 use crate::state::{ALL_PROJECTS, State, Status, Unit};
-use crate::step::{Scope, Step};
+use crate::step::{AnyStep, Scope};
 use crate::text::{capitalise, cell, duration, one_line};
 
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
@@ -13,7 +13,7 @@ use crate::text::{capitalise, cell, duration, one_line};
     clippy::too_many_lines,
     reason = "the report's sections in the order they are read"
 )]
-pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn Step]) -> String {
+pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn AnyStep]) -> String {
     let mut out = String::new();
     let name_of = |slug: &str| {
         if slug == ALL_PROJECTS {
@@ -26,7 +26,7 @@ pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn Step]
             .map_or_else(|| slug.to_owned(), |p| p.name.clone())
     };
     let shown = reported_steps(steps);
-    let units = |step: &dyn Step| {
+    let units = |step: &dyn AnyStep| {
         state
             .step(step.name())
             .map(|s| s.units.as_slice())
@@ -91,7 +91,7 @@ pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn Step]
         }
     }
     // Run-wide steps (reflection) have no column: they are not per project.
-    let columns: Vec<&dyn Step> = shown
+    let columns: Vec<&dyn AnyStep> = shown
         .iter()
         .copied()
         .filter(|s| s.scope() == Scope::PerProject)
@@ -169,7 +169,7 @@ pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn Step]
 /// steps asked a human to do, ranked by [`Step::action_rank`]. Each comes with the unit's project.
 fn unit_actions<'s>(
     state: &'s State,
-    steps: &[&dyn Step],
+    steps: &[&dyn AnyStep],
     only: Option<&str>,
 ) -> Vec<(&'s str, String)> {
     let mut ranked = steps.to_vec();
@@ -213,7 +213,7 @@ fn unit_actions<'s>(
 }
 
 /// One unit's findings under its heading: the step's rendering, or why there is none.
-fn unit_body(step: &dyn Step, unit: &Unit, out: &mut String) {
+fn unit_body(step: &dyn AnyStep, unit: &Unit, out: &mut String) {
     match (unit.status, &unit.output) {
         (Status::Done, Some(output)) => {
             // The step's own rendering says more than its summary line; the summary stands in when it renders
@@ -255,7 +255,7 @@ fn unit_body(step: &dyn Step, unit: &Unit, out: &mut String) {
 }
 
 /// The steps whose findings the report shows: all but the report itself.
-fn reported_steps(steps: &[&'static dyn Step]) -> Vec<&'static dyn Step> {
+fn reported_steps(steps: &[&'static dyn AnyStep]) -> Vec<&'static dyn AnyStep> {
     steps
         .iter()
         .copied()
@@ -264,7 +264,7 @@ fn reported_steps(steps: &[&'static dyn Step]) -> Vec<&'static dyn Step> {
 }
 
 /// Whether `slug` has anything worth a report issue today: a failed unit, an action or a warning.
-pub(crate) fn has_findings(state: &State, slug: &str, steps: &[&'static dyn Step]) -> bool {
+pub(crate) fn has_findings(state: &State, slug: &str, steps: &[&'static dyn AnyStep]) -> bool {
     reported_steps(steps)
         .iter()
         .filter_map(|s| state.step(s.name()))
@@ -291,7 +291,7 @@ pub(crate) fn render_project(
     state: &State,
     slug: &str,
     name: &str,
-    steps: &[&'static dyn Step],
+    steps: &[&'static dyn AnyStep],
 ) -> ProjectReport {
     let shown = reported_steps(steps);
     let mut out = String::new();
@@ -433,7 +433,7 @@ mod tests {
         );
         // Warnings follow the step's findings, bounded and redacted.
         assert!(
-            md.contains("._\n\nWarnings:\n- warning 0: password=[REDACTED]\n"),
+            md.contains("nothing to remove\n\nWarnings:\n- warning 0: password=[REDACTED]\n"),
             "{md}"
         );
         assert!(

@@ -16,7 +16,7 @@ use crate::setup::Setup;
 use crate::state::{
     self, ALL_PROJECTS, Holder, Locking, MAX_ATTEMPTS, RunLock, RunRecord, State, Status,
 };
-use crate::step::{Outcome, RunCx, Scope, Step, UnitCx};
+use crate::step::{AnyStep, Outcome, RunCx, Scope, UnitCx};
 use crate::steps;
 
 /// Progress on stdout. A closed stdout (`| head`, a detached cron job) must never stop a run, so errors are ignored.
@@ -218,7 +218,7 @@ enum UnitRun {
 )]
 fn run_unit(
     cx: &RunCx,
-    step: &dyn Step,
+    step: &dyn AnyStep,
     slug: &str,
     project: Option<&Project>,
     state: &mut State,
@@ -406,7 +406,7 @@ fn recover(state: &mut State, out: &mut impl std::io::Write) {
     }
 }
 
-fn select_steps(names: &[String]) -> Result<Vec<&'static dyn Step>> {
+fn select_steps(names: &[String]) -> Result<Vec<&'static dyn AnyStep>> {
     for name in names {
         if steps::find(name).is_none() {
             return Err(UsageError(format!(
@@ -445,7 +445,7 @@ fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
 
 /// The units of `step` in this run: one per selected project, or one for the whole run.
 fn units_of<'c>(
-    step: &dyn Step,
+    step: &dyn AnyStep,
     config: &'c Config,
     selected: &'c [String],
 ) -> Vec<(&'c str, Option<&'c Project>)> {
@@ -465,7 +465,7 @@ fn units_of<'c>(
 
 fn selected_units<'s>(
     state: &'s State,
-    steps: &[&dyn Step],
+    steps: &[&dyn AnyStep],
     projects: &[String],
 ) -> impl Iterator<Item = &'s state::Unit> {
     let names: Vec<&str> = steps.iter().map(|s| s.name()).collect();
@@ -477,13 +477,13 @@ fn selected_units<'s>(
         .filter(move |u| u.project == ALL_PROJECTS || projects.contains(&u.project))
 }
 
-fn failed_units(state: &State, steps: &[&dyn Step], projects: &[String]) -> usize {
+fn failed_units(state: &State, steps: &[&dyn AnyStep], projects: &[String]) -> usize {
     selected_units(state, steps, projects)
         .filter(|u| u.status == Status::Failed)
         .count()
 }
 
-fn count(state: &State, steps: &[&dyn Step], projects: &[String]) -> String {
+fn count(state: &State, steps: &[&dyn AnyStep], projects: &[String]) -> String {
     let mut out = String::new();
     for status in [
         Status::Done,

@@ -369,6 +369,13 @@ pub(crate) struct Output {
     pub(crate) warnings: Vec<String>,
 }
 
+impl Output {
+    /// [`Output::data`] read back as a `T`: the one place a step's findings are read from the state.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,12 @@
 //! Steps never touch `state.json` themselves: they return an [`Outcome`] and may save a resume point through
 //! [`UnitCx::checkpoint`], which the runner writes atomically before returning.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
 use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,8 +30,13 @@ pub(crate) enum Scope {
     ProjectsThenRun,
 }
 
-/// One step of the nightly run. Each implementation lives in its own file under `src/steps/`.
+/// One step of the nightly run. Each implementation lives under `src/steps/`; the runner, the report and
+/// reflection see it as an [`AnyStep`], which reads its [`Step::Data`] back from the state in one place.
 pub(crate) trait Step: Sync {
+    /// What a done unit stores in [`Output::data`]: written by [`Step::run`], read back typed (in one place,
+    /// [`AnyStep`]) for [`Step::render`] and [`Step::digest`].
+    type Data: Serialize + DeserializeOwned;
+
     /// The name used by `--step` and in `state.json`.
     fn name(&self) -> &'static str;
 
@@ -52,34 +59,112 @@ pub(crate) trait Step: Sync {
         1
     }
 
-    /// What reflection should know of one done unit beyond its actions, or `None` when it found nothing worth a
-    /// reflection. By default: its summary and warnings when it has warnings; steps with richer findings (the
-    /// logs' templates and stack traces) say more. Text copied from logs or issues is untrusted.
-    fn digest(&self, output: &Output) -> Option<String> {
-        if output.warnings.is_empty() {
-            return None;
-        }
-        let mut out = output.summary.clone();
-        for warning in output.warnings.iter().take(5) {
-            out.push_str("\nwarning: ");
-            out.push_str(warning);
-        }
-        Some(out)
-    }
-
-    /// Does the unit's work. `Err` fails the unit (retried by a later run that day, up to 3 attempts); an error
-    /// that is a [`crate::cancel::Interrupted`] abandons it as interrupted.
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;
-
     /// Whether reflection reads this step's findings: not for the steps that work from reflection's output or
     /// that render everything (autofix, report) nor for reflection itself.
     fn reflected(&self) -> bool {
         true
     }
 
-    /// Appends the markdown of one done unit's [`Output::data`] to `out`, under the project's heading.
+    /// What reflection should know of one done unit beyond its actions, or `None` when it found nothing worth a
+    /// reflection. By default: its summary and warnings when it has warnings; steps with richer findings (the
+    /// logs' templates and stack traces) say more. Text copied from logs or issues is untrusted.
+    fn digest(&self, data: &Self::Data, output: &Output) -> Option<String> {
+        let _ = data;
+        warnings_digest(output)
+    }
+
+    /// Does the unit's work. `Err` fails the unit (retried by a later run that day, up to 3 attempts); an error
+    /// that is a [`crate::cancel::Interrupted`] abandons it as interrupted.
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;
+
+    /// Appends the markdown of one done unit's findings to `out`, under the project's heading.
+    fn render(&self, data: &Self::Data, output: &Output, out: &mut String) {
+        let _ = (data, output, out);
+    }
+}
+
+/// A unit's summary and warnings, when it has warnings: what reflection reads of a step that says no more.
+fn warnings_digest(output: &Output) -> Option<String> {
+    if output.warnings.is_empty() {
+        return None;
+    }
+    let mut out = output.summary.clone();
+    for warning in output.warnings.iter().take(5) {
+        out.push_str("\nwarning: ");
+        out.push_str(warning);
+    }
+    Some(out)
+}
+
+/// A [`Step`] as the runner, the report and reflection see it: its data erased to the JSON of the state.
+pub(crate) trait AnyStep: Sync {
+    fn name(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    fn scope(&self) -> Scope;
+    fn follows_state(&self) -> bool;
+    fn action_rank(&self) -> u8;
+    fn reflected(&self) -> bool;
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;
+    /// [`Step::digest`] of the unit's data; the warnings alone when the data cannot be read.
+    fn digest(&self, output: &Output) -> Option<String>;
+    /// [`Step::render`] of the unit's data; its summary when it stored none; a line saying the data cannot be
+    /// read (written by another version) otherwise.
+    fn render(&self, output: &Output, out: &mut String);
+}
+
+impl<S: Step> AnyStep for S {
+    fn name(&self) -> &'static str {
+        Step::name(self)
+    }
+
+    fn title(&self) -> &'static str {
+        Step::title(self)
+    }
+
+    fn scope(&self) -> Scope {
+        Step::scope(self)
+    }
+
+    fn follows_state(&self) -> bool {
+        Step::follows_state(self)
+    }
+
+    fn action_rank(&self) -> u8 {
+        Step::action_rank(self)
+    }
+
+    fn reflected(&self) -> bool {
+        Step::reflected(self)
+    }
+
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+        Step::run(self, cx)
+    }
+
+    fn digest(&self, output: &Output) -> Option<String> {
+        match output.read::<S::Data>() {
+            Ok(data) => Step::digest(self, &data, output),
+            Err(_) => warnings_digest(output),
+        }
+    }
+
     fn render(&self, output: &Output, out: &mut String) {
-        let _ = (output, out);
+        // A unit that stored no data (reflection that made no call) is its summary.
+        if output.data.is_null() {
+            let _ = writeln!(out, "{}", output.summary);
+            return;
+        }
+        match output.read::<S::Data>() {
+            Ok(data) => Step::render(self, &data, output, out),
+            Err(err) => {
+                let _ = writeln!(
+                    out,
+                    "{}\n\n_The {} findings could not be read ({err}): another version of daydream wrote them._",
+                    output.summary,
+                    Step::title(self)
+                );
+            }
+        }
     }
 }
 
@@ -161,7 +246,7 @@ pub(crate) struct RunCx {
     pub(crate) cancel: Cancel,
     /// The steps in their order (`crate::steps::ORDER`), for what reads other steps' findings: the report and
     /// reflection.
-    pub(crate) steps: &'static [&'static dyn Step],
+    pub(crate) steps: &'static [&'static dyn AnyStep],
 }
 
 /// What one unit of work receives.
@@ -207,6 +292,12 @@ impl<'a> UnitCx<'a> {
         self.resume.take()
     }
 
+    /// The resume point of an interrupted attempt read as a `T`; `None` when there is none or it has another
+    /// shape (an older daydream's), and the unit starts afresh.
+    pub(crate) fn resume<T: DeserializeOwned>(&mut self) -> Option<T> {
+        self.take_resume().and_then(|v| T::deserialize(v).ok())
+    }
+
     /// Saves a resume point in `state.json` (atomically) so that a kill after this call resumes from here.
     pub(crate) fn checkpoint(&mut self, point: Value) -> Result<()> {
         (self.save)(point)
@@ -220,6 +311,81 @@ impl<'a> UnitCx<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{AnyStep, Outcome, Output, Step, UnitCx};
+
+    #[derive(Serialize, Deserialize)]
+    struct Count {
+        n: u32,
+    }
+
+    struct Counting;
+
+    impl Step for Counting {
+        type Data = Count;
+
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+
+        fn title(&self) -> &'static str {
+            "Counting"
+        }
+
+        fn run(&self, _: &mut UnitCx<'_>) -> anyhow::Result<Outcome> {
+            unreachable!("only rendered here")
+        }
+
+        fn render(&self, data: &Count, _: &Output, out: &mut String) {
+            let _ = writeln!(out, "counted {}", data.n);
+        }
+
+        fn digest(&self, data: &Count, _: &Output) -> Option<String> {
+            Some(format!("n={}", data.n))
+        }
+    }
+
+    fn output(data: serde_json::Value) -> Output {
+        Output {
+            summary: "a summary".to_owned(),
+            data,
+            warnings: vec!["w".to_owned()],
+            ..Output::default()
+        }
+    }
+
+    #[test]
+    fn the_adapter_reads_a_steps_data_once_typed_and_says_so_when_it_cannot() {
+        let mut md = String::new();
+        AnyStep::render(&Counting, &output(serde_json::json!({ "n": 3 })), &mut md);
+        assert_eq!(md, "counted 3\n");
+        assert_eq!(
+            AnyStep::digest(&Counting, &output(serde_json::json!({ "n": 3 }))).as_deref(),
+            Some("n=3")
+        );
+        let mut md = String::new();
+        AnyStep::render(&Counting, &output(serde_json::Value::Null), &mut md);
+        assert_eq!(md, "a summary\n", "no data: the summary");
+        let mut md = String::new();
+        AnyStep::render(
+            &Counting,
+            &output(serde_json::json!({ "n": "three" })),
+            &mut md,
+        );
+        assert!(
+            md.starts_with("a summary\n\n_The Counting findings could not be read (invalid type"),
+            "{md}"
+        );
+        // Unreadable data still gives reflection the warnings.
+        assert_eq!(
+            AnyStep::digest(&Counting, &output(serde_json::json!([]))).as_deref(),
+            Some("a summary\nwarning: w")
+        );
+    }
+
     #[test]
     fn warnings_keep_the_first_ones_and_count_the_rest() {
         let mut warnings = super::Warnings::default();

@@ -9,9 +9,9 @@ mod report;
 mod sentry;
 pub(crate) mod tasks;
 
-use crate::step::Step;
+use crate::step::AnyStep;
 
-pub(crate) static ORDER: &[&dyn Step] = &[
+pub(crate) static ORDER: &[&dyn AnyStep] = &[
     &cleanup::Cleanup,
     &logs::Logs,
     &sentry::Sentry,
@@ -23,7 +23,7 @@ pub(crate) static ORDER: &[&dyn Step] = &[
 ];
 
 /// The step called `name`.
-pub(crate) fn find(name: &str) -> Option<&'static dyn Step> {
+pub(crate) fn find(name: &str) -> Option<&'static dyn AnyStep> {
     ORDER.iter().copied().find(|s| s.name() == name)
 }
 

@@ -16,7 +16,7 @@ use crate::budget::{Allowance, Budget, Caps, Purpose};
 use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::lessons::{self, Lesson};
 use crate::state::{ALL_PROJECTS, State, Status};
-use crate::step::{Outcome, Output, Scope, Step, UnitCx};
+use crate::step::{AnyStep, Outcome, Output, Scope, Step, UnitCx};
 
 /// About 20k tokens of findings.
 const DIGEST_LIMIT: usize = 80_000;
@@ -36,6 +36,8 @@ pub(crate) const CATEGORIES: &[&str] = &[
 pub(crate) struct Reflect;
 
 impl Step for Reflect {
+    type Data = Reflections;
+
     fn name(&self) -> &'static str {
         "reflect"
     }
@@ -97,7 +99,7 @@ impl Step for Reflect {
 
         let schema = schema();
         let claude = Claude::new(&cx.run.env, cx.run.cancel.clone());
-        let ticket = budget.begin(self.name(), ALL_PROJECTS, Purpose::Reflect, cap)?;
+        let ticket = budget.begin(Step::name(self), ALL_PROJECTS, Purpose::Reflect, cap)?;
         let request = Request {
             prompt: &prompt,
             model: &model,
@@ -173,11 +175,7 @@ impl Step for Reflect {
         }))
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        let Ok(data) = serde_json::from_value::<Reflections>(output.data.clone()) else {
-            let _ = writeln!(out, "{}", output.summary);
-            return;
-        };
+    fn render(&self, data: &Reflections, _: &Output, out: &mut String) {
         if data.reflections.is_empty() {
             let _ = writeln!(
                 out,
@@ -346,7 +344,7 @@ pub(crate) fn validate(
 pub(crate) fn digest(
     state: &State,
     config: &crate::config::Config,
-    steps: &[&'static dyn Step],
+    steps: &[&'static dyn AnyStep],
 ) -> (String, usize) {
     // Failures and actions first, then each step's own digest of its findings.
     let mut pieces: Vec<(u8, String)> = Vec::new();

@@ -9,6 +9,8 @@ use crate::step::{Outcome, Output, Scope, Step, UnitCx};
 pub(crate) struct Report;
 
 impl Step for Report {
+    type Data = serde_json::Value;
+
     fn name(&self) -> &'static str {
         "report"
     }

@@ -23,6 +23,8 @@ const SHOWN: usize = 10;
 pub(crate) struct Tasks;
 
 impl Step for Tasks {
+    type Data = TasksData;
+
     fn name(&self) -> &'static str {
         "tasks"
     }
@@ -81,18 +83,13 @@ impl Step for Tasks {
         Ok(Outcome::Done(output))
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        match serde_json::from_value::<TasksData>(output.data.clone()) {
-            Ok(data) => render(&data, out),
-            Err(err) => {
-                let _ = writeln!(out, "_The tasks findings could not be read: {err}._");
-            }
-        }
+    fn render(&self, data: &TasksData, _: &Output, out: &mut String) {
+        render(data, out);
     }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct TasksData {
+pub(crate) struct TasksData {
     #[serde(default)]
     dry_run: bool,
     repo: String,

@@ -14,7 +14,6 @@
 //! every side effect, so a kill between the push and the PR is completed by the next run, not repeated.
 //! Finished attempts also go to `data/autofix_attempts.jsonl`, which later days read for the retry rule.
 
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -154,6 +153,8 @@ pub(crate) fn marker(fingerprint: &str) -> String {
 }
 
 impl Step for Autofix {
+    type Data = FixData;
+
     fn name(&self) -> &'static str {
         "autofix"
     }
@@ -197,9 +198,7 @@ impl Step for Autofix {
         }
         let settings = Settings::from_env(&cx.run.env)?;
         STEP_START.get_or_init(Instant::now);
-        let resume: Option<FixData> = cx
-            .take_resume()
-            .and_then(|v| serde_json::from_value(v).ok());
+        let resume: Option<FixData> = cx.resume();
         let mut data = FixData {
             candidates: candidates(&project.slug, &mine, settings.min_confidence),
             most_usd: None,
@@ -228,12 +227,8 @@ impl Step for Autofix {
         Ok(Outcome::Done(output))
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        let Ok(data) = serde_json::from_value::<FixData>(output.data.clone()) else {
-            let _ = writeln!(out, "{}", output.summary);
-            return;
-        };
-        render(&data, out);
+    fn render(&self, data: &FixData, _: &Output, out: &mut String) {
+        render(data, out);
     }
 }
 
@@ -274,7 +269,7 @@ fn reflections_in(state: &crate::state::State) -> Result<Vec<Reflection>, String
     }
     let output = unit.output.as_ref();
     let data = output
-        .and_then(|o| serde_json::from_value::<Reflections>(o.data.clone()).ok())
+        .and_then(|o| o.read::<Reflections>().ok())
         .ok_or_else(|| {
             format!(
                 "no reflections to work from: {}",
@@ -375,7 +370,7 @@ fn attempted_today(cx: &UnitCx<'_>, slug: &str) -> u32 {
         .iter()
         .filter(|u| u.project != slug)
         .filter_map(|u| u.output.as_ref())
-        .filter_map(|o| serde_json::from_value::<FixData>(o.data.clone()).ok())
+        .filter_map(|o| o.read::<FixData>().ok())
         .flat_map(|d| d.candidates)
         .filter(|c| c.status.attempted())
         .count();

@@ -8,7 +8,7 @@ use crate::steps::sentry::{IssueRow, SentryData};
 /// Today's Sentry findings of the project, when the sentry step has them.
 pub(super) fn sentry_data(cx: &UnitCx<'_>, slug: &str) -> Option<SentryData> {
     let output = cx.state.unit("sentry", slug)?.output.as_ref()?;
-    serde_json::from_value(output.data.clone()).ok()
+    output.read().ok()
 }
 
 /// Why a candidate may not be fixed because of a Sentry error storm: it names a Sentry issue marked as part

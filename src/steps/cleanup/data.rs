@@ -8,7 +8,7 @@ use super::LIST_LIMIT;
 
 /// Everything one cleanup unit found and did; stored in the state, rendered by [`render`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(super) struct CleanupData {
+pub(crate) struct CleanupData {
     /// A dry run removes nothing: the artifacts listed are those it would have removed.
     #[serde(default)]
     pub(super) dry_run: bool,

@@ -73,6 +73,8 @@ const TRACKED_ACTIONS: usize = 5;
 pub(crate) struct Cleanup;
 
 impl Step for Cleanup {
+    type Data = CleanupData;
+
     fn name(&self) -> &'static str {
         "cleanup"
     }
@@ -85,13 +87,8 @@ impl Step for Cleanup {
         cleanup(cx, OsStr::new("git"))
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        match serde_json::from_value::<CleanupData>(output.data.clone()) {
-            Ok(data) => render(&data, out),
-            Err(err) => {
-                let _ = writeln!(out, "_The cleanup findings could not be read: {err}._");
-            }
-        }
+    fn render(&self, data: &CleanupData, _: &Output, out: &mut String) {
+        render(data, out);
     }
 }
 
@@ -156,7 +153,7 @@ fn cleanup(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome> {
         Removal::Removed
     };
     data.artifacts.removal = removal;
-    let resume = cx.take_resume();
+    let resume = cx.resume::<Plan>();
     let artifacts = &mut data.artifacts;
     if removal == Removal::Removed {
         let earlier = removed_earlier(resume, &root);
@@ -231,8 +228,8 @@ fn add(totals: &mut Totals, artifact: &Artifact) {
 }
 
 /// Artifacts an interrupted earlier attempt planned to remove and that are gone now.
-fn removed_earlier(resume: Option<serde_json::Value>, root: &Path) -> Vec<Artifact> {
-    let Some(plan) = resume.and_then(|value| serde_json::from_value::<Plan>(value).ok()) else {
+fn removed_earlier(resume: Option<Plan>, root: &Path) -> Vec<Artifact> {
+    let Some(plan) = resume else {
         return Vec::new();
     };
     plan.removing
@@ -342,6 +339,7 @@ mod tests {
     use crate::cancel::Interrupted;
     use crate::env::Env;
     use crate::exec::Cmd;
+    use crate::step::AnyStep;
     use crate::step::testing;
 
     /// How a test runs the step.
@@ -639,7 +637,7 @@ mod tests {
         );
         assert!(saved.is_empty(), "a dry run has nothing to guard");
         let mut markdown = String::new();
-        Cleanup.render(&output, &mut markdown);
+        AnyStep::render(&Cleanup, &output, &mut markdown);
         assert!(
             markdown.starts_with("Would remove 2 build artifacts (dry run): 2 files, 2.0 KiB.\n"),
             "{markdown}"
@@ -763,7 +761,7 @@ mod tests {
             output.summary
         );
         let mut markdown = String::new();
-        Cleanup.render(&output, &mut markdown);
+        AnyStep::render(&Cleanup, &output, &mut markdown);
         assert!(
             markdown.starts_with(
                 "Found, but did not remove, 1 build artifact (dry run): 1 file, 10 B.\n"
@@ -1023,7 +1021,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&data).unwrap(), output.data);
 
         let mut markdown = String::new();
-        Cleanup.render(&stored, &mut markdown);
+        AnyStep::render(&Cleanup, &stored, &mut markdown);
         let expected = "\
 Removed 1 build artifact: 2 files, 2.0 KiB.
 - `app/__pycache__/` (2 files, 2.0 KiB)

@@ -8,7 +8,7 @@ use super::LIST_LIMIT;
 
 /// Everything one docs unit found; stored in the state, rendered by [`render`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(super) struct DocsData {
+pub(crate) struct DocsData {
     /// Markdown files checked.
     pub(super) docs: usize,
     #[serde(default)]

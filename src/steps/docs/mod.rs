@@ -41,7 +41,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 use std::{fs, io};
@@ -370,6 +369,8 @@ const KNOWN_VAR_PREFIXES: &[&str] = &[
 pub(crate) struct Docs;
 
 impl Step for Docs {
+    type Data = DocsData;
+
     fn name(&self) -> &'static str {
         "docs"
     }
@@ -383,21 +384,16 @@ impl Step for Docs {
         2
     }
 
-    fn digest(&self, output: &Output) -> Option<String> {
-        digest(output)
+    fn digest(&self, data: &DocsData, output: &Output) -> Option<String> {
+        digest(data, output)
     }
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
         docs(cx, OsStr::new("git"))
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        match serde_json::from_value::<DocsData>(output.data.clone()) {
-            Ok(data) => render(&data, out),
-            Err(err) => {
-                let _ = writeln!(out, "_The docs findings could not be read: {err}._");
-            }
-        }
+    fn render(&self, data: &DocsData, _: &Output, out: &mut String) {
+        render(data, out);
     }
 }
 
@@ -568,18 +564,17 @@ fn read_doc(path: &Path) -> io::Result<Option<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::data::Finding;
+    use std::fmt::Write as _;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+    use std::time::SystemTime;
 
     use chrono::NaiveDate;
     use serde_json::json;
 
-    use std::path::PathBuf;
-    use std::time::SystemTime;
-
     use super::binaries::parse_help;
     use super::commands::subcommand_of;
-    use super::data::{Checked, Replace};
+    use super::data::{Checked, Finding, Replace};
     use super::links::percent_decode;
     use super::markdown::{Block, parse, slug};
     use super::paths::{path_candidate, placeholder, relative};
@@ -587,7 +582,7 @@ mod tests {
     use super::*;
     use crate::env::Env;
     use crate::exec::Cmd;
-    use crate::step::testing;
+    use crate::step::{AnyStep, testing};
 
     /// The date of the first commit of the fixture, and of the one 212 days later that moves things.
     const OLD: &str = "2025-01-01T12:00:00+00:00";
@@ -1199,7 +1194,7 @@ echo \"$SEED_ROUNDS\"
         let mut out = String::new();
         render(&data, &mut out);
         assert!(out.contains("\n- and 140 more\n"), "{out}");
-        let digest = digest(&output).unwrap();
+        let digest = AnyStep::digest(&Docs, &output).unwrap();
         assert!(digest.ends_with("\n- and 140 more"), "{digest}");
     }
 
@@ -1276,7 +1271,7 @@ _Not a git repository: docs were not compared with the code's history_
         assert_eq!(output.summary, "3 docs: 1 broken link, 1 unknown env var");
         assert_eq!(output.actions.len(), 1);
         assert_eq!(
-            Docs.digest(&output).unwrap(),
+            AnyStep::digest(&Docs, &output).unwrap(),
             "3 docs: 1 broken link, 1 unknown env var
 - `README.md:3` links to `docs/setup.md`, which does not exist: point it at `docs/install.md` (renamed in `abc1234` on 2025-08-01)
 - `docs/guide.md:6` names `APP_KEY`, which neither `.env.example` nor any source file mentions: remove it from the doc, or add it to `.env.example` if something still reads it"
@@ -1293,11 +1288,14 @@ _Not a git repository: docs were not compared with the code's history_
         );
         assert_eq!(summary(&nothing), "2 docs: nothing stale found");
         assert_eq!(
-            Docs.digest(&Output {
-                summary: summary(&nothing),
-                data: serde_json::to_value(&nothing).unwrap(),
-                ..Output::default()
-            }),
+            AnyStep::digest(
+                &Docs,
+                &Output {
+                    summary: summary(&nothing),
+                    data: serde_json::to_value(&nothing).unwrap(),
+                    ..Output::default()
+                }
+            ),
             None
         );
     }

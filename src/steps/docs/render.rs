@@ -57,8 +57,7 @@ pub(super) fn actions(data: &DocsData) -> Vec<String> {
     actions
 }
 
-pub(super) fn digest(output: &Output) -> Option<String> {
-    let data = serde_json::from_value::<DocsData>(output.data.clone()).ok()?;
+pub(super) fn digest(data: &DocsData, output: &Output) -> Option<String> {
     let mut out = output.summary.clone();
     if data.findings.total == 0 {
         // Nothing stale: only problems met on the way are worth a reflection.

@@ -66,6 +66,8 @@ const CHECKPOINT_VERSION: u32 = 1;
 pub(crate) struct Logs;
 
 impl Step for Logs {
+    type Data = LogsData;
+
     fn name(&self) -> &'static str {
         "logs"
     }
@@ -120,8 +122,7 @@ impl Step for Logs {
         0
     }
 
-    fn digest(&self, output: &Output) -> Option<String> {
-        let data = serde_json::from_value::<LogsData>(output.data.clone()).ok()?;
+    fn digest(&self, data: &LogsData, output: &Output) -> Option<String> {
         if data.errors == 0 && data.warnings == 0 && output.warnings.is_empty() {
             return None;
         }
@@ -154,8 +155,8 @@ impl Step for Logs {
         Some(out)
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        render(output, out);
+    fn render(&self, data: &LogsData, _: &Output, out: &mut String) {
+        render(data, out);
     }
 }
 
@@ -177,6 +178,7 @@ mod tests {
     use crate::clock::Window;
     use crate::env::Env;
     use crate::logmine::history;
+    use crate::step::AnyStep;
     use crate::step::testing;
     use crate::text::{code, human_bytes, thousands};
 
@@ -724,7 +726,7 @@ java.lang.NullPointerException: name is null
     fn run_step(dir: &Path, project_json: &str, env: Env) -> (Output, Vec<serde_json::Value>) {
         let project: serde_json::Value = serde_json::from_str(project_json).unwrap();
         let run = testing::run_cx(dir, &project, env, date(), false);
-        let (outcome, saved) = testing::run_unit(&run, None, |cx| Logs.run(cx));
+        let (outcome, saved) = testing::run_unit(&run, None, |cx| Step::run(&Logs, cx));
         let Outcome::Done(output) = outcome.unwrap() else {
             panic!("logs is never skipped")
         };
@@ -809,7 +811,7 @@ java.lang.NullPointerException: name is null
                 date,
                 dry_run,
             );
-            let (outcome, _) = testing::run_unit(&run, None, |cx| Logs.run(cx));
+            let (outcome, _) = testing::run_unit(&run, None, |cx| Step::run(&Logs, cx));
             let Outcome::Done(output) = outcome.unwrap() else {
                 panic!("logs is never skipped")
             };
@@ -819,7 +821,7 @@ java.lang.NullPointerException: name is null
         let data: LogsData = serde_json::from_value(first.data.clone()).unwrap();
         assert!(data.history.as_ref().unwrap().first_day);
         let mut md = String::new();
-        render(&first, &mut md);
+        AnyStep::render(&Logs, &first, &mut md);
         assert!(md.contains("First night of template history"), "{md}");
         for day in 16..=20 {
             night(day, false);
@@ -852,7 +854,7 @@ java.lang.NullPointerException: name is null
         assert_eq!(changes.spiking[0].today, 40);
         assert!((changes.spiking[0].baseline - 2.0).abs() < 1e-9);
         let mut md = String::new();
-        render(&last, &mut md);
+        AnyStep::render(&Logs, &last, &mut md);
         assert!(md.contains("New since the nights before:"), "{md}");
         assert!(md.contains("Spiking against the 7-night average:\n\n- `Slow query took <*>` × 40 (average 2.0) (warnings)"), "{md}");
         assert!(md.contains("Errors that stopped appearing:\n\n- `Cache refresh failed for shard <*>` (average 1.0 a night, last seen 2026-11-19)"), "{md}");
@@ -914,7 +916,7 @@ java.lang.NullPointerException: name is null
         let stored: Output =
             serde_json::from_str(&serde_json::to_string(&output).unwrap()).unwrap();
         let mut md = String::new();
-        Logs.render(&stored, &mut md);
+        AnyStep::render(&Logs, &stored, &mut md);
         assert!(md.starts_with("**16 lines** in 1 file yesterday: **9 errors**, 1 warning in 3 templates (5 templates in all).\n"), "{md}");
         assert!(md.contains("| 6 | 6 | 0 | 05:00 | 05:00 | `Refund failed for order <*>\\|<*>` |\n| 3 | 3 | 0 | 01:00 | 23:59 | `Payment failed for order <*>` |\n"), "{md}");
         assert!(md.contains("```text\n2026-11-20 01:00:00,000 - shop.pay - ERROR - Payment failed for order 42\nTraceback (most recent call last):\n"), "{md}");
@@ -937,7 +939,7 @@ java.lang.NullPointerException: name is null
             vec!["`var/app.log` does not exist".to_owned()]
         );
         let mut md = String::new();
-        Logs.render(&output, &mut md);
+        AnyStep::render(&Logs, &output, &mut md);
         assert!(
             md.starts_with("No log files match `logs/*.log`, `var/app.log`.\n"),
             "{md}"
@@ -990,7 +992,7 @@ java.lang.NullPointerException: name is null
             ..Output::default()
         };
         let mut md = String::new();
-        render(&output, &mut md);
+        AnyStep::render(&Logs, &output, &mut md);
         assert!(md.contains("| `` a \\| b `c` `` |"), "{md}");
         assert_eq!(md.matches("\n| 2 | 2 |").count(), TABLE_ROWS, "{md}");
         assert!(

@@ -151,11 +151,7 @@ pub(super) fn render_changes(changes: &Changes, out: &mut String) {
     clippy::too_many_lines,
     reason = "the report section's parts in the order they are read"
 )]
-pub(crate) fn render(output: &Output, out: &mut String) {
-    let Ok(data) = serde_json::from_value::<LogsData>(output.data.clone()) else {
-        let _ = writeln!(out, "{}\n", output.summary);
-        return;
-    };
+pub(crate) fn render(data: &LogsData, out: &mut String) {
     if data.files.is_empty() {
         let globs: Vec<String> = data.globs.iter().map(|g| code(g)).collect();
         let _ = writeln!(out, "No log files match {}.\n", globs.join(", "));

@@ -68,6 +68,8 @@ const TEXT_MAX_CHARS: usize = 200;
 pub(crate) struct Sentry;
 
 impl Step for Sentry {
+    type Data = SentryData;
+
     fn name(&self) -> &'static str {
         "sentry"
     }
@@ -82,8 +84,7 @@ impl Step for Sentry {
     }
 
     /// The P0/P1 issues with their frames (and the storm, if any), for reflection and auto-fix.
-    fn digest(&self, output: &Output) -> Option<String> {
-        let data = serde_json::from_value::<SentryData>(output.data.clone()).ok()?;
+    fn digest(&self, data: &SentryData, output: &Output) -> Option<String> {
         let urgent: Vec<&IssueRow> = data
             .issues
             .iter()
@@ -220,13 +221,8 @@ impl Step for Sentry {
         Ok(Outcome::Done(output(&data, warnings)))
     }
 
-    fn render(&self, output: &Output, out: &mut String) {
-        match serde_json::from_value::<SentryData>(output.data.clone()) {
-            Ok(data) => render(&data, out),
-            Err(err) => {
-                let _ = writeln!(out, "_The Sentry findings could not be read: {err}._");
-            }
-        }
+    fn render(&self, data: &SentryData, _: &Output, out: &mut String) {
+        render(data, out);
     }
 }
 
@@ -256,6 +252,7 @@ mod tests {
     use crate::cancel::Interrupted;
     use crate::clock::Clock;
     use crate::env::Env;
+    use crate::step::AnyStep;
     use crate::step::testing;
 
     /// Shaped like a real user token, so a leak would be visible and redaction would not hide it by accident.
@@ -364,7 +361,7 @@ mod tests {
 
     fn run_step(dir: &Path, env: Env) -> Result<Outcome> {
         let run = run_cx(dir, env, true);
-        testing::run_unit(&run, None, |cx| Sentry.run(cx)).0
+        testing::run_unit(&run, None, |cx| Step::run(&Sentry, cx)).0
     }
 
     fn done(outcome: Result<Outcome>) -> (Output, SentryData) {
@@ -524,7 +521,7 @@ mod tests {
         assert!(!stored.contains(TOKEN) && !stored.contains("hunter2"));
 
         let mut md = String::new();
-        Sentry.render(&output, &mut md);
+        AnyStep::render(&Sentry, &output, &mut md);
         assert!(
             md.starts_with("**3 unresolved issue(s)** seen in the last 24 hours in `acme/valor`: 0 P0, 2 P1, 1 P2; 60 events, 9 in the busiest hour.\n"),
             "{md}"
@@ -703,13 +700,13 @@ mod tests {
             output.summary
         );
         let mut md = String::new();
-        Sentry.render(&output, &mut md);
+        AnyStep::render(&Sentry, &output, &mut md);
         assert!(
             md.contains("> **Error storm:** 150 events in the hour"),
             "{md}"
         );
         assert!(md.contains("| **P1** storm | 90 / 90 |"), "{md}");
-        let digest = Sentry.digest(&output).unwrap();
+        let digest = AnyStep::digest(&Sentry, &output).unwrap();
         assert!(digest.contains("error storm: 150 events"), "{digest}");
         assert!(digest.contains("storm: not for auto-fix"), "{digest}");
 
@@ -781,12 +778,12 @@ mod tests {
         assert!(paths.contains(&event_path("7")), "{paths:?}");
 
         let mut md = String::new();
-        Sentry.render(&output, &mut md);
+        AnyStep::render(&Sentry, &output, &mut md);
         assert!(
             md.contains("- **P1** [Issue 7](https://acme.sentry.io/issues/7/)\n  - `src/gone.py:9` in `old` _(not in the working directory)_\n  - `src/util/helpers.py:7` in `parse`\n  - `src/app.py:42` in `handle`\n"),
             "{md}"
         );
-        let digest = Sentry.digest(&output).unwrap();
+        let digest = AnyStep::digest(&Sentry, &output).unwrap();
         assert!(
             digest.contains("\n    at src/app.py:42 in handle"),
             "{digest}"
@@ -1008,7 +1005,7 @@ mod tests {
         }
 
         let run = run_cx(dir.path(), env(&server, &[]), false);
-        match testing::run_unit(&run, None, |cx| Sentry.run(cx)).0 {
+        match testing::run_unit(&run, None, |cx| Step::run(&Sentry, cx)).0 {
             Ok(Outcome::Skipped(reason)) => {
                 assert_eq!(reason, "no `sentry` entry in `projects.json`");
             }
@@ -1023,7 +1020,7 @@ mod tests {
         let server = FakeHttp::start();
         let run = run_cx(dir.path(), env(&server, &[]), true);
         run.cancel.trigger(15);
-        let err = testing::run_unit(&run, None, |cx| Sentry.run(cx))
+        let err = testing::run_unit(&run, None, |cx| Step::run(&Sentry, cx))
             .0
             .unwrap_err();
         assert!(
