@@ -27,6 +27,7 @@ mod redact;
 mod report;
 mod runner;
 mod sandbox;
+mod sentry;
 mod setup;
 mod state;
 mod status;

@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
-use super::api::ApiIssue;
 use super::{
     DEFAULT_P0_RISE, DEFAULT_P0_USERS, DEFAULT_STORM_PER_HOUR, FRAMES_SHOWN_ISSUES, ISSUES_KEPT,
     P0_ACTIONS, RISE_MIN_EVENTS, RISE_RECENT_HOURS, TABLE_ROWS, TEXT_MAX_CHARS,
 };
 use crate::env::Env;
 use crate::redact::redact;
+use crate::sentry::ApiIssue;
 use crate::step::Output;
 use crate::text::{code, thousands};
 

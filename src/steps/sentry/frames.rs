@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use super::FRAMES_KEPT;
-use super::api::{ApiEvent, ApiFrame};
 use super::findings::{Frame, clip};
+use crate::sentry::{ApiEvent, ApiFrame};
 
 /// The latest event's in-app frames, innermost first, each mapped to a file under `dir`.
 pub(super) fn frames_of(event: &ApiEvent, dir: &Path) -> Vec<Frame> {

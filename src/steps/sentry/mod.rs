@@ -14,23 +14,21 @@
 //! untrusted text: redacted and clipped when read, escaped when rendered.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::step::{Outcome, Output, Step, UnitCx};
 
-mod api;
 mod findings;
 mod frames;
 
-use api::{Api, ApiError};
+use crate::sentry::{Api, ApiError, MAX_PAGES};
 #[cfg(test)]
 pub(crate) use findings::Storm;
 pub(crate) use findings::{IssueRow, SentryData};
 use findings::{Rules, Severity, output, rank, render};
+use frames::frames_of;
 
-const DEFAULT_BASE: &str = "https://sentry.io";
 /// A project with more events than this in one hour is in an error storm (`DAYDREAM_SENTRY_STORM_PER_HOUR`).
 const DEFAULT_STORM_PER_HOUR: u64 = 100;
 /// An error seen by this many users is P0 (`DAYDREAM_SENTRY_P0_USERS`).
@@ -41,18 +39,6 @@ const DEFAULT_P0_RISE: f64 = 3.0;
 const RISE_RECENT_HOURS: usize = 6;
 /// Rising also needs this many events in the recent hours: 0 then 2 events is noise, not a rise.
 const RISE_MIN_EVENTS: u64 = 12;
-/// The first wait after a 5xx or a transport error, doubled each time (`DAYDREAM_SENTRY_BACKOFF_MS`).
-const DEFAULT_BACKOFF_MS: u64 = 1000;
-/// The longest wait a 429 gets (`DAYDREAM_SENTRY_MAX_WAIT_MS`).
-const DEFAULT_MAX_WAIT_MS: u64 = 60_000;
-/// Retries of one request after a 5xx or a transport error, and after a 429.
-const SERVER_RETRIES: u32 = 3;
-const RATE_LIMIT_RETRIES: u32 = 3;
-const TIMEOUT: Duration = Duration::from_secs(30);
-/// Pages of issues read (100 issues each on sentry.io); more is a warning.
-const MAX_PAGES: usize = 20;
-/// A larger answer is cut here and fails to parse rather than filling memory.
-const MAX_BODY: u64 = 32 << 20;
 /// Ranked issues kept in the data; the totals count them all.
 const ISSUES_KEPT: usize = 50;
 /// P0/P1 issues whose latest event is fetched for its frames, in rank order.
@@ -194,7 +180,10 @@ impl Step for Sentry {
         for (n, &i) in urgent.iter().enumerate() {
             cx.check_cancel()?;
             let id = data.issues[i].id.clone();
-            match api.latest_frames(&sentry.org, &id, &project.dir) {
+            match api
+                .latest_event(&sentry.org, &id)
+                .map(|event| frames_of(&event, &project.dir))
+            {
                 Ok(frames) => data.issues[i].frames = frames,
                 Err(ApiError::Interrupted(signal)) => return Err(signal.into()),
                 Err(ApiError::NotFound) => warnings.push(format!(
@@ -238,13 +227,12 @@ mod fake_http;
 mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
-    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
     use chrono::{DateTime, FixedOffset, NaiveDate, Timelike};
     use reqwest::Url;
     use serde_json::{Value, json};
 
-    use super::api::next_cursor;
     use super::fake_http::FakeHttp;
     use super::findings::rising;
     use super::frames::map_file;
@@ -252,6 +240,7 @@ mod tests {
     use crate::cancel::Interrupted;
     use crate::clock::Clock;
     use crate::env::Env;
+    use crate::sentry::next_cursor;
     use crate::step::AnyStep;
     use crate::step::testing;
 

@@ -1,8 +1,8 @@
-//! The Sentry REST API: the unresolved issues of a project (every page), an issue's latest event, rate limits and retries.
+//! The Sentry REST API (`SENTRY_AUTH_TOKEN`, `SENTRY_BASE_URL`): the unresolved issues of a project (every
+//! page), an issue's latest event; rate limits waited for as told, server errors retried with backoff.
 
 use std::collections::BTreeSet;
 use std::io::Read as _;
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -11,54 +11,63 @@ use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url, header};
 use serde::Deserialize;
 
-use super::findings::Frame;
-use super::frames::frames_of;
-use super::{
-    DEFAULT_BACKOFF_MS, DEFAULT_BASE, DEFAULT_MAX_WAIT_MS, MAX_BODY, MAX_PAGES, RATE_LIMIT_RETRIES,
-    SERVER_RETRIES, TIMEOUT,
-};
 use crate::cancel::{Cancel, Interrupted};
 use crate::env::Env;
 use crate::http::{describe, quote, status_text};
 
+/// The first wait after a 5xx or a transport error, doubled each time (`DAYDREAM_SENTRY_BACKOFF_MS`).
+const DEFAULT_BACKOFF_MS: u64 = 1000;
+/// Where Sentry is unless `SENTRY_BASE_URL` says otherwise.
+pub(crate) const DEFAULT_BASE: &str = "https://sentry.io";
+/// The longest wait a 429 gets (`DAYDREAM_SENTRY_MAX_WAIT_MS`).
+const DEFAULT_MAX_WAIT_MS: u64 = 60_000;
+/// A larger answer is cut here and fails to parse rather than filling memory.
+const MAX_BODY: u64 = 32 << 20;
+/// Pages of issues read (100 issues each on sentry.io); more is a warning.
+pub(crate) const MAX_PAGES: usize = 20;
+/// Retries of one request after a 5xx or a transport error, and after a 429.
+const SERVER_RETRIES: u32 = 3;
+const RATE_LIMIT_RETRIES: u32 = 3;
+const TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ApiIssue {
-    pub(super) id: Text,
+pub(crate) struct ApiIssue {
+    pub(crate) id: Text,
     #[serde(default)]
-    pub(super) short_id: Option<String>,
+    pub(crate) short_id: Option<String>,
     #[serde(default)]
-    pub(super) title: String,
+    pub(crate) title: String,
     #[serde(default)]
-    pub(super) culprit: Option<String>,
+    pub(crate) culprit: Option<String>,
     #[serde(default)]
-    pub(super) level: Option<String>,
+    pub(crate) level: Option<String>,
     /// A string in Sentry's answers (`"1234"`).
     #[serde(default)]
-    pub(super) count: Text,
+    pub(crate) count: Text,
     #[serde(default)]
-    pub(super) user_count: Text,
+    pub(crate) user_count: Text,
     #[serde(default)]
-    pub(super) first_seen: Option<String>,
+    pub(crate) first_seen: Option<String>,
     #[serde(default)]
-    pub(super) last_seen: Option<String>,
+    pub(crate) last_seen: Option<String>,
     #[serde(default)]
-    pub(super) permalink: Option<String>,
+    pub(crate) permalink: Option<String>,
     #[serde(default)]
-    pub(super) stats: Option<Stats>,
+    pub(crate) stats: Option<Stats>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct Stats {
+pub(crate) struct Stats {
     /// `[[unix seconds of the hour, events], ...]`.
     #[serde(rename = "24h", default)]
-    pub(super) day: Vec<(i64, u64)>,
+    pub(crate) day: Vec<(i64, u64)>,
 }
 
 /// A value Sentry sends as a string or a number.
 #[derive(Deserialize, Default)]
 #[serde(untagged)]
-pub(super) enum Text {
+pub(crate) enum Text {
     Str(String),
     Num(u64),
     #[default]
@@ -66,7 +75,7 @@ pub(super) enum Text {
 }
 
 impl Text {
-    pub(super) fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Text::Str(s) => s.clone(),
             Text::Num(n) => n.to_string(),
@@ -74,7 +83,7 @@ impl Text {
         }
     }
 
-    pub(super) fn number(&self) -> u64 {
+    pub(crate) fn number(&self) -> u64 {
         match self {
             Text::Str(s) => s.trim().parse().unwrap_or_default(),
             Text::Num(n) => *n,
@@ -84,37 +93,37 @@ impl Text {
 }
 
 #[derive(Deserialize, Default)]
-pub(super) struct ApiEvent {
+pub(crate) struct ApiEvent {
     #[serde(default)]
-    pub(super) entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct Entry {
+pub(crate) struct Entry {
     #[serde(rename = "type", default)]
-    pub(super) kind: String,
+    pub(crate) kind: String,
     #[serde(default)]
-    pub(super) data: serde_json::Value,
+    pub(crate) data: serde_json::Value,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ApiFrame {
+pub(crate) struct ApiFrame {
     #[serde(default)]
-    pub(super) filename: Option<String>,
+    pub(crate) filename: Option<String>,
     #[serde(default)]
-    pub(super) abs_path: Option<String>,
+    pub(crate) abs_path: Option<String>,
     #[serde(default)]
-    pub(super) line_no: Option<u32>,
+    pub(crate) line_no: Option<u32>,
     #[serde(default)]
-    pub(super) in_app: Option<bool>,
+    pub(crate) in_app: Option<bool>,
     #[serde(default)]
-    pub(super) function: Option<String>,
+    pub(crate) function: Option<String>,
 }
 
 /// Why a request came to nothing.
 #[derive(Debug)]
-pub(super) enum ApiError {
+pub(crate) enum ApiError {
     Interrupted(Interrupted),
     /// 401 or 403: the token is wrong or lacks a scope or the project.
     Denied(StatusCode),
@@ -124,7 +133,7 @@ pub(super) enum ApiError {
 }
 
 impl ApiError {
-    pub(super) fn message(&self, slug: &str) -> String {
+    pub(crate) fn message(&self, slug: &str) -> String {
         match self {
             ApiError::Interrupted(i) => i.to_string(),
             ApiError::Denied(status) => format!(
@@ -147,7 +156,7 @@ impl ApiError {
     }
 
     /// An error for the runner: an interruption stays an [`Interrupted`] in the chain.
-    pub(super) fn into_anyhow(self, slug: &str) -> anyhow::Error {
+    pub(crate) fn into_anyhow(self, slug: &str) -> anyhow::Error {
         match self {
             ApiError::Interrupted(i) => i.into(),
             other => anyhow::anyhow!(other.message(slug)),
@@ -156,23 +165,23 @@ impl ApiError {
 }
 
 /// One successful answer.
-pub(super) struct Reply {
-    pub(super) body: String,
+pub(crate) struct Reply {
+    pub(crate) body: String,
     /// The cursor of the next page, when the `Link` header says there are more results.
-    pub(super) next: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
-pub(super) struct Api<'a> {
-    pub(super) client: Client,
-    pub(super) base: Url,
-    pub(super) token: String,
-    pub(super) cancel: &'a Cancel,
-    pub(super) backoff: Duration,
-    pub(super) max_wait: Duration,
+pub(crate) struct Api<'a> {
+    pub(crate) client: Client,
+    pub(crate) base: Url,
+    pub(crate) token: String,
+    pub(crate) cancel: &'a Cancel,
+    pub(crate) backoff: Duration,
+    pub(crate) max_wait: Duration,
 }
 
 impl<'a> Api<'a> {
-    pub(super) fn new(
+    pub(crate) fn new(
         env: &Env,
         token: &str,
         cancel: &'a Cancel,
@@ -207,7 +216,7 @@ impl<'a> Api<'a> {
     }
 
     /// `base` + `/api/0/<segments>/` + `query`, each segment percent-encoded.
-    pub(super) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         url.set_query(None);
         url.set_fragment(None);
@@ -224,7 +233,7 @@ impl<'a> Api<'a> {
     }
 
     /// The unresolved issues seen in the last 24 hours, every page up to [`MAX_PAGES`]; `true` when more remain.
-    pub(super) fn issues(
+    pub(crate) fn issues(
         &self,
         org: &str,
         project: &str,
@@ -261,13 +270,8 @@ impl<'a> Api<'a> {
         Ok((issues, true))
     }
 
-    /// The in-app frames of issue `id`'s latest event, mapped to files under `dir`.
-    pub(super) fn latest_frames(
-        &self,
-        org: &str,
-        id: &str,
-        dir: &Path,
-    ) -> Result<Vec<Frame>, ApiError> {
+    /// Issue `id`'s latest event.
+    pub(crate) fn latest_event(&self, org: &str, id: &str) -> Result<ApiEvent, ApiError> {
         let url = self.url(
             &["organizations", org, "issues", id, "events", "latest"],
             &[],
@@ -279,18 +283,17 @@ impl<'a> Api<'a> {
             }
             other => other?,
         };
-        let event: ApiEvent = serde_json::from_str(&reply.body).map_err(|err| {
+        serde_json::from_str(&reply.body).map_err(|err| {
             ApiError::Failed(format!(
                 "Sentry's answer is not an event ({err}): {}",
                 quote(&reply.body)
             ))
-        })?;
-        Ok(frames_of(&event, dir))
+        })
     }
 
     /// One GET with the token: a 429 waits as told and retries, a 5xx or a transport error backs off and retries,
     /// each a bounded number of times.
-    pub(super) fn get(&self, url: &Url) -> Result<Reply, ApiError> {
+    pub(crate) fn get(&self, url: &Url) -> Result<Reply, ApiError> {
         let mut failures = 0;
         let mut limited = 0;
         loop {
@@ -358,7 +361,7 @@ impl<'a> Api<'a> {
 
     /// Until `X-Sentry-Rate-Limit-Reset` (Unix seconds), else `Retry-After` (seconds), at least the backoff and at
     /// most `max_wait`.
-    pub(super) fn rate_limit_wait(&self, headers: &HeaderMap) -> Duration {
+    pub(crate) fn rate_limit_wait(&self, headers: &HeaderMap) -> Duration {
         let number = |name: &str| -> Option<f64> {
             headers
                 .get(name)?
@@ -385,7 +388,7 @@ impl<'a> Api<'a> {
     }
 
     /// Sleeps `wait`, ending early with [`ApiError::Interrupted`] on SIGINT or SIGTERM.
-    pub(super) fn sleep(&self, wait: Duration) -> Result<(), ApiError> {
+    pub(crate) fn sleep(&self, wait: Duration) -> Result<(), ApiError> {
         let deadline = Instant::now() + wait;
         loop {
             self.cancel.check().map_err(ApiError::Interrupted)?;
@@ -398,7 +401,7 @@ impl<'a> Api<'a> {
     }
 }
 
-pub(super) fn read_body(response: Response) -> Result<String, ApiError> {
+pub(crate) fn read_body(response: Response) -> Result<String, ApiError> {
     let mut body = String::new();
     response
         .take(MAX_BODY)
@@ -408,7 +411,7 @@ pub(super) fn read_body(response: Response) -> Result<String, ApiError> {
 }
 
 /// The cursor of `rel="next"` in a `Link` header, unless it says `results="false"`.
-pub(super) fn next_cursor(link: &str) -> Option<String> {
+pub(crate) fn next_cursor(link: &str) -> Option<String> {
     let mut rest = link;
     while let Some(open) = rest.find('<') {
         let after = &rest[open + 1..];
