@@ -14,7 +14,7 @@ use crate::config::{Config, Project};
 use crate::exit_codes;
 use crate::setup::Setup;
 use crate::state::{
-    self, ALL_PROJECTS, Holder, Locking, MAX_ATTEMPTS, RunLock, RunRecord, State, Status,
+    self, ALL_PROJECTS, End, Holder, Locking, MAX_ATTEMPTS, Next, RunLock, RunRecord, State, Status,
 };
 use crate::step::{AnyStep, Outcome, RunCx, Scope, UnitCx};
 use crate::steps;
@@ -212,10 +212,6 @@ enum UnitRun {
 }
 
 /// Runs one unit if it needs running, saving the state before and after.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one unit's life in order: start, checkpoint, outcome, save"
-)]
 fn run_unit(
     cx: &RunCx,
     step: &dyn AnyStep,
@@ -230,26 +226,17 @@ fn run_unit(
     let unit = state.unit_mut(name, slug);
 
     if let Some(reason) = project.and_then(|p| p.unavailable.as_ref()) {
-        if unit.status == Status::Skipped && unit.reason.as_ref() == Some(reason) {
+        if !unit.skip_unavailable(reason, cx.clock.now()) {
             return Ok(UnitRun::Unchanged);
         }
-        unit.status = Status::Skipped;
-        unit.reason = Some(reason.clone());
-        unit.finished_at = Some(cx.clock.now());
         state.save(path)?;
         print_unit(name, show, "skipped", reason);
         return Ok(UnitRun::Changed);
     }
-    // A unit that ran to an end (done, or skipped by the step itself) is finished for the day, unless it follows
-    // the state and that changed. A unit skipped only because its project was unavailable never started
-    // (attempts 0), so it runs once the project is here.
-    let finished =
-        unit.status == Status::Done || (unit.status == Status::Skipped && unit.attempts > 0);
-    match unit.status {
-        _ if finished && !(step.follows_state() && changed_before) => {
-            return Ok(UnitRun::Unchanged);
-        }
-        Status::Failed if unit.attempts >= MAX_ATTEMPTS => {
+    match unit.next(step.follows_state() && changed_before) {
+        Next::Run => {}
+        Next::Finished => return Ok(UnitRun::Unchanged),
+        Next::GaveUp => {
             let error = unit.last_error.clone().unwrap_or_default();
             print_unit(
                 name,
@@ -259,19 +246,8 @@ fn run_unit(
             );
             return Ok(UnitRun::Unchanged);
         }
-        _ => {}
     }
-
-    if finished {
-        // A finished unit that follows the state runs again because its input changed: a new piece of work.
-        unit.attempts = 0;
-    }
-    unit.status = Status::Running;
-    unit.attempts += 1;
-    unit.reason = None;
-    unit.started_at = Some(cx.clock.now());
-    unit.finished_at = None;
-    let resume = unit.checkpoint.clone();
+    let resume = unit.start(cx.clock.now());
     state.save(path)?;
     tracing::info!(step = name, project = slug, "unit started");
 
@@ -291,37 +267,25 @@ fn run_unit(
     };
 
     let unit = state.unit_mut(name, slug);
-    unit.finished_at = Some(cx.clock.now());
-    unit.duration_ms = Some(elapsed);
     let mut interrupted = None;
-    match result {
+    let end = match result {
         Ok(Outcome::Done(output)) => {
             print_unit(name, show, "done", &output.summary);
-            unit.status = Status::Done;
-            unit.last_error = None;
-            unit.checkpoint = None;
-            unit.output = Some(output);
+            End::Done(output)
         }
         Ok(Outcome::Skipped(reason)) => {
             print_unit(name, show, "skipped", &reason);
-            unit.status = Status::Skipped;
-            unit.reason = Some(reason);
-            unit.last_error = None;
-            unit.checkpoint = None;
-            unit.output = None;
+            End::Skipped(reason)
         }
         Err(err) => {
             if let Some(i) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
-                // Abandoned cleanly: not the unit's fault, so the attempt does not count.
-                unit.status = Status::Interrupted;
-                unit.attempts = unit.attempts.saturating_sub(1);
-                unit.last_error = Some(i.to_string());
                 interrupted = Some(*i);
                 print_unit(name, show, "interrupted", &i.to_string());
+                End::Interrupted(i.to_string())
             } else {
                 let message = format!("{err:#}");
-                let left = MAX_ATTEMPTS.saturating_sub(unit.attempts);
-                let retry = if left > 0 {
+                // This attempt counts: what is left after it.
+                let retry = if unit.attempts_left() > 0 {
                     format!(
                         " (attempt {} of {MAX_ATTEMPTS}; a later run today retries)",
                         unit.attempts
@@ -331,11 +295,11 @@ fn run_unit(
                 };
                 print_unit(name, show, "failed", &format!("{message}{retry}"));
                 tracing::error!(step = name, project = slug, error = %message, "unit failed");
-                unit.status = Status::Failed;
-                unit.last_error = Some(message);
+                End::Failed(message)
             }
         }
-    }
+    };
+    unit.end(end, cx.clock.now(), elapsed);
     state.save(path)?;
     Ok(match interrupted {
         Some(i) => UnitRun::Interrupted(i),

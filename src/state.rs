@@ -117,6 +117,103 @@ impl Unit {
             checkpoint: None,
         }
     }
+
+    /// The project is not on this machine: skipped with `reason`, without an attempt. `false` when it already was.
+    pub(crate) fn skip_unavailable(&mut self, reason: &str, now: DateTime<FixedOffset>) -> bool {
+        if self.status == Status::Skipped && self.reason.as_deref() == Some(reason) {
+            return false;
+        }
+        self.status = Status::Skipped;
+        self.reason = Some(reason.to_owned());
+        self.finished_at = Some(now);
+        true
+    }
+
+    /// Whether the unit ran to an end today: done, or skipped by its step (a unit skipped only because its
+    /// project was unavailable never started, attempts 0, and runs once the project is here).
+    pub(crate) fn finished(&self) -> bool {
+        self.status == Status::Done || (self.status == Status::Skipped && self.attempts > 0)
+    }
+
+    /// What the runner does with the unit now. `rerun` says the unit follows the state and the state changed
+    /// since it finished (the report).
+    pub(crate) fn next(&self, rerun: bool) -> Next {
+        if self.finished() && !rerun {
+            return Next::Finished;
+        }
+        if self.status == Status::Failed && self.attempts >= MAX_ATTEMPTS {
+            return Next::GaveUp;
+        }
+        Next::Run
+    }
+
+    /// Starts an attempt: running, counted, and the resume point of an interrupted one handed back. A finished
+    /// unit run again because its input changed is a new piece of work: its attempts start over.
+    pub(crate) fn start(&mut self, now: DateTime<FixedOffset>) -> Option<Value> {
+        if self.finished() {
+            self.attempts = 0;
+        }
+        self.status = Status::Running;
+        self.attempts += 1;
+        self.reason = None;
+        self.started_at = Some(now);
+        self.finished_at = None;
+        self.checkpoint.clone()
+    }
+
+    /// Ends the attempt with what the step returned. An interruption is not the unit's fault: the attempt does
+    /// not count, and its resume point stays for the next one.
+    pub(crate) fn end(&mut self, end: End, now: DateTime<FixedOffset>, duration_ms: u64) {
+        self.finished_at = Some(now);
+        self.duration_ms = Some(duration_ms);
+        match end {
+            End::Done(output) => {
+                self.status = Status::Done;
+                self.last_error = None;
+                self.checkpoint = None;
+                self.output = Some(output);
+            }
+            End::Skipped(reason) => {
+                self.status = Status::Skipped;
+                self.reason = Some(reason);
+                self.last_error = None;
+                self.checkpoint = None;
+                self.output = None;
+            }
+            End::Interrupted(why) => {
+                self.status = Status::Interrupted;
+                self.attempts = self.attempts.saturating_sub(1);
+                self.last_error = Some(why);
+            }
+            End::Failed(error) => {
+                self.status = Status::Failed;
+                self.last_error = Some(error);
+            }
+        }
+    }
+
+    /// Attempts left today after a failure.
+    pub(crate) fn attempts_left(&self) -> u32 {
+        MAX_ATTEMPTS.saturating_sub(self.attempts)
+    }
+}
+
+/// What the runner does with a unit ([`Unit::next`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    Run,
+    /// Done (or skipped by its step) today, and nothing it depends on changed.
+    Finished,
+    /// Failed [`MAX_ATTEMPTS`] times today.
+    GaveUp,
+}
+
+/// How an attempt ended ([`Unit::end`]).
+pub(crate) enum End {
+    Done(Output),
+    Skipped(String),
+    Interrupted(String),
+    Failed(String),
 }
 
 impl StepState {
@@ -379,6 +476,98 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(time: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(time).unwrap()
+    }
+
+    fn failed(unit: &mut Unit) {
+        unit.start(at("2026-11-21T06:00:00+00:00"));
+        unit.end(
+            End::Failed("boom".to_owned()),
+            at("2026-11-21T06:00:01+00:00"),
+            1000,
+        );
+    }
+
+    #[test]
+    fn a_done_unit_is_not_repeated_unless_it_follows_a_state_that_changed() {
+        let mut unit = Unit::new("shop");
+        assert_eq!(unit.next(false), Next::Run);
+        assert_eq!(unit.start(at("2026-11-21T06:00:00+00:00")), None);
+        assert_eq!((unit.status, unit.attempts), (Status::Running, 1));
+        unit.end(
+            End::Done(Output::default()),
+            at("2026-11-21T06:00:01+00:00"),
+            1000,
+        );
+        assert_eq!(unit.status, Status::Done);
+        assert_eq!(unit.next(false), Next::Finished);
+        // The report follows the state: it runs again, as a new piece of work.
+        assert_eq!(unit.next(true), Next::Run);
+        unit.start(at("2026-11-21T07:00:00+00:00"));
+        assert_eq!(unit.attempts, 1);
+    }
+
+    #[test]
+    fn a_failed_unit_is_retried_up_to_three_attempts_then_given_up_for_the_day() {
+        let mut unit = Unit::new("shop");
+        for attempt in 1..=MAX_ATTEMPTS {
+            assert_eq!(unit.next(false), Next::Run, "attempt {attempt}");
+            failed(&mut unit);
+            assert_eq!(unit.attempts, attempt);
+            assert_eq!(unit.attempts_left(), MAX_ATTEMPTS - attempt);
+        }
+        assert_eq!(unit.next(false), Next::GaveUp);
+        assert_eq!(unit.next(true), Next::GaveUp, "even when the state changed");
+        assert_eq!(unit.last_error.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn an_interruption_does_not_count_and_keeps_the_resume_point() {
+        let mut unit = Unit::new("shop");
+        unit.start(at("2026-11-21T06:00:00+00:00"));
+        unit.checkpoint = Some(serde_json::json!({ "offset": 42 }));
+        unit.end(
+            End::Interrupted("interrupted by SIGTERM".to_owned()),
+            at("2026-11-21T06:00:01+00:00"),
+            1000,
+        );
+        assert_eq!((unit.status, unit.attempts), (Status::Interrupted, 0));
+        assert_eq!(unit.next(false), Next::Run);
+        let resume = unit.start(at("2026-11-21T06:05:00+00:00"));
+        assert_eq!(resume, Some(serde_json::json!({ "offset": 42 })));
+        // A unit found running (the process died) runs again, and that attempt counts.
+        assert_eq!(unit.status, Status::Running);
+        assert_eq!(unit.next(false), Next::Run);
+        unit.start(at("2026-11-21T06:10:00+00:00"));
+        assert_eq!(unit.attempts, 2);
+        unit.end(
+            End::Done(Output::default()),
+            at("2026-11-21T06:10:01+00:00"),
+            1000,
+        );
+        assert_eq!(
+            unit.checkpoint, None,
+            "a finished unit keeps no resume point"
+        );
+    }
+
+    #[test]
+    fn an_unavailable_project_is_skipped_without_an_attempt_and_runs_once_it_is_here() {
+        let mut unit = Unit::new("far");
+        let now = at("2026-11-21T06:00:00+00:00");
+        assert!(unit.skip_unavailable("`/x` does not exist on this machine", now));
+        assert!(!unit.skip_unavailable("`/x` does not exist on this machine", now));
+        assert_eq!((unit.status, unit.attempts), (Status::Skipped, 0));
+        assert!(!unit.finished());
+        assert_eq!(unit.next(false), Next::Run);
+        // Skipped by the step itself (after an attempt): finished for the day.
+        unit.start(now);
+        unit.end(End::Skipped("no `github` entry".to_owned()), now, 0);
+        assert!(unit.finished());
+        assert_eq!(unit.next(false), Next::Finished);
+    }
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
