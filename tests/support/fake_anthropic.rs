@@ -21,9 +21,16 @@
     reason = "shared by the unit tests and the integration tests, each of which uses a subset"
 )]
 
+#[allow(
+    clippy::duplicate_mod,
+    reason = "every fake includes the HTTP core privately; a test binary may hold several fakes"
+)]
+#[path = "http_core.rs"]
+mod http_core;
+
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,14 +38,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use http_core::Incoming;
 use serde_json::{Value, json};
 
 /// After this long the server stops answering (and hanging replies end), so a stuck test cannot hang CI.
 pub const LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// A connection that sends nothing for this long is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Larger request bodies are refused with 413 (a real request with all tools is about 100 KB).
-const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How often a hanging connection looks at the stop flag.
 const HANG_POLL: Duration = Duration::from_millis(50);
 
@@ -270,59 +276,16 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, deadline: Instant) 
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "one request's whole exchange: parse, pick the scripted reply, stream it"
-)]
-fn serve(stream: TcpStream, shared: &Shared, deadline: Instant) -> io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line)? == 0 {
-        return Ok(());
-    }
-    let mut words = request_line.split_whitespace();
-    let method = words.next().unwrap_or_default().to_owned();
-    let target = words.next().unwrap_or_default().to_owned();
-
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            break;
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        read_chunked(&mut reader)?
-    } else {
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        if length > MAX_BODY {
+fn serve(mut writer: TcpStream, shared: &Shared, deadline: Instant) -> io::Result<()> {
+    let request = match http_core::read_request(&writer, READ_TIMEOUT)? {
+        Incoming::Request(request) => request,
+        Incoming::Closed => return Ok(()),
+        Incoming::TooLarge => {
             let body = error_body(413, "request too large");
             return respond(&mut writer, 413, "application/json", &body);
         }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        body
     };
-
+    let (method, target, body) = (request.method, request.target, request.body);
     let path = target.split('?').next().unwrap_or_default();
     let is_message = method == "POST" && path == "/v1/messages";
     let reply = {
@@ -487,57 +450,7 @@ fn stream_events(
     out
 }
 
-fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let mut size_line = String::new();
-        reader.read_line(&mut size_line)?;
-        let size_hex = size_line.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
-        if size == 0 {
-            // Trailers, then the blank line that ends the body.
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                    return Ok(body);
-                }
-            }
-        }
-        if body.len() + size > MAX_BODY {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "chunked body too large",
-            ));
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(&mut body[start..])?;
-        let mut crlf = [0; 2];
-        reader.read_exact(&mut crlf)?;
-    }
-}
-
 fn respond(writer: &mut TcpStream, status: u16, content_type: &str, body: &str) -> io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        529 => "Overloaded",
-        _ => "Status",
-    };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nCache-Control: no-cache\r\n\
-         request-id: req_fake\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    writer.write_all(head.as_bytes())?;
-    writer.write_all(body.as_bytes())?;
-    writer.flush()?;
-    writer.shutdown(std::net::Shutdown::Write)
+    let headers = [("Cache-Control", "no-cache"), ("request-id", "req_fake")];
+    http_core::write_response(writer, status, content_type, &headers, body.as_bytes())
 }

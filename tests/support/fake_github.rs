@@ -13,15 +13,21 @@
     reason = "shared by the unit tests and the integration tests, each of which uses a subset"
 )]
 
+#[allow(
+    clippy::duplicate_mod,
+    reason = "every fake includes the HTTP core privately; a test binary may hold several fakes"
+)]
+#[path = "http_core.rs"]
+mod http_core;
+
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use http_core::Incoming;
 use serde_json::{Value, json};
 
 /// Base of the `url` fields, as gh sees the API of `github.localhost`.
@@ -32,8 +38,6 @@ const WEB: &str = "http://github.localhost";
 const LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// A connection that sends nothing for this long is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Larger request heads or bodies are refused.
-const MAX_REQUEST: usize = 16 * 1024 * 1024;
 /// The login of issues created through the API (seeded ones are by `octocat`).
 const API_USER: &str = "fake-user";
 const SEED_USER: &str = "octocat";
@@ -460,12 +464,21 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
     if shared.stop.load(Ordering::SeqCst) {
         return;
     }
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
-    let request = match read_request(&mut stream) {
-        Ok(Some(request)) => request,
-        Ok(None) => return,
+    let request = match http_core::read_request(&stream, READ_TIMEOUT) {
+        Ok(Incoming::Request(request)) => {
+            let (path, query) = split_target(&request.target);
+            Request {
+                method: request.method,
+                path,
+                query,
+                body: request.body,
+            }
+        }
+        Ok(Incoming::Closed) => return,
+        Ok(Incoming::TooLarge) => {
+            write_response(&mut stream, &Response::error(413, "Payload Too Large"));
+            return;
+        }
         Err(_) => {
             write_response(&mut stream, &Response::error(400, "Bad Request"));
             return;
@@ -476,150 +489,18 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
 }
 
 fn write_response(stream: &mut TcpStream, response: &Response) {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n",
-        response.status,
-        reason(response.status),
-        response.body.len()
-    );
-    for (name, value) in &response.headers {
-        let _ = write!(out, "{name}: {value}\r\n");
-    }
-    out.push_str("\r\n");
-    out.push_str(&response.body);
-    let _ = stream.write_all(out.as_bytes());
-    let _ = stream.flush();
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
-}
-
-/// Bytes already received and the stream they came from.
-struct Input<'a> {
-    stream: &'a mut TcpStream,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl Input<'_> {
-    /// Reads more; false at end of stream.
-    fn fill(&mut self) -> io::Result<bool> {
-        if self.buf.len() > MAX_REQUEST {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "too large"));
-        }
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(n > 0)
-    }
-
-    /// One line without its CRLF; `None` at end of stream.
-    fn line(&mut self) -> io::Result<Option<String>> {
-        loop {
-            if let Some(i) = self.buf[self.pos..].windows(2).position(|w| w == b"\r\n") {
-                let line = String::from_utf8_lossy(&self.buf[self.pos..self.pos + i]).into_owned();
-                self.pos += i + 2;
-                return Ok(Some(line));
-            }
-            if !self.fill()? {
-                return Ok(None);
-            }
-        }
-    }
-
-    fn exact(&mut self, n: usize) -> io::Result<Vec<u8>> {
-        if n > MAX_REQUEST {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "too large"));
-        }
-        while self.buf.len() - self.pos < n {
-            if !self.fill()? {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-        }
-        let bytes = self.buf[self.pos..self.pos + n].to_vec();
-        self.pos += n;
-        Ok(bytes)
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> io::Result<Option<Request>> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
-    let mut input = Input {
+    let headers: Vec<(&str, &str)> = response
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let _ = http_core::write_response(
         stream,
-        buf: Vec::new(),
-        pos: 0,
-    };
-    let Some(request_line) = input.line()? else {
-        return Ok(None);
-    };
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Err(bad("request line"));
-    };
-    let mut content_length = 0usize;
-    let mut chunked = false;
-    loop {
-        let line = input.line()?.ok_or_else(|| bad("headers"))?;
-        if line.is_empty() {
-            break;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = value.parse().map_err(|_| bad("content-length"))?;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        }
-    }
-    let body = if chunked {
-        let mut body = Vec::new();
-        loop {
-            let size_line = input.line()?.ok_or_else(|| bad("chunk size"))?;
-            let size = size_line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size, 16).map_err(|_| bad("chunk size"))?;
-            if size == 0 {
-                // Trailers, then the empty line.
-                while let Some(line) = input.line()? {
-                    if line.is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            body.extend(input.exact(size)?);
-            input.exact(2)?;
-            if body.len() > MAX_REQUEST {
-                return Err(bad("body too large"));
-            }
-        }
-        body
-    } else {
-        input.exact(content_length)?
-    };
-    let (path, query) = split_target(target);
-    Ok(Some(Request {
-        method: method.to_ascii_uppercase(),
-        path,
-        query,
-        body,
-    }))
+        response.status,
+        "application/json; charset=utf-8",
+        &headers,
+        response.body.as_bytes(),
+    );
 }
 
 /// `http://host/api/v3/x?q` and `/x?q` both become (`/x`, `q`).

@@ -10,19 +10,25 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[allow(
+    clippy::duplicate_mod,
+    reason = "every fake includes the HTTP core privately; a test binary may hold several fakes"
+)]
+#[path = "http_core.rs"]
+mod http_core;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use http_core::Incoming;
+
 /// The longest a server lives, dropped or not.
 pub const LIFETIME: Duration = Duration::from_secs(300);
 /// How long a connection may sit idle before the server gives up on it.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Requests larger than this are refused with 413: tests never send that much on purpose.
-const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// One request the server saw.
 #[derive(Clone, Debug)]
@@ -144,55 +150,13 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line)? == 0 {
-        return Ok(());
-    }
-    let mut words = request_line.split_whitespace();
-    let method = words.next().unwrap_or_default().to_owned();
-    let path = words.next().unwrap_or_default().to_owned();
-
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            break;
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+fn serve(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    let request = match http_core::read_request(&stream, READ_TIMEOUT)? {
+        Incoming::Request(request) => request,
+        Incoming::Closed => return Ok(()),
+        Incoming::TooLarge => return respond(&mut stream, 413, "{\"ok\":false}", &[]),
     };
-
-    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        read_chunked(&mut reader)?
-    } else {
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        if length > MAX_BODY {
-            return write_response(&mut writer, 413, "{\"ok\":false}", &[]);
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        body
-    };
-
+    let path = request.target.clone();
     let scripted = {
         let mut queue = lock(&shared.queue);
         queue
@@ -202,10 +166,10 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     };
     // Recorded before answering: once the client has its response, `received()` shows the request.
     lock(&shared.received).push(Received {
-        method,
+        method: request.method,
         path,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        headers: request.headers,
+        body: String::from_utf8_lossy(&request.body).into_owned(),
     });
     match scripted {
         Some(s) => {
@@ -214,81 +178,27 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            write_response(&mut writer, s.status, &s.body, &headers)
+            respond(&mut stream, s.status, &s.body, &headers)
         }
-        None => write_response(&mut writer, 200, r#"{"ok":true,"result":{}}"#, &[]),
+        None => respond(&mut stream, 200, r#"{"ok":true,"result":{}}"#, &[]),
     }
 }
 
-fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let mut size_line = String::new();
-        reader.read_line(&mut size_line)?;
-        let size_hex = size_line.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))?;
-        if size == 0 {
-            // Trailers, then the blank line that ends the body.
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                    return Ok(body);
-                }
-            }
-        }
-        if body.len() + size > MAX_BODY {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "chunked body too large",
-            ));
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(&mut body[start..])?;
-        let mut crlf = [0; 2];
-        reader.read_exact(&mut crlf)?;
-    }
-}
-
-fn write_response(
-    writer: &mut TcpStream,
+/// A response whose content type is JSON unless `headers` name another.
+fn respond(
+    stream: &mut TcpStream,
     status: u16,
     body: &str,
     headers: &[(&str, &str)],
 ) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    };
-    let mut head = vec![format!("HTTP/1.1 {status} {reason}")];
-    if !headers
+    let content_type = headers
         .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-    {
-        head.push("Content-Type: application/json".to_owned());
-    }
-    head.extend(
-        headers
-            .iter()
-            .map(|(name, value)| format!("{name}: {value}")),
-    );
-    head.push(format!("Content-Length: {}", body.len()));
-    head.push("Connection: close".to_owned());
-    let head = head.join("\r\n") + "\r\n\r\n";
-    writer.write_all(head.as_bytes())?;
-    writer.write_all(body.as_bytes())?;
-    writer.flush()?;
-    writer.shutdown(std::net::Shutdown::Write)
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or("application/json", |(_, v)| *v);
+    let others: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+        .copied()
+        .collect();
+    http_core::write_response(stream, status, content_type, &others, body.as_bytes())
 }
