@@ -38,10 +38,10 @@ pub(crate) trait Step: Sync {
     type Data: Serialize + DeserializeOwned;
 
     /// The name used by `--step` and in `state.json`.
-    fn name(&self) -> &'static str;
+    const NAME: &'static str;
 
     /// The heading of the step's section in the report.
-    fn title(&self) -> &'static str;
+    const TITLE: &'static str;
 
     fn scope(&self) -> Scope {
         Scope::PerProject
@@ -114,11 +114,11 @@ pub(crate) trait AnyStep: Sync {
 
 impl<S: Step> AnyStep for S {
     fn name(&self) -> &'static str {
-        Step::name(self)
+        S::NAME
     }
 
     fn title(&self) -> &'static str {
-        Step::title(self)
+        S::TITLE
     }
 
     fn scope(&self) -> Scope {
@@ -161,7 +161,7 @@ impl<S: Step> AnyStep for S {
                     out,
                     "{}\n\n_The {} findings could not be read ({err}): another version of daydream wrote them._",
                     output.summary,
-                    Step::title(self)
+                    S::TITLE
                 );
             }
         }
@@ -327,13 +327,8 @@ mod tests {
     impl Step for Counting {
         type Data = Count;
 
-        fn name(&self) -> &'static str {
-            "counting"
-        }
-
-        fn title(&self) -> &'static str {
-            "Counting"
-        }
+        const NAME: &'static str = "counting";
+        const TITLE: &'static str = "Counting";
 
         fn run(&self, _: &mut UnitCx<'_>) -> anyhow::Result<Outcome> {
             unreachable!("only rendered here")

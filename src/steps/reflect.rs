@@ -38,17 +38,13 @@ pub(crate) struct Reflect;
 impl Step for Reflect {
     type Data = Reflections;
 
-    fn name(&self) -> &'static str {
-        "reflect"
-    }
+    const NAME: &'static str = "reflect";
 
     fn reflected(&self) -> bool {
         false
     }
 
-    fn title(&self) -> &'static str {
-        "Reflections"
-    }
+    const TITLE: &'static str = "Reflections";
 
     fn scope(&self) -> Scope {
         Scope::Run
@@ -99,7 +95,7 @@ impl Step for Reflect {
 
         let schema = schema();
         let claude = Claude::new(&cx.run.env, cx.run.cancel.clone());
-        let ticket = budget.begin(Step::name(self), ALL_PROJECTS, Purpose::Reflect, cap)?;
+        let ticket = budget.begin(Self::NAME, ALL_PROJECTS, Purpose::Reflect, cap)?;
         let request = Request {
             prompt: &prompt,
             model: &model,

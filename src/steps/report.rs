@@ -11,17 +11,13 @@ pub(crate) struct Report;
 impl Step for Report {
     type Data = serde_json::Value;
 
-    fn name(&self) -> &'static str {
-        "report"
-    }
+    const NAME: &'static str = "report";
 
     fn reflected(&self) -> bool {
         false
     }
 
-    fn title(&self) -> &'static str {
-        "Report"
-    }
+    const TITLE: &'static str = "Report";
 
     fn scope(&self) -> Scope {
         Scope::ProjectsThenRun

@@ -24,14 +24,8 @@ pub(crate) struct Tasks;
 
 impl Step for Tasks {
     type Data = TasksData;
-
-    fn name(&self) -> &'static str {
-        "tasks"
-    }
-
-    fn title(&self) -> &'static str {
-        "Tasks"
-    }
+    const NAME: &'static str = "tasks";
+    const TITLE: &'static str = "Tasks";
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
         let project = cx.project();

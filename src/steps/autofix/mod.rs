@@ -155,17 +155,13 @@ pub(crate) fn marker(fingerprint: &str) -> String {
 impl Step for Autofix {
     type Data = FixData;
 
-    fn name(&self) -> &'static str {
-        "autofix"
-    }
+    const NAME: &'static str = "autofix";
 
     fn reflected(&self) -> bool {
         false
     }
 
-    fn title(&self) -> &'static str {
-        "Auto-fix"
-    }
+    const TITLE: &'static str = "Auto-fix";
 
     fn action_rank(&self) -> u8 {
         0

@@ -74,14 +74,8 @@ pub(crate) struct Cleanup;
 
 impl Step for Cleanup {
     type Data = CleanupData;
-
-    fn name(&self) -> &'static str {
-        "cleanup"
-    }
-
-    fn title(&self) -> &'static str {
-        "Cleanup"
-    }
+    const NAME: &'static str = "cleanup";
+    const TITLE: &'static str = "Cleanup";
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
         cleanup(cx, OsStr::new("git"))

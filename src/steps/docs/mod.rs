@@ -370,14 +370,8 @@ pub(crate) struct Docs;
 
 impl Step for Docs {
     type Data = DocsData;
-
-    fn name(&self) -> &'static str {
-        "docs"
-    }
-
-    fn title(&self) -> &'static str {
-        "Docs"
-    }
+    const NAME: &'static str = "docs";
+    const TITLE: &'static str = "Docs";
 
     /// Housekeeping: after yesterday's failures and the other steps' chores.
     fn action_rank(&self) -> u8 {

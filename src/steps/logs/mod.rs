@@ -67,14 +67,8 @@ pub(crate) struct Logs;
 
 impl Step for Logs {
     type Data = LogsData;
-
-    fn name(&self) -> &'static str {
-        "logs"
-    }
-
-    fn title(&self) -> &'static str {
-        "Log Review"
-    }
+    const NAME: &'static str = "logs";
+    const TITLE: &'static str = "Log Review";
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
         let run = cx.run;

@@ -55,14 +55,8 @@ pub(crate) struct Sentry;
 
 impl Step for Sentry {
     type Data = SentryData;
-
-    fn name(&self) -> &'static str {
-        "sentry"
-    }
-
-    fn title(&self) -> &'static str {
-        "Sentry"
-    }
+    const NAME: &'static str = "sentry";
+    const TITLE: &'static str = "Sentry";
 
     /// Production errors come first in Action Required.
     fn action_rank(&self) -> u8 {
