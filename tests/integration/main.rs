@@ -14,6 +14,7 @@ mod confine;
 mod crash;
 mod demo;
 mod github;
+mod layout;
 mod mine;
 mod reflect;
 mod run;
