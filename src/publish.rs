@@ -59,7 +59,7 @@ fn marker_prefix(slug: &str) -> String {
     clippy::too_many_lines,
     reason = "the report issue's steps in order, each recorded before its side effect"
 )]
-pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome> {
+pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome<Published>> {
     let Some(repo) = &project.github else {
         return Ok(Outcome::Skipped(
             "no `github` entry in `projects.json`: the report stays in the local file".to_owned(),
@@ -172,7 +172,7 @@ pub(crate) fn publish(cx: &mut UnitCx<'_>, project: &Project) -> Result<Outcome>
     };
     Ok(Outcome::Done(Output {
         summary,
-        data: serde_json::to_value(&record)?,
+        data: record,
         actions: Vec::new(),
         warnings,
     }))

@@ -451,13 +451,16 @@ impl RunLock {
 }
 
 /// A done unit's results, stored in the state and rendered into the report.
+///
+/// A step returns its data typed (`Output<Step::Data>`); the state keeps it as JSON (`Output<Value>`), erased by
+/// [`Output::erase`] and read back by [`Output::read`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Output {
+pub(crate) struct Output<D = Value> {
     /// One line for the console, `status` and the report summary.
     pub(crate) summary: String,
     /// Step-specific findings, rendered by [`Step::render`].
     #[serde(default)]
-    pub(crate) data: Value,
+    pub(crate) data: D,
     /// Things a human should do, for the report's Action Required section.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) actions: Vec<String>,
@@ -470,6 +473,25 @@ impl Output {
     /// [`Output::data`] read back as a `T`: the one place a step's findings are read from the state.
     pub(crate) fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         T::deserialize(&self.data)
+    }
+}
+
+impl<D> Output<D> {
+    /// The same output with its data passed through `f`.
+    pub(crate) fn try_map<E, Error>(self, f: impl FnOnce(D) -> Result<E, Error>) -> Result<Output<E>, Error> {
+        Ok(Output {
+            data: f(self.data)?,
+            summary: self.summary,
+            actions: self.actions,
+            warnings: self.warnings,
+        })
+    }
+}
+
+impl<D: Serialize> Output<D> {
+    /// The output with its data as the JSON the state stores: the one place a step's findings are written.
+    pub(crate) fn erase(self) -> Result<Output, serde_json::Error> {
+        self.try_map(|data| serde_json::to_value(&data))
     }
 }
 

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -75,7 +75,7 @@ pub(crate) trait Step: Sync {
 
     /// Does the unit's work. `Err` fails the unit (retried by a later run that day, up to 3 attempts); an error
     /// that is a [`crate::cancel::Interrupted`] abandons it as interrupted.
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome>;
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<Self::Data>>;
 
     /// Appends the markdown of one done unit's findings to `out`, under the project's heading.
     fn render(&self, data: &Self::Data, output: &Output, out: &mut String) {
@@ -138,7 +138,9 @@ impl<S: Step> AnyStep for S {
     }
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
-        Step::run(self, cx)
+        Step::run(self, cx)?.try_map(|output| {
+            output.erase().with_context(|| format!("failed to serialize the {} findings", S::NAME))
+        })
     }
 
     fn digest(&self, output: &Output) -> Option<String> {
@@ -168,12 +170,33 @@ impl<S: Step> AnyStep for S {
     }
 }
 
-/// What a unit ended with, when it did not fail.
+/// What a unit ended with, when it did not fail: typed as a step returns it, erased to JSON for the runner.
 #[derive(Debug)]
-pub(crate) enum Outcome {
-    Done(Output),
+pub(crate) enum Outcome<D = Value> {
+    Done(Output<D>),
     /// The unit had nothing it could do here; the reason says why (shown in status and the report).
     Skipped(String),
+}
+
+impl<D> Outcome<D> {
+    /// The same outcome with a done unit's output passed through `f`.
+    pub(crate) fn try_map<E, Error>(
+        self,
+        f: impl FnOnce(Output<D>) -> Result<Output<E>, Error>,
+    ) -> Result<Outcome<E>, Error> {
+        Ok(match self {
+            Outcome::Done(output) => Outcome::Done(f(output)?),
+            Outcome::Skipped(reason) => Outcome::Skipped(reason),
+        })
+    }
+
+    /// The same outcome with a done unit's data passed through `f`.
+    pub(crate) fn map<E>(self, f: impl FnOnce(D) -> E) -> Outcome<E> {
+        let result: Result<_, std::convert::Infallible> = self.try_map(|o| o.try_map(|d| Ok(f(d))));
+        match result {
+            Ok(outcome) => outcome,
+        }
+    }
 }
 
 /// A unit's warnings, bounded: the first [`Warnings::LIMIT`] and a count of the rest, so a project with
@@ -330,7 +353,7 @@ mod tests {
         const NAME: &'static str = "counting";
         const TITLE: &'static str = "Counting";
 
-        fn run(&self, _: &mut UnitCx<'_>) -> anyhow::Result<Outcome> {
+        fn run(&self, _: &mut UnitCx<'_>) -> anyhow::Result<Outcome<Count>> {
             unreachable!("only rendered here")
         }
 
@@ -437,11 +460,11 @@ pub(crate) mod testing {
 
     /// Runs `work` as the unit of project `shop` in `run`, resuming from `resume`; returns what it returned and
     /// the checkpoints it saved.
-    pub(crate) fn run_unit(
+    pub(crate) fn run_unit<D>(
         run: &RunCx,
         resume: Option<Value>,
-        work: impl FnOnce(&mut UnitCx<'_>) -> Result<Outcome>,
-    ) -> (Result<Outcome>, Vec<Value>) {
+        work: impl FnOnce(&mut UnitCx<'_>) -> Result<Outcome<D>>,
+    ) -> (Result<Outcome<D>>, Vec<Value>) {
         let state = State::new(run.date, run.dry_run);
         let mut saved = Vec::new();
         let outcome = {

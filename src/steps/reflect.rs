@@ -36,7 +36,8 @@ pub(crate) const CATEGORIES: &[&str] = &[
 pub(crate) struct Reflect;
 
 impl Step for Reflect {
-    type Data = Reflections;
+    /// `None` when no model call was made (nothing to reflect on, the budget spent, `--no-spend`).
+    type Data = Option<Reflections>;
 
     const NAME: &'static str = "reflect";
 
@@ -54,7 +55,7 @@ impl Step for Reflect {
         clippy::too_many_lines,
         reason = "the reflection in order: digest, budget, the call, validation, lessons"
     )]
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<Option<Reflections>>> {
         let (digest, left_out) = digest(cx.state, &cx.run.config, cx.run.steps);
         if digest.is_empty() {
             return Ok(Outcome::Skipped(
@@ -166,12 +167,13 @@ impl Step for Reflect {
         }
         Ok(Outcome::Done(Output {
             summary,
-            data: serde_json::to_value(&data)?,
+            data: Some(data),
             ..Output::default()
         }))
     }
 
-    fn render(&self, data: &Reflections, _: &Output, out: &mut String) {
+    fn render(&self, data: &Option<Reflections>, _: &Output, out: &mut String) {
+        let Some(data) = data else { return };
         if data.reflections.is_empty() {
             let _ = writeln!(
                 out,

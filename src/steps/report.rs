@@ -2,14 +2,24 @@
 //! report from the state, written atomically.
 
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
 
 use crate::paths::Paths;
+use crate::publish::Published;
 use crate::step::{Outcome, Output, Scope, Step, UnitCx};
 
 pub(crate) struct Report;
 
+/// What a report unit stores: the file it wrote (the run-wide unit) or what publishing a project's report did.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Reported {
+    File { path: String },
+    Project(Published),
+}
+
 impl Step for Report {
-    type Data = serde_json::Value;
+    type Data = Reported;
 
     const NAME: &'static str = "report";
 
@@ -27,9 +37,9 @@ impl Step for Report {
         true
     }
 
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<Reported>> {
         if let Some(project) = cx.project {
-            return crate::publish::publish(cx, project);
+            return Ok(crate::publish::publish(cx, project)?.map(Reported::Project));
         }
         let paths = Paths::new(cx.root().to_owned());
         let path = paths.report(cx.run.date, cx.run.dry_run);
@@ -45,8 +55,9 @@ impl Step for Report {
             } else {
                 format!("wrote {shown}")
             },
-            data: serde_json::json!({ "path": shown }),
-            ..Output::default()
+            data: Reported::File { path: shown },
+            actions: Vec::new(),
+            warnings: Vec::new(),
         }))
     }
 }

@@ -27,7 +27,7 @@ impl Step for Tasks {
     const NAME: &'static str = "tasks";
     const TITLE: &'static str = "Tasks";
 
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<TasksData>> {
         let project = cx.project();
         let Some(repo) = &project.github else {
             return Ok(Outcome::Skipped(
@@ -73,7 +73,7 @@ impl Step for Tasks {
             &mut commented,
         )?;
 
-        let output = output(&data);
+        let output = output(data);
         Ok(Outcome::Done(output))
     }
 
@@ -306,7 +306,7 @@ fn todo_items(dir: &Path, total: &mut usize) -> Vec<TodoItem> {
     items
 }
 
-fn output(data: &TasksData) -> Output {
+fn output(data: TasksData) -> Output<TasksData> {
     let mut summary = format!("{} open issue(s)", data.open_issues);
     if data.stale_total > 0 {
         let _ = write!(
@@ -341,7 +341,7 @@ fn output(data: &TasksData) -> Output {
     }
     Output {
         summary,
-        data: serde_json::to_value(data).unwrap_or_default(),
+        data,
         actions,
         warnings: Vec::new(),
     }

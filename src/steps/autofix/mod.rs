@@ -167,7 +167,7 @@ impl Step for Autofix {
         0
     }
 
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<FixData>> {
         let project = cx.project();
         if disabled_by_env(&cx.run.env) {
             return Ok(Outcome::Skipped(
@@ -219,7 +219,7 @@ impl Step for Autofix {
             jail: None,
         };
         run.decide_all(cx, &mut data)?;
-        let output = output(&data, run.warnings);
+        let output = output(data, run.warnings);
         Ok(Outcome::Done(output))
     }
 

@@ -7,7 +7,7 @@ use super::pull::{one_line, usd};
 use crate::redact::redact;
 use crate::step::{Output, Warnings};
 
-pub(super) fn output(data: &FixData, warnings: &mut Warnings) -> Output {
+pub(super) fn output(data: FixData, warnings: &mut Warnings) -> Output<FixData> {
     let count = |s: FixStatus| data.candidates.iter().filter(|c| c.status == s).count();
     let opened = count(FixStatus::PrOpened);
     let would = count(FixStatus::WouldFix);
@@ -51,7 +51,7 @@ pub(super) fn output(data: &FixData, warnings: &mut Warnings) -> Output {
         .collect();
     Output {
         summary,
-        data: serde_json::to_value(data).unwrap_or_default(),
+        data,
         actions,
         warnings: std::mem::take(warnings).finish(),
     }

@@ -77,7 +77,7 @@ impl Step for Cleanup {
     const NAME: &'static str = "cleanup";
     const TITLE: &'static str = "Cleanup";
 
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<CleanupData>> {
         cleanup(cx, OsStr::new("git"))
     }
 
@@ -94,7 +94,7 @@ impl Step for Cleanup {
     clippy::too_many_lines,
     reason = "the unit in order: what git tracks, artifacts removed, signals found"
 )]
-fn cleanup(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome> {
+fn cleanup(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome<CleanupData>> {
     let project = cx.project();
     let cancel = cx.run.cancel.clone();
     let root = fs::canonicalize(&project.dir)
@@ -209,7 +209,7 @@ fn cleanup(cx: &mut UnitCx<'_>, git: &OsStr) -> Result<Outcome> {
     let actions = actions(&data);
     Ok(Outcome::Done(Output {
         summary: summary(&data),
-        data: serde_json::to_value(&data)?,
+        data,
         actions,
         warnings: warnings.finish(),
     }))
@@ -369,7 +369,7 @@ mod tests {
         let (outcome, saved) =
             testing::run_unit(&run, opts.resume, |cx| cleanup(cx, OsStr::new(opts.git)));
         match outcome? {
-            Outcome::Done(output) => Ok((output, saved)),
+            Outcome::Done(output) => Ok((output.erase()?, saved)),
             Outcome::Skipped(reason) => panic!("skipped: {reason}"),
         }
     }

@@ -70,7 +70,7 @@ impl Step for Logs {
     const NAME: &'static str = "logs";
     const TITLE: &'static str = "Log Review";
 
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<LogsData>> {
         let run = cx.run;
         let project = cx.project();
         let config = ScanConfig {
@@ -109,7 +109,7 @@ impl Step for Logs {
         })?;
         let (mut data, mut warnings, seen) = scanner.finish();
         data.history = remember(cx, &data, &seen, &mut warnings);
-        Ok(Outcome::Done(output(&data, warnings)))
+        Ok(Outcome::Done(output(data, warnings)))
     }
 
     fn action_rank(&self) -> u8 {
@@ -720,7 +720,7 @@ java.lang.NullPointerException: name is null
     fn run_step(dir: &Path, project_json: &str, env: Env) -> (Output, Vec<serde_json::Value>) {
         let project: serde_json::Value = serde_json::from_str(project_json).unwrap();
         let run = testing::run_cx(dir, &project, env, date(), false);
-        let (outcome, saved) = testing::run_unit(&run, None, |cx| Step::run(&Logs, cx));
+        let (outcome, saved) = testing::run_unit(&run, None, |cx| AnyStep::run(&Logs, cx));
         let Outcome::Done(output) = outcome.unwrap() else {
             panic!("logs is never skipped")
         };
@@ -805,7 +805,7 @@ java.lang.NullPointerException: name is null
                 date,
                 dry_run,
             );
-            let (outcome, _) = testing::run_unit(&run, None, |cx| Step::run(&Logs, cx));
+            let (outcome, _) = testing::run_unit(&run, None, |cx| AnyStep::run(&Logs, cx));
             let Outcome::Done(output) = outcome.unwrap() else {
                 panic!("logs is never skipped")
             };

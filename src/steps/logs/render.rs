@@ -11,7 +11,7 @@ use crate::step::Output;
 use crate::text::{code, human_bytes, longest_run, thousands};
 
 /// The unit's output: a one-line summary, the data, actions for the top recurring errors and rotation.
-pub(crate) fn output(data: &LogsData, warnings: Vec<String>) -> Output {
+pub(crate) fn output(data: LogsData, warnings: Vec<String>) -> Output<LogsData> {
     let mut actions = Vec::new();
     for t in data
         .top
@@ -52,8 +52,8 @@ pub(crate) fn output(data: &LogsData, warnings: Vec<String>) -> Output {
         ));
     }
     Output {
-        summary: summary(data),
-        data: serde_json::to_value(data).unwrap_or_default(),
+        summary: summary(&data),
+        data,
         actions,
         warnings,
     }

@@ -366,7 +366,7 @@ pub(super) fn clip(text: &str) -> String {
     clipped
 }
 
-pub(super) fn output(data: &SentryData, warnings: Vec<String>) -> Output {
+pub(super) fn output(data: SentryData, warnings: Vec<String>) -> Output<SentryData> {
     let summary = if data.total == 0 {
         "no unresolved issues seen in the last 24 hours".to_owned()
     } else {
@@ -427,7 +427,7 @@ pub(super) fn output(data: &SentryData, warnings: Vec<String>) -> Output {
     }
     Output {
         summary,
-        data: serde_json::to_value(data).unwrap_or_default(),
+        data,
         actions,
         warnings,
     }

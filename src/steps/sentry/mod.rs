@@ -124,7 +124,7 @@ impl Step for Sentry {
         Some(out)
     }
 
-    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
+    fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<SentryData>> {
         let project = cx.project();
         let Some(sentry) = &project.sentry else {
             return Ok(Outcome::Skipped(
@@ -201,7 +201,7 @@ impl Step for Sentry {
                 }
             }
         }
-        Ok(Outcome::Done(output(&data, warnings)))
+        Ok(Outcome::Done(output(data, warnings)))
     }
 
     fn render(&self, data: &SentryData, _: &Output, out: &mut String) {
@@ -344,7 +344,7 @@ mod tests {
 
     fn run_step(dir: &Path, env: Env) -> Result<Outcome> {
         let run = run_cx(dir, env, true);
-        testing::run_unit(&run, None, |cx| Step::run(&Sentry, cx)).0
+        testing::run_unit(&run, None, |cx| AnyStep::run(&Sentry, cx)).0
     }
 
     fn done(outcome: Result<Outcome>) -> (Output, SentryData) {
