@@ -31,8 +31,9 @@ use crate::exec::{Cmd, ExecError, Finished, Lookup};
 pub(crate) const DEFAULT_MODEL: &str = "claude-haiku-4-5";
 
 /// Claude Code's own variables, passed to it from the environment or the root's `.env` when set: credentials,
-/// the API's address, its config folder, its switches. With [`crate::sandbox::BASE_ENV`] (and `LC_*`) they are
-/// the whole of its environment: no GitHub, Sentry, Telegram or Slack token, no SSH agent, no `GIT_ASKPASS`.
+/// the API's address, its config folder, its switches. With [`crate::sandbox::BASE_ENV`] (and `LC_*`) and
+/// [`crate::sandbox::NETWORK_ENV`] they are the whole of its environment: no GitHub, Sentry, Telegram or Slack
+/// token, no SSH agent, no `GIT_ASKPASS`.
 const FORWARDED: &[&str] = &[
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_AUTH_TOKEN",
@@ -60,17 +61,7 @@ const FORWARDED: &[&str] = &[
     "AWS_PROFILE",
     "CLOUD_ML_REGION",
     "DISABLE_TELEMETRY",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-    "all_proxy",
     "NODE_EXTRA_CA_CERTS",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
 ];
 
 /// The file tools a fix may use: read, search and edit files of its worktree, nothing that runs anything.
@@ -323,9 +314,10 @@ impl Claude {
             .map(|(k, v)| (k, Some(v)))
             .collect();
         vars.extend(
-            FORWARDED
-                .iter()
-                .filter_map(|&name| Some((name.to_owned(), Some(env.get(name)?.to_owned())))),
+            [FORWARDED, crate::sandbox::NETWORK_ENV]
+                .into_iter()
+                .flat_map(|names| env.pick(names))
+                .map(|(k, v)| (k, Some(v))),
         );
         vars.push(("DISABLE_AUTOUPDATER".to_owned(), Some("1".to_owned())));
         Claude {

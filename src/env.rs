@@ -60,6 +60,14 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
+    /// The variables of `names` that are set, with their values, in the order of `names`.
+    pub(crate) fn pick(&self, names: &[&str]) -> Vec<(String, String)> {
+        names
+            .iter()
+            .filter_map(|&name| Some((name.to_owned(), self.get(name)?.to_owned())))
+            .collect()
+    }
+
     /// Every variable with a non-empty value, in name order.
     pub(crate) fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
         self.vars

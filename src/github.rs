@@ -36,16 +36,6 @@ const FORWARDED: &[&str] = &[
     "GH_HOST",
     "GH_CONFIG_DIR",
     "GH_PATH",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-    "all_proxy",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
 ];
 
 /// How daydream runs `gh`.
@@ -236,7 +226,17 @@ struct Call<'a> {
     paginate: bool,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// A request of one page.
+    fn one(method: &'static str, endpoint: String, input: Option<&'a Value>) -> Self {
+        Call {
+            method,
+            endpoint,
+            input,
+            paginate: false,
+        }
+    }
+
     /// What follows `gh api` in messages.
     fn display(&self) -> String {
         if self.method == "GET" {
@@ -259,10 +259,8 @@ impl Gh {
                 tracing::warn!("{err}; using {DEFAULT_BACKOFF_MS}");
                 DEFAULT_BACKOFF_MS
             });
-        let mut vars: Vec<(String, String)> = FORWARDED
-            .iter()
-            .filter_map(|&name| Some((name.to_owned(), env.get(name)?.to_owned())))
-            .collect();
+        let mut vars = env.pick(FORWARDED);
+        vars.extend(env.pick(crate::sandbox::NETWORK_ENV));
         for (name, value) in [
             ("GH_PROMPT_DISABLED", "1"),
             ("NO_COLOR", "1"),
@@ -326,14 +324,7 @@ impl Gh {
         labels: &[&str],
     ) -> Result<Issue, GhError> {
         let input = json!({ "title": title, "body": body, "labels": labels });
-        let call = Call {
-            method: "POST",
-            endpoint: format!("{}/issues", repo_path(repo)),
-            input: Some(&input),
-            paginate: false,
-        };
-        let stdout = self.call(&call)?;
-        parse_bytes(&call, &stdout)
+        self.send("POST", format!("{}/issues", repo_path(repo)), Some(&input))
     }
 
     pub(crate) fn edit_issue(
@@ -343,25 +334,21 @@ impl Gh {
         edit: &IssueEdit,
     ) -> Result<Issue, GhError> {
         let input = serde_json::to_value(edit).expect("an edit serializes");
-        let call = Call {
-            method: "PATCH",
-            endpoint: format!("{}/issues/{number}", repo_path(repo)),
-            input: Some(&input),
-            paginate: false,
-        };
-        let stdout = self.call(&call)?;
-        parse_bytes(&call, &stdout)
+        self.send(
+            "PATCH",
+            format!("{}/issues/{number}", repo_path(repo)),
+            Some(&input),
+        )
     }
 
     pub(crate) fn comment(&self, repo: &GitHub, number: u64, body: &str) -> Result<(), GhError> {
         let input = json!({ "body": body });
-        let call = Call {
-            method: "POST",
-            endpoint: format!("{}/issues/{number}/comments", repo_path(repo)),
-            input: Some(&input),
-            paginate: false,
-        };
-        self.call(&call).map(drop)
+        self.call(&Call::one(
+            "POST",
+            format!("{}/issues/{number}/comments", repo_path(repo)),
+            Some(&input),
+        ))
+        .map(drop)
     }
 
     /// Creates the label with that color and description if missing; true when it created it.
@@ -412,13 +399,12 @@ impl Gh {
             return Ok(());
         }
         let input = json!({ "labels": labels });
-        let call = Call {
-            method: "POST",
-            endpoint: format!("{}/issues/{number}/labels", repo_path(repo)),
-            input: Some(&input),
-            paginate: false,
-        };
-        self.call(&call).map(drop)
+        self.call(&Call::one(
+            "POST",
+            format!("{}/issues/{number}/labels", repo_path(repo)),
+            Some(&input),
+        ))
+        .map(drop)
     }
 
     /// The repository's default branch (`main`, `master`, ...).
@@ -427,14 +413,8 @@ impl Gh {
         struct Repo {
             default_branch: String,
         }
-        let call = Call {
-            method: "GET",
-            endpoint: repo_path(repo),
-            input: None,
-            paginate: false,
-        };
-        let stdout = self.call(&call)?;
-        parse_bytes::<Repo>(&call, &stdout).map(|r| r.default_branch)
+        self.send::<Repo>("GET", repo_path(repo), None)
+            .map(|r| r.default_branch)
     }
 
     /// Issues and pull requests (GitHub lists both as issues) in `state` with `label`, all pages.
@@ -493,12 +473,17 @@ impl Gh {
     ) -> Result<Pull, GhError> {
         let input =
             json!({ "title": title, "head": head, "base": base, "body": body, "draft": true });
-        let call = Call {
-            method: "POST",
-            endpoint: format!("{}/pulls", repo_path(repo)),
-            input: Some(&input),
-            paginate: false,
-        };
+        self.send("POST", format!("{}/pulls", repo_path(repo)), Some(&input))
+    }
+
+    /// Sends one request whose answer is one JSON object, read as a `T`.
+    fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &'static str,
+        endpoint: String,
+        input: Option<&Value>,
+    ) -> Result<T, GhError> {
+        let call = Call::one(method, endpoint, input);
         let stdout = self.call(&call)?;
         parse_bytes(&call, &stdout)
     }

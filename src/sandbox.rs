@@ -30,6 +30,20 @@ pub(crate) const BASE_ENV: &[&str] = &[
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
 ];
 
+/// The variables a child that talks to a server needs to reach it: proxies and certificate authorities.
+pub(crate) const NETWORK_ENV: &[&str] = &[
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
 /// Files and folders under `HOME` that hold credentials; hidden from confined commands where the sandbox can.
 const HOME_SECRETS: &[&str] = &[
     ".ssh",

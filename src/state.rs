@@ -478,7 +478,10 @@ impl Output {
 
 impl<D> Output<D> {
     /// The same output with its data passed through `f`.
-    pub(crate) fn try_map<E, Error>(self, f: impl FnOnce(D) -> Result<E, Error>) -> Result<Output<E>, Error> {
+    pub(crate) fn try_map<E, Error>(
+        self,
+        f: impl FnOnce(D) -> Result<E, Error>,
+    ) -> Result<Output<E>, Error> {
         Ok(Output {
             data: f(self.data)?,
             summary: self.summary,

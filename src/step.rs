@@ -139,7 +139,9 @@ impl<S: Step> AnyStep for S {
 
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome> {
         Step::run(self, cx)?.try_map(|output| {
-            output.erase().with_context(|| format!("failed to serialize the {} findings", S::NAME))
+            output
+                .erase()
+                .with_context(|| format!("failed to serialize the {} findings", S::NAME))
         })
     }
 

@@ -14,7 +14,7 @@ use crate::budget::{Allowance, Budget, Purpose};
 use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::config::Project;
 use crate::fix::{self, PathRules, Worktree};
-use crate::github::{Gh, IssueState};
+use crate::github::{Gh, GhError, IssueState};
 use crate::notify::{Notifier, Summary};
 use crate::redact::redact;
 use crate::sandbox::{Jail, Policy};
@@ -238,30 +238,25 @@ impl FixRun<'_> {
         let repo = project.github.as_ref()?;
         let branch = fix::branch(fp);
         let mark = marker(fp);
-        match self.gh.issues_and_pulls(repo, IssueState::All, LABEL) {
-            Ok(items) => {
-                if let Some(item) = items.iter().find(|i| i.body.contains(&mark)) {
-                    return Some(format!(
-                        "already handled: {} ({}) carries its marker",
-                        item.html_url, item.state
-                    ));
-                }
+        let on_github = || -> Result<Option<String>, GhError> {
+            let items = self.gh.issues_and_pulls(repo, IssueState::All, LABEL)?;
+            if let Some(item) = items.iter().find(|i| i.body.contains(&mark)) {
+                return Ok(Some(format!(
+                    "already handled: {} ({}) carries its marker",
+                    item.html_url, item.state
+                )));
             }
-            Err(err) => {
-                return Some(format!(
-                    "could not check GitHub for an earlier fix ({err}); not risking a duplicate"
-                ));
-            }
-        }
-        match self.gh.pulls_from(repo, &branch) {
-            Ok(pulls) => {
-                if let Some(pull) = pulls.first() {
-                    return Some(format!(
-                        "already handled: {} ({}) is from `{branch}`",
-                        pull.html_url, pull.state
-                    ));
-                }
-            }
+            let pulls = self.gh.pulls_from(repo, &branch)?;
+            Ok(pulls.first().map(|pull| {
+                format!(
+                    "already handled: {} ({}) is from `{branch}`",
+                    pull.html_url, pull.state
+                )
+            }))
+        };
+        match on_github() {
+            Ok(Some(why)) => return Some(why),
+            Ok(None) => {}
             Err(err) => {
                 return Some(format!(
                     "could not check GitHub for an earlier fix ({err}); not risking a duplicate"

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::data::{CleanupData, Removal};
 use super::{RENDER_LIMIT, TEXT_LIMIT};
+use crate::step::Listed;
 use crate::text::{capitalise, code, human_bytes, plural};
 
 /// The markdown of one project's cleanup, under the project's heading.
@@ -60,31 +61,17 @@ pub(super) fn render(data: &CleanupData, out: &mut String) {
         more_line(out, artifacts.failed.total, RENDER_LIMIT);
     }
     if artifacts.tracked.total > 0 {
-        let shown: Vec<String> = artifacts
-            .tracked
-            .items
-            .iter()
-            .take(RENDER_LIMIT)
-            .map(|p| code(p))
-            .collect();
         let _ = writeln!(
             out,
             "\nKept because git tracks them: {}.",
-            with_more(&shown, artifacts.tracked.total)
+            paths(&artifacts.tracked)
         );
     }
     if artifacts.symlinks.total > 0 {
-        let shown: Vec<String> = artifacts
-            .symlinks
-            .items
-            .iter()
-            .take(RENDER_LIMIT)
-            .map(|p| code(p))
-            .collect();
         let _ = writeln!(
             out,
             "\nLeft alone because they are symbolic links (not followed): {}.",
-            with_more(&shown, artifacts.symlinks.total)
+            paths(&artifacts.symlinks)
         );
     }
     for note in &data.notes {
@@ -174,6 +161,17 @@ pub(super) fn more_line_indented(out: &mut String, total: usize, shown: usize) {
     if total > shown {
         let _ = writeln!(out, "  - and {} more", total - shown);
     }
+}
+
+/// The first paths of `list` as code, `and N more`.
+fn paths<const LIMIT: usize>(list: &Listed<String, LIMIT>) -> String {
+    let shown: Vec<String> = list
+        .items
+        .iter()
+        .take(RENDER_LIMIT)
+        .map(|p| code(p))
+        .collect();
+    with_more(&shown, list.total)
 }
 
 /// `a, b, c and N more` (the items are the first of `total`).
