@@ -1,21 +1,11 @@
-//! The mechanics of one auto-fix: a git worktree of the default branch in a temp directory, the checks on the
-//! diff Claude left there, the project's tests, the commit and the push of `daydream/fix-<fingerprint>`.
-//!
-//! The user's working tree is never touched: every git command that writes runs in the worktree, and the only
-//! changes to the user's repository are the fetch of the default branch, the worktree's own metadata and the
-//! local branch of the fix, both removed when the fix ends (or by the next run after a kill).
+//! The checks on what a fix changed: protected and safe paths, symlinks and escaping paths, binaries, size,
+//! credentials on added lines, and what the tests left behind.
 
-use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
+use std::path::{Component, Path};
 
 use anyhow::{Context, Result};
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
-
-use crate::cancel::Cancel;
-use crate::exec::{Cmd, ExecError};
-use crate::sandbox::Jail;
 
 /// Paths a fix may never change, whatever the project's configuration adds: authentication, payments,
 /// migrations and data-deletion code, CI configuration, Claude's own instructions and settings, secrets.
@@ -51,324 +41,6 @@ pub(crate) const DEFAULT_PROTECTED: &[&str] = &[
 /// A diff larger than this is not a fix daydream proposes.
 pub(crate) const MAX_FILES: usize = 20;
 pub(crate) const MAX_LINES: u64 = 500;
-const GIT_TIMEOUT: Duration = Duration::from_secs(120);
-/// The author and committer of a fix.
-const AUTHOR_NAME: &str = "daydream";
-const AUTHOR_EMAIL: &str = "daydream@users.noreply.github.com";
-
-/// A hardened git command in `dir` ([`crate::git::command`]), bounded and cancellable.
-pub(crate) fn git(dir: &Path, cancel: &Cancel) -> Cmd {
-    crate::git::command(OsStr::new("git"), dir)
-        .timeout(GIT_TIMEOUT)
-        .cancel(cancel)
-}
-
-/// Runs `git args` in `dir` and returns its stdout as text.
-pub(crate) fn git_out(dir: &Path, cancel: &Cancel, args: &[&str]) -> Result<String> {
-    let done = git(dir, cancel)
-        .args(args)
-        .run()
-        .map_err(ExecError::into_anyhow)?;
-    Ok(String::from_utf8_lossy(&done.stdout).into_owned())
-}
-
-/// The branch of a fix.
-pub(crate) fn branch(fingerprint: &str) -> String {
-    format!("daydream/fix-{fingerprint}")
-}
-
-/// Whether `origin` has the branch (`git ls-remote`), so another machine or an earlier night pushed it.
-pub(crate) fn remote_has(repo: &Path, cancel: &Cancel, branch: &str) -> Result<bool> {
-    let out = git_out(
-        repo,
-        cancel,
-        &[
-            "ls-remote",
-            "--heads",
-            "origin",
-            &format!("refs/heads/{branch}"),
-        ],
-    )
-    .context("failed to ask `origin` for the fix branch")?;
-    Ok(!out.trim().is_empty())
-}
-
-/// Whether the project has a local branch of that name.
-pub(crate) fn local_has(repo: &Path, cancel: &Cancel, branch: &str) -> bool {
-    git(repo, cancel)
-        .args([
-            "show-ref",
-            "--verify",
-            "--quiet",
-            &format!("refs/heads/{branch}"),
-        ])
-        .run()
-        .is_ok()
-}
-
-/// The URL of `origin`, or `None` when the project has no such remote.
-pub(crate) fn origin(repo: &Path, cancel: &Cancel) -> Option<String> {
-    git_out(repo, cancel, &["remote", "get-url", "origin"])
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
-/// A worktree of the fix, removed with its local branch when dropped.
-pub(crate) struct Worktree {
-    repo: PathBuf,
-    branch: String,
-    cancel: Cancel,
-    dir: PathBuf,
-    temp: tempfile::TempDir,
-}
-
-impl Worktree {
-    /// Fetches `base` from `origin` and adds a worktree on a new local `branch` at it, in a temp directory.
-    pub(crate) fn create(
-        repo: &Path,
-        base: &str,
-        branch: &str,
-        cancel: &Cancel,
-    ) -> Result<Worktree> {
-        // A leftover of a run that was killed: its metadata and branch go first.
-        discard(repo, branch);
-        git_out(
-            repo,
-            cancel,
-            &[
-                "fetch",
-                "--no-tags",
-                "origin",
-                &format!("+refs/heads/{base}:refs/remotes/origin/{base}"),
-            ],
-        )
-        .with_context(|| format!("failed to fetch `{base}` from `origin`"))?;
-        let temp = tempfile::Builder::new()
-            .prefix("daydream-fix-")
-            .tempdir()
-            .context("failed to make a temp directory for the worktree")?;
-        let dir = temp.path().join("worktree");
-        let dir_text = dir.to_string_lossy().into_owned();
-        git_out(
-            repo,
-            cancel,
-            &[
-                "worktree",
-                "add",
-                "--no-track",
-                "-b",
-                branch,
-                &dir_text,
-                &format!("refs/remotes/origin/{base}"),
-            ],
-        )
-        .with_context(|| format!("failed to add a worktree of `origin/{base}`"))?;
-        Ok(Worktree {
-            repo: repo.to_owned(),
-            branch: branch.to_owned(),
-            cancel: cancel.clone(),
-            dir,
-            temp,
-        })
-    }
-
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// A path next to the worktree, in its private temp directory: outside what the model may edit.
-    pub(crate) fn beside(&self, name: &str) -> PathBuf {
-        self.temp.path().join(name)
-    }
-
-    /// Stages everything Claude changed and checks it against the rules; the staged tree is what gets committed.
-    pub(crate) fn stage_and_check(&self, rules: &PathRules) -> Result<Result<Diff, String>> {
-        git_out(&self.dir, &self.cancel, &["add", "--all"])?;
-        let raw = git_out(
-            &self.dir,
-            &self.cancel,
-            &[
-                "diff",
-                "--cached",
-                "--raw",
-                "-z",
-                "--no-renames",
-                "--no-ext-diff",
-            ],
-        )?;
-        let numstat = git_out(
-            &self.dir,
-            &self.cancel,
-            &[
-                "diff",
-                "--cached",
-                "--numstat",
-                "-z",
-                "--no-renames",
-                "--no-ext-diff",
-            ],
-        )?;
-        let changes = parse_raw(&raw);
-        let sizes = parse_numstat(&numstat);
-        let diff = match check(&self.dir, rules, &changes, &sizes) {
-            Ok(diff) => diff,
-            Err(why) => return Ok(Err(why)),
-        };
-        let patch = git_out(
-            &self.dir,
-            &self.cancel,
-            &[
-                "diff",
-                "--cached",
-                "--unified=0",
-                "--no-color",
-                "--no-renames",
-                "--no-ext-diff",
-                "--no-textconv",
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-            ],
-        )?;
-        if let Some(why) = added_secret(&patch) {
-            return Ok(Err(why));
-        }
-        Ok(Ok(diff))
-    }
-
-    /// The tree of what is staged (`git write-tree`): what the commit will hold.
-    pub(crate) fn staged_tree(&self) -> Result<String> {
-        Ok(git_out(&self.dir, &self.cancel, &["write-tree"])?
-            .trim()
-            .to_owned())
-    }
-
-    /// The repository's git directory, which commands in the worktree read (git keeps a worktree's metadata
-    /// there).
-    pub(crate) fn git_dir(&self) -> Result<PathBuf> {
-        let out = git_out(
-            &self.dir,
-            &self.cancel,
-            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
-        )?;
-        Ok(PathBuf::from(out.trim()))
-    }
-
-    /// After the tests: `Err` says what they changed. The staged tree must be `tree` still, no tracked file
-    /// may differ from it, and no new file may appear outside git-ignored paths: what is committed is exactly
-    /// what was checked, and nothing the tests wrote rides along or hides.
-    pub(crate) fn check_after_tests(&self, tree: &str) -> Result<Result<(), String>> {
-        if self.staged_tree()? != tree {
-            return Ok(Err(
-                "the tests changed what was staged for the commit".to_owned()
-            ));
-        }
-        let status = git(&self.dir, &self.cancel)
-            .args([
-                "status",
-                "--porcelain=v1",
-                "-z",
-                "--untracked-files=all",
-                "--no-renames",
-            ])
-            .run()
-            .map_err(ExecError::into_anyhow)?;
-        let status = String::from_utf8_lossy(&status.stdout);
-        Ok(match tests_left(&status) {
-            Some(why) => Err(why),
-            None => Ok(()),
-        })
-    }
-
-    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
-    pub(crate) fn commit(&self, message: &str) -> Result<String> {
-        git(&self.dir, &self.cancel)
-            .args([
-                "-c",
-                &format!("user.name={AUTHOR_NAME}"),
-                "-c",
-                &format!("user.email={AUTHOR_EMAIL}"),
-                "-c",
-                "core.hooksPath=/dev/null",
-                "-c",
-                "commit.gpgsign=false",
-                "commit",
-                "--no-verify",
-                "--quiet",
-                "-m",
-                message,
-            ])
-            .env("GIT_AUTHOR_NAME", AUTHOR_NAME)
-            .env("GIT_AUTHOR_EMAIL", AUTHOR_EMAIL)
-            .env("GIT_COMMITTER_NAME", AUTHOR_NAME)
-            .env("GIT_COMMITTER_EMAIL", AUTHOR_EMAIL)
-            .run()
-            .map_err(ExecError::into_anyhow)
-            .context("failed to commit the fix")?;
-        Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?
-            .trim()
-            .to_owned())
-    }
-}
-
-impl Drop for Worktree {
-    fn drop(&mut self) {
-        discard(&self.repo, &self.branch);
-    }
-}
-
-/// Removes every worktree of `branch` and the local branch itself. Quiet: there may be nothing to remove.
-pub(crate) fn discard(repo: &Path, branch: &str) {
-    // Cleanup must happen even after SIGTERM: a fresh cancel token, never the run's.
-    let quiet = Cancel::default();
-    if let Ok(list) = git_out(repo, &quiet, &["worktree", "list", "--porcelain"]) {
-        let mut path = None;
-        for line in list.lines() {
-            if let Some(p) = line.strip_prefix("worktree ") {
-                path = Some(p.to_owned());
-            } else if line == format!("branch refs/heads/{branch}")
-                && let Some(p) = path.take()
-            {
-                let _ = git_out(
-                    repo,
-                    &quiet,
-                    &["worktree", "remove", "--force", "--force", &p],
-                );
-            }
-        }
-    }
-    let _ = git_out(repo, &quiet, &["worktree", "prune"]);
-    if local_has(repo, &quiet, branch) {
-        let _ = git_out(repo, &quiet, &["branch", "-D", branch]);
-    }
-}
-
-/// Pushes `commit` to `origin` as `refs/heads/<branch>`, never forced. `Ok(false)`: the branch already exists
-/// there (another machine pushed it first).
-pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> Result<bool> {
-    assert!(
-        branch.starts_with("daydream/fix-"),
-        "auto-fix pushes only its own branches"
-    );
-    match git(repo, cancel)
-        .args([
-            "push",
-            "--no-verify",
-            "--porcelain",
-            "origin",
-            &format!("{commit}:refs/heads/{branch}"),
-        ])
-        .run()
-    {
-        Ok(_) => Ok(true),
-        Err(ExecError::Failed { stderr, .. })
-            if stderr.contains("rejected") || stderr.contains("already exists") =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err.into_anyhow()).context("failed to push the fix branch to `origin`"),
-    }
-}
 
 /// Which paths a fix may change.
 pub(crate) struct PathRules {
@@ -450,7 +122,7 @@ pub(crate) struct Change {
 }
 
 /// `git diff --raw -z`: `:old new oldsha newsha S\0path\0` per path.
-fn parse_raw(raw: &str) -> Vec<Change> {
+pub(super) fn parse_raw(raw: &str) -> Vec<Change> {
     let mut out = Vec::new();
     let mut fields = raw.split('\0');
     while let Some(head) = fields.next() {
@@ -472,7 +144,7 @@ fn parse_raw(raw: &str) -> Vec<Change> {
 }
 
 /// `git diff --numstat -z`: `added\tdeleted\tpath\0`; binary files have `-` counts (`None`).
-fn parse_numstat(raw: &str) -> Vec<(String, Option<u64>)> {
+pub(super) fn parse_numstat(raw: &str) -> Vec<(String, Option<u64>)> {
     raw.split('\0')
         .filter(|s| !s.is_empty())
         .filter_map(|record| {
@@ -591,7 +263,7 @@ fn escaping_parent(worktree: &Path, path: &str) -> Option<String> {
 
 /// The first added line of `patch` (`git diff -U0`) that carries a credential, as the reason to reject the
 /// fix: the file, the line and the kind, never the secret itself.
-fn added_secret(patch: &str) -> Option<String> {
+pub(super) fn added_secret(patch: &str) -> Option<String> {
     let mut file = "";
     let mut line = 0u64;
     // Headers come between `diff --git` and the first `@@`; inside a hunk, `+++ x` is an added `++ x`.
@@ -624,7 +296,7 @@ fn added_secret(patch: &str) -> Option<String> {
 }
 
 /// What `git status --porcelain=v1 -z` says the tests left behind, if anything.
-fn tests_left(status: &str) -> Option<String> {
+pub(super) fn tests_left(status: &str) -> Option<String> {
     let mut entries = status.split('\0').filter(|e| e.len() > 3);
     entries.find_map(|entry| {
         let (code, path) = entry.split_at(3);
@@ -639,51 +311,6 @@ fn tests_left(status: &str) -> Option<String> {
             None
         }
     })
-}
-
-/// The project's test command, confined by `jail` in the worktree `dir` (whose git directory `git_dir` it may
-/// read). `Ok(Err(output))` when the tests fail; the output is the end of what they printed.
-pub(crate) fn run_tests(
-    jail: &Jail,
-    dir: &Path,
-    git_dir: &Path,
-    command: &str,
-    timeout: Duration,
-    cancel: &Cancel,
-) -> Result<Result<String, String>> {
-    let confined = jail.shell(dir, &[git_dir.to_owned()], command)?;
-    let cmd = confined.cmd.clone().timeout(timeout).cancel(cancel);
-    match cmd.run_any() {
-        Ok(done) => {
-            let mut output = String::from_utf8_lossy(&done.stdout).into_owned();
-            output.push_str(&String::from_utf8_lossy(&done.stderr));
-            let output = tail(&output, 1500);
-            match done.code {
-                Some(0) => Ok(Ok(output)),
-                Some(code) => Ok(Err(format!("`{command}` exited with {code}: {output}"))),
-                None => Ok(Err(format!("`{command}` was killed by a signal: {output}"))),
-            }
-        }
-        Err(ExecError::TimedOut { after, .. }) => Ok(Err(format!(
-            "`{command}` ran past its {} s timeout and was stopped",
-            after.as_secs()
-        ))),
-        Err(err @ ExecError::Interrupted { .. }) => Err(err.into_anyhow()),
-        Err(err) => Ok(Err(format!("`{command}` could not run: {err}"))),
-    }
-}
-
-/// The last `max` bytes of `text` (at a char boundary), trimmed.
-pub(crate) fn tail(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut cut = text.len() - max;
-    while !text.is_char_boundary(cut) {
-        cut += 1;
-    }
-    format!("...{}", &text[cut..])
 }
 
 #[cfg(test)]

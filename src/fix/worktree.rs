@@ -1,0 +1,330 @@
+//! The worktree of a fix and the git around it: fetch, add, commit, discard, push.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::guard::{Diff, PathRules, added_secret, check, parse_numstat, parse_raw, tests_left};
+use crate::cancel::Cancel;
+use crate::exec::{Cmd, ExecError};
+
+const GIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The author and committer of a fix.
+const AUTHOR_NAME: &str = "daydream";
+const AUTHOR_EMAIL: &str = "daydream@users.noreply.github.com";
+
+/// A hardened git command in `dir` ([`crate::git::command`]), bounded and cancellable.
+pub(crate) fn git(dir: &Path, cancel: &Cancel) -> Cmd {
+    crate::git::command(OsStr::new("git"), dir)
+        .timeout(GIT_TIMEOUT)
+        .cancel(cancel)
+}
+
+/// Runs `git args` in `dir` and returns its stdout as text.
+pub(crate) fn git_out(dir: &Path, cancel: &Cancel, args: &[&str]) -> Result<String> {
+    let done = git(dir, cancel)
+        .args(args)
+        .run()
+        .map_err(ExecError::into_anyhow)?;
+    Ok(String::from_utf8_lossy(&done.stdout).into_owned())
+}
+
+/// The branch of a fix.
+pub(crate) fn branch(fingerprint: &str) -> String {
+    format!("daydream/fix-{fingerprint}")
+}
+
+/// Whether `origin` has the branch (`git ls-remote`), so another machine or an earlier night pushed it.
+pub(crate) fn remote_has(repo: &Path, cancel: &Cancel, branch: &str) -> Result<bool> {
+    let out = git_out(
+        repo,
+        cancel,
+        &[
+            "ls-remote",
+            "--heads",
+            "origin",
+            &format!("refs/heads/{branch}"),
+        ],
+    )
+    .context("failed to ask `origin` for the fix branch")?;
+    Ok(!out.trim().is_empty())
+}
+
+/// Whether the project has a local branch of that name.
+pub(crate) fn local_has(repo: &Path, cancel: &Cancel, branch: &str) -> bool {
+    git(repo, cancel)
+        .args([
+            "show-ref",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ])
+        .run()
+        .is_ok()
+}
+
+/// The URL of `origin`, or `None` when the project has no such remote.
+pub(crate) fn origin(repo: &Path, cancel: &Cancel) -> Option<String> {
+    git_out(repo, cancel, &["remote", "get-url", "origin"])
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// A worktree of the fix, removed with its local branch when dropped.
+pub(crate) struct Worktree {
+    repo: PathBuf,
+    branch: String,
+    cancel: Cancel,
+    dir: PathBuf,
+    temp: tempfile::TempDir,
+}
+
+impl Worktree {
+    /// Fetches `base` from `origin` and adds a worktree on a new local `branch` at it, in a temp directory.
+    pub(crate) fn create(
+        repo: &Path,
+        base: &str,
+        branch: &str,
+        cancel: &Cancel,
+    ) -> Result<Worktree> {
+        // A leftover of a run that was killed: its metadata and branch go first.
+        discard(repo, branch);
+        git_out(
+            repo,
+            cancel,
+            &[
+                "fetch",
+                "--no-tags",
+                "origin",
+                &format!("+refs/heads/{base}:refs/remotes/origin/{base}"),
+            ],
+        )
+        .with_context(|| format!("failed to fetch `{base}` from `origin`"))?;
+        let temp = tempfile::Builder::new()
+            .prefix("daydream-fix-")
+            .tempdir()
+            .context("failed to make a temp directory for the worktree")?;
+        let dir = temp.path().join("worktree");
+        let dir_text = dir.to_string_lossy().into_owned();
+        git_out(
+            repo,
+            cancel,
+            &[
+                "worktree",
+                "add",
+                "--no-track",
+                "-b",
+                branch,
+                &dir_text,
+                &format!("refs/remotes/origin/{base}"),
+            ],
+        )
+        .with_context(|| format!("failed to add a worktree of `origin/{base}`"))?;
+        Ok(Worktree {
+            repo: repo.to_owned(),
+            branch: branch.to_owned(),
+            cancel: cancel.clone(),
+            dir,
+            temp,
+        })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path next to the worktree, in its private temp directory: outside what the model may edit.
+    pub(crate) fn beside(&self, name: &str) -> PathBuf {
+        self.temp.path().join(name)
+    }
+
+    /// Stages everything Claude changed and checks it against the rules; the staged tree is what gets committed.
+    pub(crate) fn stage_and_check(&self, rules: &PathRules) -> Result<Result<Diff, String>> {
+        git_out(&self.dir, &self.cancel, &["add", "--all"])?;
+        let raw = git_out(
+            &self.dir,
+            &self.cancel,
+            &[
+                "diff",
+                "--cached",
+                "--raw",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+            ],
+        )?;
+        let numstat = git_out(
+            &self.dir,
+            &self.cancel,
+            &[
+                "diff",
+                "--cached",
+                "--numstat",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+            ],
+        )?;
+        let changes = parse_raw(&raw);
+        let sizes = parse_numstat(&numstat);
+        let diff = match check(&self.dir, rules, &changes, &sizes) {
+            Ok(diff) => diff,
+            Err(why) => return Ok(Err(why)),
+        };
+        let patch = git_out(
+            &self.dir,
+            &self.cancel,
+            &[
+                "diff",
+                "--cached",
+                "--unified=0",
+                "--no-color",
+                "--no-renames",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+            ],
+        )?;
+        if let Some(why) = added_secret(&patch) {
+            return Ok(Err(why));
+        }
+        Ok(Ok(diff))
+    }
+
+    /// The tree of what is staged (`git write-tree`): what the commit will hold.
+    pub(crate) fn staged_tree(&self) -> Result<String> {
+        Ok(git_out(&self.dir, &self.cancel, &["write-tree"])?
+            .trim()
+            .to_owned())
+    }
+
+    /// The repository's git directory, which commands in the worktree read (git keeps a worktree's metadata
+    /// there).
+    pub(crate) fn git_dir(&self) -> Result<PathBuf> {
+        let out = git_out(
+            &self.dir,
+            &self.cancel,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        )?;
+        Ok(PathBuf::from(out.trim()))
+    }
+
+    /// After the tests: `Err` says what they changed. The staged tree must be `tree` still, no tracked file
+    /// may differ from it, and no new file may appear outside git-ignored paths: what is committed is exactly
+    /// what was checked, and nothing the tests wrote rides along or hides.
+    pub(crate) fn check_after_tests(&self, tree: &str) -> Result<Result<(), String>> {
+        if self.staged_tree()? != tree {
+            return Ok(Err(
+                "the tests changed what was staged for the commit".to_owned()
+            ));
+        }
+        let status = git(&self.dir, &self.cancel)
+            .args([
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--no-renames",
+            ])
+            .run()
+            .map_err(ExecError::into_anyhow)?;
+        let status = String::from_utf8_lossy(&status.stdout);
+        Ok(match tests_left(&status) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        })
+    }
+
+    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
+    pub(crate) fn commit(&self, message: &str) -> Result<String> {
+        git(&self.dir, &self.cancel)
+            .args([
+                "-c",
+                &format!("user.name={AUTHOR_NAME}"),
+                "-c",
+                &format!("user.email={AUTHOR_EMAIL}"),
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "--no-verify",
+                "--quiet",
+                "-m",
+                message,
+            ])
+            .env("GIT_AUTHOR_NAME", AUTHOR_NAME)
+            .env("GIT_AUTHOR_EMAIL", AUTHOR_EMAIL)
+            .env("GIT_COMMITTER_NAME", AUTHOR_NAME)
+            .env("GIT_COMMITTER_EMAIL", AUTHOR_EMAIL)
+            .run()
+            .map_err(ExecError::into_anyhow)
+            .context("failed to commit the fix")?;
+        Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?
+            .trim()
+            .to_owned())
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        discard(&self.repo, &self.branch);
+    }
+}
+
+/// Removes every worktree of `branch` and the local branch itself. Quiet: there may be nothing to remove.
+pub(crate) fn discard(repo: &Path, branch: &str) {
+    // Cleanup must happen even after SIGTERM: a fresh cancel token, never the run's.
+    let quiet = Cancel::default();
+    if let Ok(list) = git_out(repo, &quiet, &["worktree", "list", "--porcelain"]) {
+        let mut path = None;
+        for line in list.lines() {
+            if let Some(p) = line.strip_prefix("worktree ") {
+                path = Some(p.to_owned());
+            } else if line == format!("branch refs/heads/{branch}")
+                && let Some(p) = path.take()
+            {
+                let _ = git_out(
+                    repo,
+                    &quiet,
+                    &["worktree", "remove", "--force", "--force", &p],
+                );
+            }
+        }
+    }
+    let _ = git_out(repo, &quiet, &["worktree", "prune"]);
+    if local_has(repo, &quiet, branch) {
+        let _ = git_out(repo, &quiet, &["branch", "-D", branch]);
+    }
+}
+
+/// Pushes `commit` to `origin` as `refs/heads/<branch>`, never forced. `Ok(false)`: the branch already exists
+/// there (another machine pushed it first).
+pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> Result<bool> {
+    assert!(
+        branch.starts_with("daydream/fix-"),
+        "auto-fix pushes only its own branches"
+    );
+    match git(repo, cancel)
+        .args([
+            "push",
+            "--no-verify",
+            "--porcelain",
+            "origin",
+            &format!("{commit}:refs/heads/{branch}"),
+        ])
+        .run()
+    {
+        Ok(_) => Ok(true),
+        Err(ExecError::Failed { stderr, .. })
+            if stderr.contains("rejected") || stderr.contains("already exists") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into_anyhow()).context("failed to push the fix branch to `origin`"),
+    }
+}
