@@ -53,6 +53,12 @@ pub(crate) enum Command {
     Lessons(LessonsArgs),
     /// Write the bundled demo root (two small projects with real-looking logs) into DIR and run on it
     Demo(DemoArgs),
+    /// Fix failing tests on a local branch: run the suite in a worktree, set flaky tests aside, fix each root
+    /// cause in up to 3 verified attempts, commit each fix; never pushes
+    #[command(long_about = FIX_ABOUT, after_help = FIX_EXIT)]
+    Fix(FixArgs),
+    /// How fixing has gone: attempts, fixes, success rate, regressions, rejections, flaky tests, cost
+    Metrics(MetricsArgs),
     /// Keep auto-fix away from a bug for a while (`data/daydream_ignore.jsonl`)
     #[command(subcommand)]
     Ignore(IgnoreCommand),
@@ -94,6 +100,60 @@ pub(crate) enum IgnoreCommand {
     List,
     /// Remove an entry (the PATTERN exactly as added)
     Remove { pattern: String },
+}
+
+const FIX_ABOUT: &str = "\
+Fix failing tests on a local branch, verified.
+
+For each project (or each --project): a git worktree of the default branch (as this clone last fetched it) on a
+new local branch `daydream/autofix-<date>` (`-2`, `-3` when taken), the project's `test_command` run there in the
+sandbox, every failing test rerun alone (`\"tests\": {\"flaky_reruns\": 2}`: one that passes is flaky and never
+sent to the model), the failures grouped by the innermost frame of the project's code they share, and each root
+cause given to Claude (file tools only, confined to the worktree) in up to --max-attempts attempts. An attempt is
+kept only when its tests pass alone, the whole suite gains no failure and the project's checks gain no problem;
+otherwise it is reverted and the next attempt is told why. Each kept fix is its own commit.
+
+Your checkout, its branch and its files are never touched, and nothing is pushed: push the branch yourself when
+you approve it. Every attempt is recorded in `data/fix_attempts.jsonl` (see `daydream metrics`).";
+
+const FIX_EXIT: &str = "\
+Exit codes:
+  0    nothing but flaky tests is left failing
+  1    a failure is left unfixed (the summary says why), or a project could not be looked at
+  2    a usage or configuration error
+  3    another daydream `run`, `fix` or `watch` holds the lock of this root";
+
+#[derive(Args, Debug)]
+pub(crate) struct FixArgs {
+    /// Only this project (repeatable); by default every project with a `test_command`
+    #[arg(long = "project", value_name = "SLUG")]
+    pub(crate) projects: Vec<String>,
+    /// Only the root causes of this failing test (repeatable): its id (`tests/test_cart.py::test_total`) or
+    /// its name (`test_total`)
+    #[arg(long = "test", value_name = "NAME")]
+    pub(crate) tests: Vec<String>,
+    /// Attempts per root cause
+    #[arg(long, default_value_t = crate::fix::engine::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub(crate) max_attempts: u32,
+    /// Minutes the whole loop may take; work under way when it ends finishes its verification
+    #[arg(long, default_value_t = crate::fix::engine::DEFAULT_MAX_MINUTES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max_minutes: u64,
+    /// Show the failures and the plan: runs the tests, calls no model, keeps no branch
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct MetricsArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// The window, in days up to now
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub(crate) days: u32,
+    /// Only this project
+    #[arg(long, value_name = "SLUG")]
+    pub(crate) project: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -42,6 +42,7 @@ pub(crate) struct Project {
     pub(crate) telegram_chat_id: Option<String>,
     pub(crate) test_command: Option<String>,
     pub(crate) autofix: Autofix,
+    pub(crate) tests: Tests,
     pub(crate) tasks: Tasks,
     pub(crate) stale_issue_days: u32,
     pub(crate) machines: Vec<String>,
@@ -77,6 +78,39 @@ pub(crate) struct Autofix {
     pub(crate) protected_paths: Vec<String>,
     /// Whether Claude may run the project's `test_command` itself while fixing (always run afterwards).
     pub(crate) allow_test_command: bool,
+}
+
+/// How the project's tests are read and rerun (`"tests"`), for the tests step and the fix loop.
+#[derive(Clone, Debug)]
+pub(crate) struct Tests {
+    /// Where the test command writes JUnit XML (a glob relative to the project), read before its output.
+    pub(crate) junit: Option<String>,
+    /// The command that runs one test, `{test}` (and `{file}`) replaced by the test's quoted id; otherwise
+    /// built from `test_command` for the runner it names.
+    pub(crate) single: Option<String>,
+    /// Times a failing test is rerun alone; one that passes is flaky and never sent to a model.
+    pub(crate) flaky_reruns: u32,
+    /// Commands whose problems a fix may not add to (linters, type checkers): compared before and after.
+    pub(crate) checks: Vec<String>,
+    /// How long one run of the whole suite may take.
+    pub(crate) timeout: std::time::Duration,
+}
+
+/// The default of `"tests": {"flaky_reruns"}`.
+pub(crate) const DEFAULT_FLAKY_RERUNS: u32 = 2;
+/// The default of `"tests": {"timeout_secs"}`: 15 minutes.
+pub(crate) const DEFAULT_TESTS_TIMEOUT_SECS: u64 = 900;
+
+impl Default for Tests {
+    fn default() -> Self {
+        Tests {
+            junit: None,
+            single: None,
+            flaky_reruns: DEFAULT_FLAKY_RERUNS,
+            checks: Vec::new(),
+            timeout: std::time::Duration::from_secs(DEFAULT_TESTS_TIMEOUT_SECS),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -122,6 +156,7 @@ struct RawDefaults {
     logs: Option<Vec<String>>,
     deprecated_patterns: Option<Vec<Pattern>>,
     autofix: Option<RawAutofix>,
+    tests: Option<RawTests>,
     tasks: Option<RawTasks>,
     sandbox: Option<crate::sandbox::Policy>,
     sandbox_network: Option<bool>,
@@ -138,6 +173,7 @@ struct RawProject {
     telegram: Option<RawTelegram>,
     test_command: Option<String>,
     autofix: Option<RawAutofix>,
+    tests: Option<RawTests>,
     tasks: Option<RawTasks>,
     stale_issue_days: Option<u32>,
     machines: Option<Vec<String>>,
@@ -169,6 +205,15 @@ struct RawAutofix {
 }
 
 #[derive(Deserialize, Clone, Default)]
+struct RawTests {
+    junit: Option<NonEmpty>,
+    single: Option<NonEmpty>,
+    flaky_reruns: Option<u32>,
+    checks: Option<Vec<String>>,
+    timeout_secs: Option<u64>,
+}
+
+#[derive(Deserialize, Clone, Default)]
 struct RawTasks {
     label_stale: Option<bool>,
     close_stale_after_days: Option<u32>,
@@ -188,6 +233,7 @@ enum ChatId {
 }
 
 /// A string that must not be empty (a directory path).
+#[derive(Clone)]
 struct NonEmpty(String);
 
 impl<'de> Deserialize<'de> for NonEmpty {
@@ -315,6 +361,10 @@ pub(crate) fn parse(
             .tasks
             .or_else(|| defaults.tasks.clone())
             .unwrap_or_default();
+        let tests = p
+            .tests
+            .or_else(|| defaults.tests.clone())
+            .unwrap_or_default();
         let patterns = p
             .deprecated_patterns
             .or_else(|| defaults.deprecated_patterns.clone())
@@ -340,6 +390,18 @@ pub(crate) fn parse(
                 safe_paths: autofix.safe_paths.unwrap_or_default(),
                 protected_paths: autofix.protected_paths.unwrap_or_default(),
                 allow_test_command: autofix.allow_test_command.unwrap_or(false),
+            },
+            tests: Tests {
+                junit: tests.junit.map(|s| s.0),
+                single: tests.single.map(|s| s.0),
+                flaky_reruns: tests.flaky_reruns.unwrap_or(DEFAULT_FLAKY_RERUNS),
+                checks: tests.checks.unwrap_or_default(),
+                timeout: std::time::Duration::from_secs(
+                    tests
+                        .timeout_secs
+                        .unwrap_or(DEFAULT_TESTS_TIMEOUT_SECS)
+                        .max(1),
+                ),
             },
             tasks: Tasks {
                 label_stale: tasks.label_stale.unwrap_or(false),
@@ -489,6 +551,12 @@ const KNOWN_KEYS: &[&str] = &[
     "machines",
     "deprecated_patterns",
     "tasks",
+    "tests",
+    "junit",
+    "single",
+    "flaky_reruns",
+    "checks",
+    "timeout_secs",
     "label_stale",
     "close_stale_after_days",
     "stale_issue_days",

@@ -19,5 +19,5 @@ Exit codes:
   0    every selected unit of work is done or skipped
   1    the run finished with failed units (`daydream status` says which and why)
   2    usage or configuration error; nothing was run
-  3    another `daydream run` holds the lock of this root
+  3    another daydream `run`, `fix` or `watch` holds the lock of this root
   130  interrupted by SIGINT; 143 by SIGTERM (the unit in progress is saved as interrupted)";

@@ -12,6 +12,7 @@ mod env;
 mod exec;
 mod exit_codes;
 mod fix;
+mod fixer;
 mod fsutil;
 mod git;
 mod github;
@@ -158,6 +159,33 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                 cli::IgnoreCommand::Remove { pattern } => ignore::remove(root, today, &pattern)?,
             };
             stdout.write_all(text.as_bytes())?;
+            Ok(exit_codes::OK)
+        }
+        cli::Command::Fix(args) => fixer::run(
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &fixer::FixOptions {
+                projects: args.projects,
+                tests: args.tests,
+                max_attempts: args.max_attempts,
+                max_minutes: args.max_minutes,
+                dry_run: args.dry_run,
+            },
+            &mut stdout,
+        ),
+        cli::Command::Metrics(args) => {
+            let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let (records, bad) = fix::metrics::load(&setup.paths.root)?;
+            let report = fix::metrics::compute(&records, setup.clock.now(), args.days, args.project.as_deref());
+            if args.json {
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                stdout.write_all(fix::metrics::render(&report).as_bytes())?;
+            }
+            if bad > 0 {
+                eprintln!(
+                    "warning: {bad} line(s) of `data/fix_attempts.jsonl` could not be read and were skipped"
+                );
+            }
             Ok(exit_codes::OK)
         }
         cli::Command::Confine(args) => {

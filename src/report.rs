@@ -13,7 +13,13 @@ use crate::text::{capitalise, cell, duration, one_line};
     clippy::too_many_lines,
     reason = "the report's sections in the order they are read"
 )]
-pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn AnyStep]) -> String {
+/// The day's report. `fixing` is the line of fix metrics of the last days, when there were attempts.
+pub(crate) fn render(
+    state: &State,
+    config: &Config,
+    steps: &[&'static dyn AnyStep],
+    fixing: Option<&str>,
+) -> String {
     let mut out = String::new();
     let name_of = |slug: &str| {
         if slug == ALL_PROJECTS {
@@ -61,6 +67,9 @@ pub(crate) fn render(state: &State, config: &Config, steps: &[&'static dyn AnySt
     );
     let total_ms: u64 = all.iter().filter_map(|u| u.duration_ms).sum();
     let _ = writeln!(out, "- **Duration:** {}", duration(total_ms));
+    if let Some((head, figures)) = fixing.and_then(|f| f.split_once(": ")) {
+        let _ = writeln!(out, "- **{head}:** {figures}");
+    }
     // The report step's own per-project units published each project's issue: link them.
     let issues: Vec<String> = state
         .step("report")
@@ -403,19 +412,19 @@ mod tests {
 
     #[test]
     fn summary_actions_sections_and_footer() {
-        let md = render(&state(), &config(), crate::steps::ORDER);
+        let md = render(&state(), &config(), crate::steps::ORDER, None);
         assert!(
             md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
             "{md}"
         );
-        assert!(md.contains("- **Steps done:** 1/7\n"), "{md}");
+        assert!(md.contains("- **Steps done:** 1/8\n"), "{md}");
         assert!(
             md.contains("- **Units:** 1 done, 1 failed, 1 skipped, 0 not finished\n"),
             "{md}"
         );
         assert!(
             md.contains(
-                "| Shop | done | **failed** | — | — | — | — |\n| far | skipped | — | — | — | — | — |\n"
+                "| Shop | done | **failed** | — | — | — | — | — |\n| far | skipped | — | — | — | — | — | — |\n"
             ),
             "{md}"
         );
@@ -460,8 +469,8 @@ mod tests {
     #[test]
     fn the_same_state_gives_the_same_report() {
         assert_eq!(
-            render(&state(), &config(), crate::steps::ORDER),
-            render(&state(), &config(), crate::steps::ORDER)
+            render(&state(), &config(), crate::steps::ORDER, None),
+            render(&state(), &config(), crate::steps::ORDER, None)
         );
     }
 }

@@ -12,6 +12,7 @@ use crate::cancel::{Cancel, Interrupted};
 use crate::clock::{Clock, Window};
 use crate::config::{Config, Project};
 use crate::exit_codes;
+use crate::paths::Paths;
 use crate::setup::Setup;
 use crate::state::{
     self, ALL_PROJECTS, End, Holder, Locking, MAX_ATTEMPTS, Next, RunLock, RunRecord, State, Status,
@@ -70,26 +71,8 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         started_at,
         dry_run: opts.dry_run,
     };
-    let _lock = match RunLock::acquire(&paths.lock(), &me)? {
-        Locking::Acquired(lock) => lock,
-        Locking::Held(holder) => {
-            let who = holder.map_or_else(
-                || "a process that has not written its record yet".to_owned(),
-                |h| {
-                    format!(
-                        "pid {}, started {}{}",
-                        h.pid,
-                        h.started_at.format("%Y-%m-%d %H:%M:%S %:z"),
-                        if h.dry_run { ", dry run" } else { "" }
-                    )
-                },
-            );
-            warn!(
-                "error: another `daydream run` holds the lock of `{}` ({who}); wait for it to finish",
-                paths.root.display()
-            );
-            return Ok(exit_codes::LOCKED);
-        }
+    let Some(_lock) = take_lock(&paths, &me)? else {
+        return Ok(exit_codes::LOCKED);
     };
     crate::logging::to_file(&paths.log(), opts.verbose);
     let cancel = Cancel::default();
@@ -387,7 +370,7 @@ fn select_steps(names: &[String]) -> Result<Vec<&'static dyn AnyStep>> {
         .collect())
 }
 
-fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
+pub(crate) fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
     for slug in slugs {
         if !config.projects.iter().any(|p| &p.slug == slug) {
             let known: Vec<_> = config.projects.iter().map(|p| p.slug.as_str()).collect();
@@ -405,6 +388,31 @@ fn select_projects(config: &Config, slugs: &[String]) -> Result<Vec<String>> {
         .filter(|p| slugs.is_empty() || slugs.contains(&p.slug))
         .map(|p| p.slug.clone())
         .collect())
+}
+
+/// The root's run lock, or `None` after saying who holds it: one `run`, `fix` or `watch` per root at a time.
+pub(crate) fn take_lock(paths: &Paths, me: &Holder) -> Result<Option<RunLock>> {
+    match RunLock::acquire(&paths.lock(), me)? {
+        Locking::Acquired(lock) => Ok(Some(lock)),
+        Locking::Held(holder) => {
+            let who = holder.map_or_else(
+                || "a process that has not written its record yet".to_owned(),
+                |h| {
+                    format!(
+                        "pid {}, started {}{}",
+                        h.pid,
+                        h.started_at.format("%Y-%m-%d %H:%M:%S %:z"),
+                        if h.dry_run { ", dry run" } else { "" }
+                    )
+                },
+            );
+            warn!(
+                "error: another daydream `run`, `fix` or `watch` holds the lock of `{}` ({who}); wait for it to finish",
+                paths.root.display()
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// The units of `step` in this run: one per selected project, or one for the whole run.

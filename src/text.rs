@@ -77,6 +77,17 @@ pub(crate) fn cell(text: &str) -> String {
 }
 
 /// The first line of `text`, bounded, so an error with a long stderr does not swamp the report.
+/// `text` on one line (runs of whitespace, newlines included, become one space), at most `max` characters
+/// (cut with "…").
+pub(crate) fn squeeze(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}
+
 pub(crate) fn one_line(text: &str) -> String {
     let first = text.lines().next().unwrap_or_default().trim();
     let more = text.trim().lines().count() > 1;

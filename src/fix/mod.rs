@@ -7,7 +7,10 @@
 //! local branch of the fix, removed when the fix ends (or by the next run after a kill), or kept as the result
 //! of `daydream fix`.
 
+pub(crate) mod engine;
+pub(crate) mod failures;
 pub(crate) mod guard;
+pub(crate) mod metrics;
 pub(crate) mod suite;
 pub(crate) mod worktree;
 

@@ -80,6 +80,8 @@ pub(crate) struct Worktree {
     cancel: Cancel,
     dir: PathBuf,
     temp: tempfile::TempDir,
+    /// Keep the local branch when dropped (the result of `daydream fix`); the worktree itself always goes.
+    keep_branch: bool,
 }
 
 impl Worktree {
@@ -92,17 +94,14 @@ impl Worktree {
     ) -> Result<Worktree> {
         // A leftover of a run that was killed: its metadata and branch go first.
         discard(repo, branch);
-        git_out(
-            repo,
-            cancel,
-            &[
-                "fetch",
-                "--no-tags",
-                "origin",
-                &format!("+refs/heads/{base}:refs/remotes/origin/{base}"),
-            ],
-        )
-        .with_context(|| format!("failed to fetch `{base}` from `origin`"))?;
+        fetch(repo, base, cancel)?;
+        Self::add(repo, &format!("refs/remotes/origin/{base}"), branch, cancel)
+            .with_context(|| format!("failed to add a worktree of `origin/{base}`"))
+    }
+
+    /// Adds a worktree on a new local `branch` at `start` (a commit or ref of the repository), fetching nothing.
+    pub(crate) fn add(repo: &Path, start: &str, branch: &str, cancel: &Cancel) -> Result<Worktree> {
+        discard(repo, branch);
         let temp = tempfile::Builder::new()
             .prefix("daydream-fix-")
             .tempdir()
@@ -119,18 +118,43 @@ impl Worktree {
                 "-b",
                 branch,
                 &dir_text,
-                &format!("refs/remotes/origin/{base}"),
+                start,
             ],
         )
-        .with_context(|| format!("failed to add a worktree of `origin/{base}`"))?;
+        .with_context(|| format!("failed to add a worktree of `{start}`"))?;
         Ok(Worktree {
             repo: repo.to_owned(),
             branch: branch.to_owned(),
             cancel: cancel.clone(),
             dir,
             temp,
+            keep_branch: false,
         })
     }
+
+    /// The commit checked out.
+    pub(crate) fn head(&self) -> Result<String> {
+        Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?.trim().to_owned())
+    }
+
+    /// The worktree's branch.
+    pub(crate) fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// Keeps the local branch when the worktree goes: its commits are the result.
+    pub(crate) fn keep_branch(&mut self) {
+        self.keep_branch = true;
+    }
+
+    /// Puts the worktree back at its last commit: staged and unstaged changes and untracked files are gone
+    /// (git-ignored ones, such as caches, stay).
+    pub(crate) fn reset(&self) -> Result<()> {
+        git_out(&self.dir, &self.cancel, &["reset", "--quiet", "--hard", "HEAD"])?;
+        git_out(&self.dir, &self.cancel, &["clean", "-fdq"])?;
+        Ok(())
+    }
+
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
@@ -272,13 +296,70 @@ impl Worktree {
 
 impl Drop for Worktree {
     fn drop(&mut self) {
-        discard(&self.repo, &self.branch);
+        if self.keep_branch {
+            remove_worktrees(&self.repo, &self.branch);
+        } else {
+            discard(&self.repo, &self.branch);
+        }
     }
+}
+
+/// The default branch and what a worktree of it starts at: `origin`'s HEAD when the repository has one
+/// (as this clone last saw it: nothing is fetched), else a local `main` or `master`.
+pub(crate) fn default_base(repo: &Path, cancel: &Cancel) -> Result<(String, String)> {
+    if let Ok(head) = git_out(repo, cancel, &["rev-parse", "--abbrev-ref", "origin/HEAD"]) {
+        let head = head.trim();
+        if let Some(name) = head.strip_prefix("origin/") {
+            return Ok((name.to_owned(), format!("refs/remotes/{head}")));
+        }
+    }
+    for name in ["main", "master"] {
+        for reference in [format!("refs/remotes/origin/{name}"), format!("refs/heads/{name}")] {
+            if git_out(repo, cancel, &["rev-parse", "--verify", "--quiet", &reference]).is_ok() {
+                return Ok((name.to_owned(), reference));
+            }
+        }
+    }
+    anyhow::bail!(
+        "could not tell the default branch of `{}`: no `origin/HEAD`, `main` or `master`\n  fix: `git remote set-head origin --auto`",
+        repo.display()
+    )
+}
+
+/// `name`, or `name-2`, `name-3`... when that local branch exists.
+pub(crate) fn free_branch(repo: &Path, cancel: &Cancel, name: &str) -> String {
+    if !local_has(repo, cancel, name) {
+        return name.to_owned();
+    }
+    (2..)
+        .map(|n| format!("{name}-{n}"))
+        .find(|b| !local_has(repo, cancel, b))
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// Fetches `base` from `origin` into `refs/remotes/origin/<base>`.
+pub(crate) fn fetch(repo: &Path, base: &str, cancel: &Cancel) -> Result<()> {
+    git_out(
+        repo,
+        cancel,
+        &["fetch", "--no-tags", "origin", &format!("+refs/heads/{base}:refs/remotes/origin/{base}")],
+    )
+    .map(drop)
+    .with_context(|| format!("failed to fetch `{base}` from `origin`"))
 }
 
 /// Removes every worktree of `branch` and the local branch itself. Quiet: there may be nothing to remove.
 pub(crate) fn discard(repo: &Path, branch: &str) {
+    remove_worktrees(repo, branch);
     // Cleanup must happen even after SIGTERM: a fresh cancel token, never the run's.
+    let quiet = Cancel::default();
+    if local_has(repo, &quiet, branch) {
+        let _ = git_out(repo, &quiet, &["branch", "-D", branch]);
+    }
+}
+
+/// Removes every worktree of `branch`, keeping the branch. Quiet: there may be nothing to remove.
+fn remove_worktrees(repo: &Path, branch: &str) {
     let quiet = Cancel::default();
     if let Ok(list) = git_out(repo, &quiet, &["worktree", "list", "--porcelain"]) {
         let mut path = None;
@@ -297,9 +378,6 @@ pub(crate) fn discard(repo: &Path, branch: &str) {
         }
     }
     let _ = git_out(repo, &quiet, &["worktree", "prune"]);
-    if local_has(repo, &quiet, branch) {
-        let _ = git_out(repo, &quiet, &["branch", "-D", branch]);
-    }
 }
 
 /// Pushes `commit` to `origin` as `refs/heads/<branch>`, never forced. `Ok(false)`: the branch already exists

@@ -8,6 +8,7 @@ pub(crate) mod reflect;
 mod report;
 mod sentry;
 pub(crate) mod tasks;
+pub(crate) mod tests;
 
 use crate::step::AnyStep;
 
@@ -17,6 +18,7 @@ pub(crate) static ORDER: &[&dyn AnyStep] = &[
     &sentry::Sentry,
     &tasks::Tasks,
     &docs::Docs,
+    &tests::Tests,
     &reflect::Reflect,
     &autofix::Autofix,
     &report::Report,

@@ -17,7 +17,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::budget::{Budget, Caps};
 use crate::config::Project;
@@ -44,9 +44,7 @@ pub(crate) const MIN_PATTERN: usize = 20;
 const DEFAULT_MIN_CONFIDENCE: f64 = 0.7;
 const DEFAULT_MAX_FIXES: u32 = 5;
 const DEFAULT_STEP_MINUTES: u64 = 30;
-const DEFAULT_FIX_TIMEOUT_SECS: u64 = 600;
 const DEFAULT_TEST_TIMEOUT_SECS: u64 = 600;
-const DEFAULT_MAX_TURNS: u32 = 40;
 /// A candidate that a fix attempt failed on is not tried again for this long (3.5 days).
 pub(crate) const RETRY_AFTER_HOURS: i64 = 84;
 /// Characters of a project's rules files given to Claude, each.
@@ -82,21 +80,7 @@ struct Settings {
 
 impl Settings {
     fn from_env(env: &crate::env::Env) -> Result<Settings> {
-        let per_fix_usd = match env.get("DAYDREAM_AUTO_FIX_PER_FIX_USD") {
-            None => None,
-            Some(raw) => Some(
-                raw.trim()
-                    .trim_start_matches('$')
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| v.is_finite() && *v > 0.0)
-                    .with_context(|| {
-                        format!(
-                            "failed to read `DAYDREAM_AUTO_FIX_PER_FIX_USD={raw}`: not a positive amount of dollars\n  fix: e.g. `DAYDREAM_AUTO_FIX_PER_FIX_USD=1.00`"
-                        )
-                    })?,
-            ),
-        };
+        let per_fix_usd = crate::fix::engine::per_fix_usd(env)?;
         let min_confidence =
             env.parse_or("DAYDREAM_AUTO_FIX_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE)?;
         anyhow::ensure!(
@@ -110,13 +94,13 @@ impl Settings {
                 60 * env.parse_or("DAYDREAM_AUTO_FIX_STEP_MINUTES", DEFAULT_STEP_MINUTES)?,
             ),
             fix_timeout: Duration::from_secs(
-                env.parse_or("DAYDREAM_AUTO_FIX_TIMEOUT_SECS", DEFAULT_FIX_TIMEOUT_SECS)?,
+                env.parse_or("DAYDREAM_AUTO_FIX_TIMEOUT_SECS", crate::fix::engine::DEFAULT_CALL_TIMEOUT_SECS)?,
             ),
             test_timeout: Duration::from_secs(env.parse_or(
                 "DAYDREAM_AUTO_FIX_TEST_TIMEOUT_SECS",
                 DEFAULT_TEST_TIMEOUT_SECS,
             )?),
-            max_turns: env.parse_or("DAYDREAM_AUTO_FIX_MAX_TURNS", DEFAULT_MAX_TURNS)?,
+            max_turns: env.parse_or("DAYDREAM_AUTO_FIX_MAX_TURNS", crate::fix::engine::DEFAULT_MAX_TURNS)?,
             per_fix_usd,
             model: env
                 .get("DAYDREAM_AUTO_FIX_MODEL")

@@ -15,6 +15,7 @@ use crate::fix::{self, PathRules};
 use crate::github::Gh;
 use crate::lessons;
 use crate::redact::{for_publishing, redact};
+use crate::text::squeeze;
 use crate::state::ALL_PROJECTS;
 use crate::step::UnitCx;
 
@@ -148,7 +149,7 @@ pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String 
     if !c.evidence.is_empty() {
         b.push_str("## Evidence\n");
         for e in c.evidence.iter().take(10) {
-            let _ = writeln!(b, "- {}", one_line(&redact(e), 300));
+            let _ = writeln!(b, "- {}", squeeze(&redact(e), 300));
         }
         b.push('\n');
     }
@@ -189,11 +190,3 @@ pub(super) fn usd(amount: f64) -> String {
     }
 }
 
-pub(super) fn one_line(text: &str, max: usize) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= max {
-        return line;
-    }
-    let cut: String = line.chars().take(max.saturating_sub(1)).collect();
-    format!("{cut}…")
-}

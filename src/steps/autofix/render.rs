@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::data::{FixData, FixStatus};
-use super::pull::{one_line, usd};
+use super::pull::usd;
+use crate::text::squeeze;
 use crate::redact::redact;
 use crate::step::{Output, Warnings};
 
@@ -45,7 +46,7 @@ pub(super) fn output(data: FixData, warnings: &mut Warnings) -> Output<FixData> 
             Some(format!(
                 "Review the draft fix {}: {}",
                 c.pr_url.as_ref()?,
-                one_line(&c.summary, 100)
+                squeeze(&c.summary, 100)
             ))
         })
         .collect();
@@ -62,7 +63,7 @@ pub(super) fn render(data: &FixData, out: &mut String) {
         let _ = writeln!(
             out,
             "- **{}** · confidence {:.2} · `{}`",
-            one_line(&redact(&c.summary), 120),
+            squeeze(&redact(&c.summary), 120),
             c.confidence,
             c.fingerprint
         );

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 
 use super::attempts::{Attempt, pushed_without_pr, recent_failures, record_attempt};
 use super::data::{FixData, FixStatus};
-use super::pull::{one_line, open_pull, pr_body, prompt};
+use crate::text::squeeze;
+use super::pull::{open_pull, pr_body, prompt};
 use super::storm::{sentry_data, storm_guard};
 use super::{LABEL, LAUNCHER, RETRY_AFTER_HOURS, STEP_START, Settings, marker};
 use crate::budget::{Allowance, Budget, Purpose};
@@ -468,7 +469,7 @@ impl FixRun<'_> {
         }
         let message = format!(
             "Fix: {}\n\n{}\n\nProposed by daydream auto-fix; fingerprint {}.",
-            one_line(&c.summary, 60),
+            squeeze(&c.summary, 60),
             c.prevention,
             c.fingerprint
         );
@@ -531,7 +532,7 @@ impl FixRun<'_> {
         let body = pr_body(cx, &data.candidates[i], project.keep_pii);
         let title = format!(
             "daydream: fix {}",
-            one_line(&data.candidates[i].summary, 70)
+            squeeze(&data.candidates[i].summary, 70)
         );
         let url = open_pull(&self.gh, repo, &title, &branch, &base, &body)?;
         let c = &mut data.candidates[i];

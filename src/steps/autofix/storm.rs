@@ -1,7 +1,7 @@
 //! The Sentry storm guard.
 
 use super::data::Candidate;
-use super::pull::one_line;
+use crate::text::squeeze;
 use crate::step::UnitCx;
 use crate::steps::sentry::{IssueRow, SentryData};
 
@@ -39,7 +39,7 @@ pub(super) fn storm_guard(sentry: Option<&SentryData>, c: &Candidate) -> Option<
         return Some(format!(
             "it comes from the Sentry issue `{}` ({}), part of an error storm: a human's call, never auto-fixed",
             issue.short_id.as_deref().unwrap_or(&issue.id),
-            one_line(&issue.title, 80)
+            squeeze(&issue.title, 80)
         ));
     }
     if let Some(storm) = &data.storm

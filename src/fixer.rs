@@ -1,0 +1,326 @@
+//! `daydream fix`: the fix loop on demand. For each project, a worktree of its default branch on a new local
+//! branch `daydream/autofix-<date>`, the loop of [`crate::fix::engine`], and a summary. It never pushes, never
+//! switches or touches the user's checkout, and keeps the branch only when it holds a verified fix.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
+
+use crate::budget::{Budget, Caps};
+use crate::cancel::Cancel;
+use crate::config::Project;
+use crate::exit_codes;
+use crate::fix::engine::{Engine, Fixed, Limits, Triage};
+use crate::fix::failures::Failure;
+use crate::fix::metrics::Source;
+use crate::fix::suite::Suite;
+use crate::fix::{PathRules, Worktree};
+use crate::sandbox::Jail;
+use crate::setup::Setup;
+use crate::state::Holder;
+
+/// What `daydream fix` was asked to do.
+#[derive(Debug)]
+pub(crate) struct FixOptions {
+    pub(crate) projects: Vec<String>,
+    pub(crate) tests: Vec<String>,
+    pub(crate) max_attempts: u32,
+    pub(crate) max_minutes: u64,
+    pub(crate) dry_run: bool,
+}
+
+/// One project's loop, for the summary.
+#[derive(Debug, Default)]
+pub(crate) struct ProjectFix {
+    pub(crate) slug: String,
+    /// Why the project was not looked at, when it was not.
+    pub(crate) skipped: Option<String>,
+    pub(crate) flaky: Vec<Failure>,
+    pub(crate) fixed: Vec<Fixed>,
+    /// Root causes not selected by `--test`, or planned in a dry run.
+    pub(crate) left: Vec<String>,
+    /// The branch holding the verified fixes, when there are any.
+    pub(crate) branch: Option<String>,
+    pub(crate) base: String,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) planned: Vec<String>,
+}
+
+impl ProjectFix {
+    fn unfixed_tests(&self) -> usize {
+        self.fixed
+            .iter()
+            .filter(|f| f.result.is_err())
+            .map(|f| f.root.failures.len())
+            .sum::<usize>()
+            + self.left.len()
+    }
+}
+
+/// Runs `daydream fix`; returns the exit code: 0 when nothing but flaky tests is left failing, 1 otherwise.
+pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Result<u8> {
+    let config = setup.load_config()?;
+    let selected = crate::runner::select_projects(&config, &opts.projects)?;
+    let me = Holder {
+        pid: std::process::id(),
+        started_at: setup.clock.now(),
+        dry_run: opts.dry_run,
+    };
+    let Some(_lock) = crate::runner::take_lock(&setup.paths, &me)? else {
+        return Ok(exit_codes::LOCKED);
+    };
+    let cancel = Cancel::default();
+    cancel.install().context("failed to install signal handlers")?;
+    let date = setup.clock.today();
+    let run_id = format!("fix-{}-{}", setup.clock.now().format("%Y%m%dT%H%M%S"), me.pid);
+    let budget = Budget::open(
+        &setup.paths.root,
+        Caps::from_env(&setup.env)?,
+        &run_id,
+        setup.clock.clone(),
+    );
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for project in config.projects.iter().filter(|p| selected.contains(&p.slug)) {
+        let mut result = ProjectFix {
+            slug: project.slug.clone(),
+            ..ProjectFix::default()
+        };
+        let remaining = opts.max_minutes.saturating_sub(started.elapsed().as_secs() / 60);
+        let limits = Limits::from_env(&setup.env, opts.max_attempts, remaining, project.tests.timeout)?;
+        let mut progress = |line: &str| {
+            let _ = writeln!(std::io::stderr(), "{}: {line}", project.slug);
+        };
+        let cx = Cx {
+            setup,
+            project,
+            cancel: &cancel,
+            budget: &budget,
+            run_id: &run_id,
+            date,
+        };
+        if let Err(err) = fix_project(&cx, opts, limits, &mut result, &mut progress) {
+            if cancel.signal().is_some() {
+                return Err(err);
+            }
+            result.skipped = Some(format!("{err:#}"));
+        }
+        results.push(result);
+    }
+    out.write_all(summary(&results, opts.dry_run).as_bytes())?;
+    let left: usize = results.iter().map(ProjectFix::unfixed_tests).sum();
+    let broken = results.iter().any(|r| r.skipped.is_some() && !r.skipped.as_deref().is_some_and(is_benign));
+    Ok(if left == 0 && !broken { exit_codes::OK } else { exit_codes::UNITS_FAILED })
+}
+
+/// A project skipped for a reason that is not a failure of its tests (nothing to run).
+fn is_benign(why: &str) -> bool {
+    why.starts_with("no `test_command`")
+}
+
+struct Cx<'a> {
+    setup: &'a Setup,
+    project: &'a Project,
+    cancel: &'a Cancel,
+    budget: &'a Budget,
+    run_id: &'a str,
+    date: NaiveDate,
+}
+
+fn fix_project(
+    cx: &Cx<'_>,
+    opts: &FixOptions,
+    limits: Limits,
+    result: &mut ProjectFix,
+    progress: &mut dyn FnMut(&str),
+) -> Result<()> {
+    let project = cx.project;
+    let Some(command) = project.test_command.as_deref() else {
+        result.skipped = Some("no `test_command` in `projects.json`: nothing to run".to_owned());
+        return Ok(());
+    };
+    if let Some(why) = &project.unavailable {
+        result.skipped = Some(why.clone());
+        return Ok(());
+    }
+    let (base, start) = crate::fix::worktree::default_base(&project.dir, cx.cancel)?;
+    result.base.clone_from(&base);
+    let branch = crate::fix::worktree::free_branch(&project.dir, cx.cancel, &format!("daydream/autofix-{}", cx.date));
+    let jail = Jail::new(project.sandbox, project.sandbox_network, &cx.setup.env, &cx.setup.paths.root)
+        .map_err(anyhow::Error::msg)?;
+    if jail.kind().is_none() {
+        result.warnings.push(
+            "no sandbox on this machine: the tests ran unconfined (`\"sandbox\": \"required\"` refuses that)"
+                .to_owned(),
+        );
+    }
+    let mut worktree = Worktree::add(&project.dir, &start, &branch, cx.cancel)?;
+    let git_dir = worktree.git_dir()?;
+    let suite = Suite {
+        jail: &jail,
+        dir: worktree.dir(),
+        read_only: vec![git_dir],
+        command,
+        tests: &project.tests,
+        cancel: cx.cancel,
+    };
+    let rules = PathRules::new(&project.autofix.safe_paths, &project.autofix.protected_paths)?;
+    let mut engine = Engine {
+        project,
+        root: &cx.setup.paths.root,
+        env: &cx.setup.env,
+        clock: &cx.setup.clock,
+        cancel: cx.cancel,
+        worktree: &worktree,
+        suite,
+        rules,
+        budget: cx.budget,
+        limits,
+        run_id: cx.run_id.to_owned(),
+        source: Source::Tests,
+        progress,
+    };
+    let mut triage = engine.triage()?;
+    result.warnings.extend(triage.baseline.warnings.iter().cloned());
+    result.flaky = std::mem::take(&mut triage.flaky);
+    select(&mut triage, &opts.tests, &mut result.left);
+    if opts.dry_run {
+        result.planned = triage
+            .roots
+            .iter()
+            .map(|r| format!("{} ({})", r.key, r.tests().join(", ")))
+            .collect();
+        result.left.extend(triage.roots.iter().flat_map(|r| r.tests()));
+        return Ok(());
+    }
+    result.fixed = engine.fix_all(&triage)?;
+    drop(engine);
+    if result.fixed.iter().any(|f| f.result.is_ok()) {
+        worktree.keep_branch();
+        result.branch = Some(worktree.branch().to_owned());
+    }
+    Ok(())
+}
+
+/// Keeps the root causes that hold a test named by `--test` (its id, or its end: `test_total` names
+/// `tests/test_cart.py::test_total`); the others go to `left`.
+fn select(triage: &mut Triage, names: &[String], left: &mut Vec<String>) {
+    if names.is_empty() {
+        return;
+    }
+    let named = |test: &str| {
+        names
+            .iter()
+            .any(|n| test == n || test.ends_with(&format!("::{n}")) || test.ends_with(&format!(".{n}")))
+    };
+    let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut triage.roots)
+        .into_iter()
+        .partition(|r| r.failures.iter().any(|f| named(&f.test)));
+    triage.roots = keep;
+    left.extend(drop.iter().flat_map(|r| r.tests()));
+}
+
+/// The summary table and what is left, for the terminal.
+pub(crate) fn summary(results: &[ProjectFix], dry_run: bool) -> String {
+    let mut out = String::new();
+    for r in results {
+        let _ = writeln!(out, "\n## {}", r.slug);
+        if let Some(why) = &r.skipped {
+            let _ = writeln!(out, "skipped: {why}");
+            continue;
+        }
+        for w in &r.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+        if dry_run {
+            if r.planned.is_empty() {
+                let _ = writeln!(out, "nothing to fix on `{}`", r.base);
+            }
+            for p in &r.planned {
+                let _ = writeln!(out, "would fix: {p}");
+            }
+            for f in &r.flaky {
+                let _ = writeln!(out, "flaky (never sent to the model): {}", f.test);
+            }
+            continue;
+        }
+        let rows: Vec<[String; 5]> = r
+            .fixed
+            .iter()
+            .map(|f| {
+                let first = f.root.failures.first().map_or(f.root.key.clone(), |t| t.test.clone());
+                let more = f.root.failures.len().saturating_sub(1);
+                let test = if more > 0 { format!("{first} (+{more})") } else { first };
+                let approach = match &f.result {
+                    Ok(commit) => format!("{} ({})", crate::text::squeeze(&f.approach, 60), &commit[..commit.len().min(8)]),
+                    Err(_) => "not fixed".to_owned(),
+                };
+                [test, f.root.key.clone(), approach, f.attempts.to_string(), format!("${:.2}", f.cost_usd)]
+            })
+            .collect();
+        if !rows.is_empty() {
+            out.push_str(&table(["test", "root cause", "approach", "attempts", "cost"], &rows));
+        }
+        let failing: usize = r.fixed.iter().map(|f| f.root.failures.len()).sum::<usize>() + r.left.len();
+        let fixed: usize = r.fixed.iter().filter(|f| f.result.is_ok()).map(|f| f.root.failures.len()).sum();
+        let _ = write!(out, "{fixed}/{failing} failing test(s) fixed");
+        if !r.flaky.is_empty() {
+            let _ = write!(out, "; {} flaky test(s) set aside", r.flaky.len());
+        }
+        out.push('\n');
+        for f in r.fixed.iter().filter(|f| f.result.is_err()) {
+            if let Err(why) = f.result {
+                let _ = writeln!(out, "- not fixed: {}: {} ({})", f.root.key, why.describe(f.attempts), crate::text::squeeze(&f.detail, 200));
+            }
+        }
+        for f in &r.flaky {
+            let _ = writeln!(out, "- flaky: {} passed when run alone; not sent to the model", f.test);
+        }
+        for t in &r.left {
+            let _ = writeln!(out, "- not selected: {t}");
+        }
+        match &r.branch {
+            Some(branch) => {
+                let _ = writeln!(
+                    out,
+                    "\nThe fixes are commits on the local branch `{branch}` (from `{}`); nothing was pushed.\n  review: git log -p {}..{branch}\n  push when you approve: git push origin {branch}",
+                    r.base, r.base
+                );
+            }
+            None if failing > 0 => {
+                let _ = writeln!(out, "No verified fix: no branch was kept.");
+            }
+            None => {
+                let _ = writeln!(out, "All tests pass on `{}`.", r.base);
+            }
+        }
+    }
+    out
+}
+
+/// A plain aligned table.
+fn table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+    };
+    line(head.to_vec(), &mut out);
+    for row in rows {
+        line(row.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}
