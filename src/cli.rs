@@ -57,6 +57,10 @@ pub(crate) enum Command {
     /// cause in up to 3 verified attempts, commit each fix; never pushes
     #[command(long_about = FIX_ABOUT, after_help = FIX_EXIT)]
     Fix(FixArgs),
+    /// The fix loop as a daemon: each poll, where a project's default branch moved, run its tests and fix what
+    /// newly fails (only where `safe_paths` is set), on local branches; `--at` also runs the nightly run
+    #[command(after_help = WATCH_EXIT)]
+    Watch(WatchArgs),
     /// How fixing has gone: attempts, fixes, success rate, regressions, rejections, flaky tests, cost
     Metrics(MetricsArgs),
     /// Keep auto-fix away from a bug for a while (`data/daydream_ignore.jsonl`)
@@ -141,6 +145,38 @@ pub(crate) struct FixArgs {
     /// Show the failures and the plan: runs the tests, calls no model, keeps no branch
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+const WATCH_EXIT: &str = "\
+It holds the root's lock while it runs: a `daydream run` from cron then exits 3 (use --at instead). Each poll is
+logged, recorded in `data/watch.json` and shown by `daydream status`. SIGTERM or Ctrl-C ends the test run or the
+attempt under way, removes its worktree and exits 143 or 130.";
+
+#[derive(Args, Debug)]
+pub(crate) struct WatchArgs {
+    /// Only this project (repeatable)
+    #[arg(long = "project", value_name = "SLUG")]
+    pub(crate) projects: Vec<String>,
+    /// Seconds between polls
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) poll_interval: u64,
+    /// Also run the nightly run at this local time each day
+    #[arg(long, value_name = "HH:MM", value_parser = parse_time)]
+    pub(crate) at: Option<chrono::NaiveTime>,
+    /// Attempts per root cause
+    #[arg(long, default_value_t = crate::fix::engine::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub(crate) max_attempts: u32,
+    /// Minutes one poll's loop may take per project
+    #[arg(long, default_value_t = crate::fix::engine::DEFAULT_MAX_MINUTES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) max_minutes: u64,
+    /// Stop after this many polls (for trying it out)
+    #[arg(long, hide = true)]
+    pub(crate) polls: Option<u64>,
+}
+
+fn parse_time(text: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|_| format!("`{text}` is not a time of day as HH:MM (e.g. 06:30)"))
 }
 
 #[derive(Args, Debug)]

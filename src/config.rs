@@ -83,7 +83,7 @@ pub(crate) struct Autofix {
 /// How the project's tests are read and rerun (`"tests"`), for the tests step and the fix loop.
 #[derive(Clone, Debug)]
 pub(crate) struct Tests {
-    /// Where the test command writes JUnit XML (a glob relative to the project), read before its output.
+    /// Where the test command writes `JUnit` XML (a glob relative to the project), read before its output.
     pub(crate) junit: Option<String>,
     /// The command that runs one test, `{test}` (and `{file}`) replaced by the test's quoted id; otherwise
     /// built from `test_command` for the runner it names.

@@ -13,7 +13,7 @@ use crate::budget::{Budget, Caps};
 use crate::cancel::Cancel;
 use crate::config::Project;
 use crate::exit_codes;
-use crate::fix::engine::{Engine, Fixed, Limits, Triage};
+use crate::fix::engine::{Engine, Fixed, Limits, RootCause, Triage};
 use crate::fix::failures::Failure;
 use crate::fix::metrics::Source;
 use crate::fix::suite::Suite;
@@ -47,6 +47,19 @@ pub(crate) struct ProjectFix {
     pub(crate) base: String,
     pub(crate) warnings: Vec<String>,
     pub(crate) planned: Vec<String>,
+    /// The commit of the default branch the tests ran on.
+    pub(crate) head: String,
+    /// The tests failing there (flaky ones aside).
+    pub(crate) failing: Vec<String>,
+}
+
+/// Which root causes a loop works on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Pick<'a> {
+    /// Those holding one of these tests (all when empty): `daydream fix --test`.
+    Named(&'a [String]),
+    /// Those holding a test not in this set: `watch` fixes what is new since its last poll.
+    NewSince(&'a std::collections::BTreeSet<String>),
 }
 
 impl ProjectFix {
@@ -73,9 +86,15 @@ pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Resu
         return Ok(exit_codes::LOCKED);
     };
     let cancel = Cancel::default();
-    cancel.install().context("failed to install signal handlers")?;
+    cancel
+        .install()
+        .context("failed to install signal handlers")?;
     let date = setup.clock.today();
-    let run_id = format!("fix-{}-{}", setup.clock.now().format("%Y%m%dT%H%M%S"), me.pid);
+    let run_id = format!(
+        "fix-{}-{}",
+        setup.clock.now().format("%Y%m%dT%H%M%S"),
+        me.pid
+    );
     let budget = Budget::open(
         &setup.paths.root,
         Caps::from_env(&setup.env)?,
@@ -84,36 +103,50 @@ pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Resu
     );
     let started = Instant::now();
     let mut results = Vec::new();
-    for project in config.projects.iter().filter(|p| selected.contains(&p.slug)) {
-        let mut result = ProjectFix {
-            slug: project.slug.clone(),
-            ..ProjectFix::default()
-        };
-        let remaining = opts.max_minutes.saturating_sub(started.elapsed().as_secs() / 60);
-        let limits = Limits::from_env(&setup.env, opts.max_attempts, remaining, project.tests.timeout)?;
+    let cx = Loop {
+        setup,
+        cancel: &cancel,
+        budget: &budget,
+        run_id: &run_id,
+        date,
+    };
+    for project in config
+        .projects
+        .iter()
+        .filter(|p| selected.contains(&p.slug))
+    {
+        let remaining = opts
+            .max_minutes
+            .saturating_sub(started.elapsed().as_secs() / 60);
+        let limits = Limits::from_env(
+            &setup.env,
+            opts.max_attempts,
+            remaining,
+            project.tests.timeout,
+        )?;
         let mut progress = |line: &str| {
             let _ = writeln!(std::io::stderr(), "{}: {line}", project.slug);
         };
-        let cx = Cx {
-            setup,
+        let pick = Pick::Named(&opts.tests);
+        results.push(fix_project(
+            &cx,
             project,
-            cancel: &cancel,
-            budget: &budget,
-            run_id: &run_id,
-            date,
-        };
-        if let Err(err) = fix_project(&cx, opts, limits, &mut result, &mut progress) {
-            if cancel.signal().is_some() {
-                return Err(err);
-            }
-            result.skipped = Some(format!("{err:#}"));
-        }
-        results.push(result);
+            pick,
+            opts.dry_run,
+            limits,
+            &mut progress,
+        )?);
     }
     out.write_all(summary(&results, opts.dry_run).as_bytes())?;
     let left: usize = results.iter().map(ProjectFix::unfixed_tests).sum();
-    let broken = results.iter().any(|r| r.skipped.is_some() && !r.skipped.as_deref().is_some_and(is_benign));
-    Ok(if left == 0 && !broken { exit_codes::OK } else { exit_codes::UNITS_FAILED })
+    let broken = results
+        .iter()
+        .any(|r| r.skipped.is_some() && !r.skipped.as_deref().is_some_and(is_benign));
+    Ok(if left == 0 && !broken {
+        exit_codes::OK
+    } else {
+        exit_codes::UNITS_FAILED
+    })
 }
 
 /// A project skipped for a reason that is not a failure of its tests (nothing to run).
@@ -121,23 +154,47 @@ fn is_benign(why: &str) -> bool {
     why.starts_with("no `test_command`")
 }
 
-struct Cx<'a> {
-    setup: &'a Setup,
-    project: &'a Project,
-    cancel: &'a Cancel,
-    budget: &'a Budget,
-    run_id: &'a str,
-    date: NaiveDate,
+/// What every project's loop of one invocation shares.
+pub(crate) struct Loop<'a> {
+    pub(crate) setup: &'a Setup,
+    pub(crate) cancel: &'a Cancel,
+    pub(crate) budget: &'a Budget,
+    pub(crate) run_id: &'a str,
+    pub(crate) date: NaiveDate,
 }
 
-fn fix_project(
-    cx: &Cx<'_>,
-    opts: &FixOptions,
+/// The loop on one project. A failure to look at it is the result's `skipped`; only an interruption is `Err`.
+pub(crate) fn fix_project(
+    cx: &Loop<'_>,
+    project: &Project,
+    pick: Pick<'_>,
+    dry_run: bool,
+    limits: Limits,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ProjectFix> {
+    let mut result = ProjectFix {
+        slug: project.slug.clone(),
+        ..ProjectFix::default()
+    };
+    match try_project(cx, project, pick, dry_run, limits, &mut result, progress) {
+        Ok(()) => Ok(result),
+        Err(err) if cx.cancel.signal().is_some() => Err(err),
+        Err(err) => {
+            result.skipped = Some(format!("{err:#}"));
+            Ok(result)
+        }
+    }
+}
+
+fn try_project(
+    cx: &Loop<'_>,
+    project: &Project,
+    pick: Pick<'_>,
+    dry_run: bool,
     limits: Limits,
     result: &mut ProjectFix,
     progress: &mut dyn FnMut(&str),
 ) -> Result<()> {
-    let project = cx.project;
     let Some(command) = project.test_command.as_deref() else {
         result.skipped = Some("no `test_command` in `projects.json`: nothing to run".to_owned());
         return Ok(());
@@ -148,9 +205,18 @@ fn fix_project(
     }
     let (base, start) = crate::fix::worktree::default_base(&project.dir, cx.cancel)?;
     result.base.clone_from(&base);
-    let branch = crate::fix::worktree::free_branch(&project.dir, cx.cancel, &format!("daydream/autofix-{}", cx.date));
-    let jail = Jail::new(project.sandbox, project.sandbox_network, &cx.setup.env, &cx.setup.paths.root)
-        .map_err(anyhow::Error::msg)?;
+    let branch = crate::fix::worktree::free_branch(
+        &project.dir,
+        cx.cancel,
+        &format!("daydream/autofix-{}", cx.date),
+    );
+    let jail = Jail::new(
+        project.sandbox,
+        project.sandbox_network,
+        &cx.setup.env,
+        &cx.setup.paths.root,
+    )
+    .map_err(anyhow::Error::msg)?;
     if jail.kind().is_none() {
         result.warnings.push(
             "no sandbox on this machine: the tests ran unconfined (`\"sandbox\": \"required\"` refuses that)"
@@ -158,6 +224,7 @@ fn fix_project(
         );
     }
     let mut worktree = Worktree::add(&project.dir, &start, &branch, cx.cancel)?;
+    result.head = worktree.head()?;
     let git_dir = worktree.git_dir()?;
     let suite = Suite {
         jail: &jail,
@@ -167,7 +234,10 @@ fn fix_project(
         tests: &project.tests,
         cancel: cx.cancel,
     };
-    let rules = PathRules::new(&project.autofix.safe_paths, &project.autofix.protected_paths)?;
+    let rules = PathRules::new(
+        &project.autofix.safe_paths,
+        &project.autofix.protected_paths,
+    )?;
     let mut engine = Engine {
         project,
         root: &cx.setup.paths.root,
@@ -182,18 +252,24 @@ fn fix_project(
         run_id: cx.run_id.to_owned(),
         source: Source::Tests,
         progress,
+        spent_usd: 0.0,
     };
     let mut triage = engine.triage()?;
-    result.warnings.extend(triage.baseline.warnings.iter().cloned());
+    result
+        .warnings
+        .extend(triage.baseline.warnings.iter().cloned());
     result.flaky = std::mem::take(&mut triage.flaky);
-    select(&mut triage, &opts.tests, &mut result.left);
-    if opts.dry_run {
+    result.failing = triage.roots.iter().flat_map(RootCause::tests).collect();
+    select(&mut triage, pick, &mut result.left);
+    if dry_run {
         result.planned = triage
             .roots
             .iter()
             .map(|r| format!("{} ({})", r.key, r.tests().join(", ")))
             .collect();
-        result.left.extend(triage.roots.iter().flat_map(|r| r.tests()));
+        result
+            .left
+            .extend(triage.roots.iter().flat_map(RootCause::tests));
         return Ok(());
     }
     result.fixed = engine.fix_all(&triage)?;
@@ -205,22 +281,25 @@ fn fix_project(
     Ok(())
 }
 
-/// Keeps the root causes that hold a test named by `--test` (its id, or its end: `test_total` names
-/// `tests/test_cart.py::test_total`); the others go to `left`.
-fn select(triage: &mut Triage, names: &[String], left: &mut Vec<String>) {
-    if names.is_empty() {
-        return;
-    }
-    let named = |test: &str| {
-        names
-            .iter()
-            .any(|n| test == n || test.ends_with(&format!("::{n}")) || test.ends_with(&format!(".{n}")))
+/// Keeps the root causes `pick` names: by `--test` (a test's id, or its end: `test_total` names
+/// `tests/test_cart.py::test_total`), or those with a test not failing before; the others go to `left`.
+fn select(triage: &mut Triage, pick: Pick<'_>, left: &mut Vec<String>) {
+    let named = |test: &str| match pick {
+        Pick::Named(names) => {
+            names.is_empty()
+                || names.iter().any(|n| {
+                    test == n
+                        || test.ends_with(&format!("::{n}"))
+                        || test.ends_with(&format!(".{n}"))
+                })
+        }
+        Pick::NewSince(before) => !before.contains(test),
     };
     let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut triage.roots)
         .into_iter()
         .partition(|r| r.failures.iter().any(|f| named(&f.test)));
     triage.roots = keep;
-    left.extend(drop.iter().flat_map(|r| r.tests()));
+    left.extend(drop.iter().flat_map(RootCause::tests));
 }
 
 /// The summary table and what is left, for the terminal.
@@ -251,21 +330,48 @@ pub(crate) fn summary(results: &[ProjectFix], dry_run: bool) -> String {
             .fixed
             .iter()
             .map(|f| {
-                let first = f.root.failures.first().map_or(f.root.key.clone(), |t| t.test.clone());
+                let first = f
+                    .root
+                    .failures
+                    .first()
+                    .map_or(f.root.key.clone(), |t| t.test.clone());
                 let more = f.root.failures.len().saturating_sub(1);
-                let test = if more > 0 { format!("{first} (+{more})") } else { first };
+                let test = if more > 0 {
+                    format!("{first} (+{more})")
+                } else {
+                    first
+                };
                 let approach = match &f.result {
-                    Ok(commit) => format!("{} ({})", crate::text::squeeze(&f.approach, 60), &commit[..commit.len().min(8)]),
+                    Ok(commit) => format!(
+                        "{} ({})",
+                        crate::text::squeeze(&f.approach, 60),
+                        &commit[..commit.len().min(8)]
+                    ),
                     Err(_) => "not fixed".to_owned(),
                 };
-                [test, f.root.key.clone(), approach, f.attempts.to_string(), format!("${:.2}", f.cost_usd)]
+                [
+                    test,
+                    f.root.key.clone(),
+                    approach,
+                    f.attempts.to_string(),
+                    format!("${:.2}", f.cost_usd),
+                ]
             })
             .collect();
         if !rows.is_empty() {
-            out.push_str(&table(["test", "root cause", "approach", "attempts", "cost"], &rows));
+            out.push_str(&table(
+                ["test", "root cause", "approach", "attempts", "cost"],
+                &rows,
+            ));
         }
-        let failing: usize = r.fixed.iter().map(|f| f.root.failures.len()).sum::<usize>() + r.left.len();
-        let fixed: usize = r.fixed.iter().filter(|f| f.result.is_ok()).map(|f| f.root.failures.len()).sum();
+        let failing: usize =
+            r.fixed.iter().map(|f| f.root.failures.len()).sum::<usize>() + r.left.len();
+        let fixed: usize = r
+            .fixed
+            .iter()
+            .filter(|f| f.result.is_ok())
+            .map(|f| f.root.failures.len())
+            .sum();
         let _ = write!(out, "{fixed}/{failing} failing test(s) fixed");
         if !r.flaky.is_empty() {
             let _ = write!(out, "; {} flaky test(s) set aside", r.flaky.len());
@@ -273,11 +379,21 @@ pub(crate) fn summary(results: &[ProjectFix], dry_run: bool) -> String {
         out.push('\n');
         for f in r.fixed.iter().filter(|f| f.result.is_err()) {
             if let Err(why) = f.result {
-                let _ = writeln!(out, "- not fixed: {}: {} ({})", f.root.key, why.describe(f.attempts), crate::text::squeeze(&f.detail, 200));
+                let _ = writeln!(
+                    out,
+                    "- not fixed: {}: {} ({})",
+                    f.root.key,
+                    why.describe(f.attempts),
+                    crate::text::squeeze(&f.detail, 200)
+                );
             }
         }
         for f in &r.flaky {
-            let _ = writeln!(out, "- flaky: {} passed when run alone; not sent to the model", f.test);
+            let _ = writeln!(
+                out,
+                "- flaky: {} passed when run alone; not sent to the model",
+                f.test
+            );
         }
         for t in &r.left {
             let _ = writeln!(out, "- not selected: {t}");

@@ -35,6 +35,7 @@ mod status;
 mod step;
 mod steps;
 mod text;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -101,6 +102,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             date: args.date,
             no_spend: args.no_spend,
             verbose: global.verbose,
+            lock_held: false,
         }),
         cli::Command::Status(args) => status::run(
             &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
@@ -172,10 +174,28 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             },
             &mut stdout,
         ),
+        cli::Command::Watch(args) => watch::run(
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &watch::WatchOptions {
+                projects: args.projects,
+                poll_interval: std::time::Duration::from_secs(args.poll_interval),
+                at: args.at,
+                max_attempts: args.max_attempts,
+                max_minutes: args.max_minutes,
+                verbose: global.verbose,
+                polls: args.polls,
+            },
+            &mut stdout,
+        ),
         cli::Command::Metrics(args) => {
             let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
             let (records, bad) = fix::metrics::load(&setup.paths.root)?;
-            let report = fix::metrics::compute(&records, setup.clock.now(), args.days, args.project.as_deref());
+            let report = fix::metrics::compute(
+                &records,
+                setup.clock.now(),
+                args.days,
+                args.project.as_deref(),
+            );
             if args.json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {

@@ -47,6 +47,8 @@ pub(crate) struct RunOptions {
     pub(crate) date: Option<NaiveDate>,
     pub(crate) no_spend: bool,
     pub(crate) verbose: u8,
+    /// The caller (`watch`) already holds the root's lock.
+    pub(crate) lock_held: bool,
 }
 
 /// Runs the selected steps; returns the exit code.
@@ -71,8 +73,13 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         started_at,
         dry_run: opts.dry_run,
     };
-    let Some(_lock) = take_lock(&paths, &me)? else {
-        return Ok(exit_codes::LOCKED);
+    let _lock = if opts.lock_held {
+        None
+    } else {
+        let Some(lock) = take_lock(&paths, &me)? else {
+            return Ok(exit_codes::LOCKED);
+        };
+        Some(lock)
     };
     crate::logging::to_file(&paths.log(), opts.verbose);
     let cancel = Cancel::default();

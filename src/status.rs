@@ -23,6 +23,8 @@ struct View {
     runs: Vec<state::RunRecord>,
     /// Model spend from `data/spend.jsonl` against the caps; `null` when the caps are misconfigured.
     spend: Option<SpendView>,
+    /// `daydream watch` on this root: its last poll and each project's result; `null` when it never ran.
+    watch: Option<crate::watch::WatchState>,
     steps: Vec<StepView>,
 }
 
@@ -79,6 +81,7 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
         report: report.exists().then(|| paths.show(&report)),
         runs: state.as_ref().map(|s| s.runs.clone()).unwrap_or_default(),
         spend: spend(setup),
+        watch: crate::watch::load(&paths.root),
         steps: steps::ORDER
             .iter()
             .map(|step| {
@@ -171,6 +174,9 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
             s.run_cap_usd,
             s.autofix_run_cap_usd
         )?;
+    }
+    for line in crate::watch::status_lines(&paths.root) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out)?;
     writeln!(

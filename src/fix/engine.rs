@@ -61,6 +61,8 @@ pub(crate) struct Limits {
     pub(crate) deadline: Instant,
     /// At most this per model call, within what the budget allows.
     pub(crate) per_attempt_usd: Option<f64>,
+    /// At most this for the whole loop (the nightly run's per-fix cap), within what the budget allows.
+    pub(crate) total_usd: Option<f64>,
     pub(crate) model: String,
     pub(crate) max_turns: u32,
     pub(crate) call_timeout: Duration,
@@ -80,6 +82,7 @@ impl Limits {
             max_attempts,
             deadline: Instant::now() + Duration::from_secs(60 * max_minutes),
             per_attempt_usd: per_fix_usd(env)?,
+            total_usd: None,
             model: env
                 .get("DAYDREAM_AUTO_FIX_MODEL")
                 .unwrap_or(crate::claude::DEFAULT_MODEL)
@@ -154,8 +157,12 @@ pub(crate) enum Why {
 impl Why {
     pub(crate) fn describe(self, attempts: u32) -> String {
         match self {
-            Why::ProtectedPath => "protected path: the fix would change a path daydream may not touch".to_owned(),
-            Why::Regression => format!("regression: attempt {attempts} broke another test and was reverted"),
+            Why::ProtectedPath => {
+                "protected path: the fix would change a path daydream may not touch".to_owned()
+            }
+            Why::Regression => {
+                format!("regression: attempt {attempts} broke another test and was reverted")
+            }
             Why::AttemptsFailed => format!("{attempts} attempt(s) failed"),
             Why::Budget => "budget: nothing left for another attempt".to_owned(),
             Why::TimeCap => "time cap: the loop's time ran out first".to_owned(),
@@ -198,6 +205,8 @@ pub(crate) struct Engine<'a> {
     pub(crate) source: Source,
     /// Tells the user what the loop is doing (one line at a time).
     pub(crate) progress: &'a mut dyn FnMut(&str),
+    /// What the loop's model calls cost so far.
+    pub(crate) spent_usd: f64,
 }
 
 impl Engine<'_> {
@@ -212,7 +221,12 @@ impl Engine<'_> {
 
     /// Fixes the root causes in order; each verified fix is a commit in the worktree.
     pub(crate) fn fix_all(&mut self, triage: &Triage) -> Result<Vec<Fixed>> {
-        let mut failing: BTreeSet<String> = triage.baseline.failing().into_iter().map(str::to_owned).collect();
+        let mut failing: BTreeSet<String> = triage
+            .baseline
+            .failing()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let flaky: BTreeSet<String> = triage.flaky.iter().map(|f| f.test.clone()).collect();
         let mut checks = if self.suite.tests.checks.is_empty() {
             Vec::new()
@@ -228,10 +242,6 @@ impl Engine<'_> {
         Ok(done)
     }
 
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one attempt's gates in order: time, budget, the model, the diff, the test, the suite, the checks"
-    )]
     fn fix_one(
         &mut self,
         root: &RootCause,
@@ -259,18 +269,33 @@ impl Engine<'_> {
                 break;
             }
             let cap = match self.budget.allowance(Purpose::Autofix)? {
-                Allowance::Spend(left) => self.limits.per_attempt_usd.map_or(left, |p| p.min(left)),
+                Allowance::Spend(left) => {
+                    let left = self
+                        .limits
+                        .total_usd
+                        .map_or(left, |t| left.min(t - self.spent_usd));
+                    self.limits.per_attempt_usd.map_or(left, |p| p.min(left))
+                }
                 Allowance::Exhausted(why) => {
                     fixed.detail = why;
                     fixed.result = Err(Why::Budget);
                     break;
                 }
             };
-            (self.progress)(&format!("{}: attempt {attempt} of {}", root.key, self.limits.max_attempts));
+            if cap <= 0.0 {
+                "the loop's budget is spent".clone_into(&mut fixed.detail);
+                fixed.result = Err(Why::Budget);
+                break;
+            }
+            (self.progress)(&format!(
+                "{}: attempt {attempt} of {}",
+                root.key, self.limits.max_attempts
+            ));
             fixed.attempts = attempt;
             let attempt_started = Instant::now();
             let (reply, cost) = self.call(root, &history, cap)?;
             fixed.cost_usd += cost;
+            self.spent_usd += cost;
             let verdict = match reply {
                 Err(why) => (Recorded::ModelFailed, why),
                 Ok(words) => {
@@ -280,14 +305,25 @@ impl Engine<'_> {
             };
             let (outcome, reason) = verdict;
             let regression = outcome == Recorded::Regression;
-            let mut record = self.record(root, attempt, outcome, &reason, cost, attempt_started.elapsed());
+            let mut record = self.record(
+                root,
+                attempt,
+                outcome,
+                &reason,
+                cost,
+                attempt_started.elapsed(),
+            );
             if outcome == Recorded::Fixed {
                 fixed.detail.clone_from(&reason);
                 let message = commit_message(root, &fixed.approach, attempt);
                 let commit = self.worktree.commit(&message)?;
                 record.commit = Some(commit.clone());
                 self.append(&record);
-                (self.progress)(&format!("{}: fixed in attempt {attempt} ({})", root.key, short(&commit)));
+                (self.progress)(&format!(
+                    "{}: fixed in attempt {attempt} ({})",
+                    root.key,
+                    short(&commit)
+                ));
                 fixed.result = Ok(commit);
                 break;
             }
@@ -296,12 +332,16 @@ impl Engine<'_> {
             if regression {
                 fixed.regressions += 1;
             }
-            (self.progress)(&format!("{}: attempt {attempt} reverted: {reason}", root.key));
+            (self.progress)(&format!(
+                "{}: attempt {attempt} reverted: {reason}",
+                root.key
+            ));
             history.push(format!("Attempt {attempt}: {reason}"));
             kinds.push(outcome);
             fixed.result = Err(match outcome {
                 Recorded::Rejected
-                    if kinds.iter().all(|k| *k == Recorded::Rejected) && is_path_refusal(&reason) =>
+                    if kinds.iter().all(|k| *k == Recorded::Rejected)
+                        && is_path_refusal(&reason) =>
                 {
                     Why::ProtectedPath
                 }
@@ -316,9 +356,23 @@ impl Engine<'_> {
 
     /// One confined model call on the worktree: `Ok(Ok(words))` when it finished, `Ok(Err(why))` when the call
     /// failed (the attempt is lost, not the loop), and what it cost.
-    fn call(&mut self, root: &RootCause, history: &[String], cap: f64) -> Result<(Result<String, String>, f64)> {
-        let prompt = prompt(self.project, self.worktree.dir(), &self.rules, self.suite.command, root, history);
-        let ticket = self.budget.begin("fix", &self.project.slug, Purpose::Autofix, cap)?;
+    fn call(
+        &mut self,
+        root: &RootCause,
+        history: &[String],
+        cap: f64,
+    ) -> Result<(Result<String, String>, f64)> {
+        let prompt = prompt(
+            self.project,
+            self.worktree.dir(),
+            &self.rules,
+            self.suite.command,
+            root,
+            history,
+        );
+        let ticket = self
+            .budget
+            .begin("fix", &self.project.slug, Purpose::Autofix, cap)?;
         let claude = Claude::new(self.env, self.cancel.clone());
         let timeout = self
             .limits
@@ -374,17 +428,20 @@ impl Engine<'_> {
             if let Some(run) = self.suite.run_one(failure, self.limits.test_timeout)?
                 && !run.passed()
             {
-                let why = run
-                    .failures
-                    .first()
-                    .map_or_else(|| run.tail.clone(), |f| format!("{}: {}", f.error_type, f.message));
+                let why = run.failures.first().map_or_else(
+                    || run.tail.clone(),
+                    |f| format!("{}: {}", f.error_type, f.message),
+                );
                 return Ok((
                     Recorded::StillFailing,
                     format!("`{}` still fails: {}", failure.test, clip(why.trim(), 300)),
                 ));
             }
         }
-        (self.progress)(&format!("{}: its tests pass; running the whole suite", root.key));
+        (self.progress)(&format!(
+            "{}: its tests pass; running the whole suite",
+            root.key
+        ));
         let after = self.suite.run_all(self.limits.test_timeout)?;
         let now: BTreeSet<String> = after.failing().into_iter().map(str::to_owned).collect();
         let still: Vec<&String> = root.tests().iter().filter_map(|t| now.get(t)).collect();
@@ -424,22 +481,32 @@ impl Engine<'_> {
                 if after > before {
                     return Ok((
                         Recorded::ChecksWorse,
-                        format!("`{command}` reports {after} problem line(s), {before} before the fix"),
+                        format!(
+                            "`{command}` reports {after} problem line(s), {before} before the fix"
+                        ),
                     ));
                 }
             }
             *checks = now_checks;
         }
         if let Err(why) = self.worktree.check_after_tests(&tree)? {
-            return Ok((Recorded::Rejected, format!("rejected after the tests: {why}")));
+            return Ok((
+                Recorded::Rejected,
+                format!("rejected after the tests: {why}"),
+            ));
         }
         *failing = now;
-        Ok((Recorded::Fixed, format!("verified; {} file(s) changed", diff.files.len())))
+        Ok((
+            Recorded::Fixed,
+            format!("verified; {} file(s) changed", diff.files.len()),
+        ))
     }
 
     /// Puts the worktree back at its last commit: the attempt's changes and new files are gone.
     fn revert(&self) -> Result<()> {
-        self.worktree.reset().context("failed to revert the attempt")
+        self.worktree
+            .reset()
+            .context("failed to revert the attempt")
     }
 
     fn record(
@@ -488,7 +555,11 @@ impl Engine<'_> {
 }
 
 /// Runs the suite, reruns each failing test alone to find the flaky ones, and groups the rest into root causes.
-pub(crate) fn triage(suite: &Suite<'_>, timeout: Duration, progress: &mut dyn FnMut(&str)) -> Result<Triage> {
+pub(crate) fn triage(
+    suite: &Suite<'_>,
+    timeout: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Triage> {
     progress(&format!("running `{}`", suite.command));
     let baseline = suite.run_all(timeout)?;
     let mut flaky = Vec::new();
@@ -539,7 +610,10 @@ pub(crate) fn group(dir: &Path, runner: failures::Runner, failing: Vec<Failure>)
         let frames = project_frames(dir, &failures::frames(runner, &failure.trace));
         files_of.push(frames.iter().map(|f| f.file.clone()).collect());
         let (key, file) = match frames.first() {
-            Some(frame) => (format!("{}:{}", frame.file, frame.line), Some(frame.file.clone())),
+            Some(frame) => (
+                format!("{}:{}", frame.file, frame.line),
+                Some(frame.file.clone()),
+            ),
             None => (failure.test.clone(), None),
         };
         roots
@@ -555,10 +629,9 @@ pub(crate) fn group(dir: &Path, runner: failures::Runner, failing: Vec<Failure>)
     let mut ordered: Vec<(usize, RootCause)> = roots
         .into_values()
         .map(|root| {
-            let through = root
-                .file
-                .as_ref()
-                .map_or(0, |file| files_of.iter().filter(|files| files.contains(file)).count());
+            let through = root.file.as_ref().map_or(0, |file| {
+                files_of.iter().filter(|files| files.contains(file)).count()
+            });
             (through, root)
         })
         .collect();
@@ -616,7 +689,11 @@ fn prompt(
         rules.protected_shown.join(", ")
     );
     if !rules.safe_shown.is_empty() {
-        let _ = writeln!(p, "Only change files under: {}.", rules.safe_shown.join(", "));
+        let _ = writeln!(
+            p,
+            "Only change files under: {}.",
+            rules.safe_shown.join(", ")
+        );
     }
     let _ = writeln!(
         p,
@@ -634,7 +711,11 @@ fn prompt(
             p,
             "\n### `{}`\n{}: {}\n```\n{}\n```",
             failure.test,
-            if failure.error_type.is_empty() { "error" } else { &failure.error_type },
+            if failure.error_type.is_empty() {
+                "error"
+            } else {
+                &failure.error_type
+            },
             redact(&failure.message),
             redact(&super::tail(&failure.trace, TRACE_MAX))
         );
@@ -674,7 +755,10 @@ fn excerpt(path: &Path, line: Option<u32>) -> Option<String> {
     let (from, to) = match line {
         Some(line) => {
             let at = (line as usize).saturating_sub(1);
-            (at.saturating_sub(EXCERPT_LINES), (at + EXCERPT_LINES).min(lines.len()))
+            (
+                at.saturating_sub(EXCERPT_LINES),
+                (at + EXCERPT_LINES).min(lines.len()),
+            )
         }
         None => (0, lines.len().min(EXCERPT_LINES * 3)),
     };
@@ -691,11 +775,18 @@ fn excerpt(path: &Path, line: Option<u32>) -> Option<String> {
 
 /// The commit of one verified fix: the test, the root cause, the approach.
 fn commit_message(root: &RootCause, approach: &str, attempt: u32) -> String {
-    let first = root.failures.first().map_or(root.key.as_str(), |f| f.test.as_str());
+    let first = root
+        .failures
+        .first()
+        .map_or(root.key.as_str(), |f| f.test.as_str());
     let mut message = format!("fix: {}\n\n", clip(first, 60));
     let _ = writeln!(message, "Root cause: {}", root.key);
     if let Some(f) = root.failures.first() {
-        let _ = writeln!(message, "Failure: {}", clip(&format!("{}: {}", f.error_type, f.message), 200));
+        let _ = writeln!(
+            message,
+            "Failure: {}",
+            clip(&format!("{}: {}", f.error_type, f.message), 200)
+        );
     }
     if root.failures.len() > 1 {
         let _ = writeln!(message, "Tests: {}", root.tests().join(", "));
@@ -740,7 +831,12 @@ mod tests {
     #[test]
     fn failures_with_the_same_innermost_project_frame_are_one_root_cause_and_utilities_go_first() {
         let dir = tempfile::tempdir().unwrap();
-        for file in ["app/util.py", "app/cart.py", "tests/test_cart.py", "tests/test_util.py"] {
+        for file in [
+            "app/util.py",
+            "app/cart.py",
+            "tests/test_cart.py",
+            "tests/test_util.py",
+        ] {
             let path = dir.path().join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x = 1\n").unwrap();
@@ -767,7 +863,10 @@ mod tests {
         assert_eq!(keys, ["app/util.py:2", "app/cart.py:12"]);
         assert_eq!(
             roots[0].tests(),
-            ["tests/test_cart.py::test_total", "tests/test_util.py::test_money"]
+            [
+                "tests/test_cart.py::test_total",
+                "tests/test_util.py::test_money"
+            ]
         );
     }
 
@@ -790,8 +889,15 @@ mod tests {
             file: Some("app/util.py".to_owned()),
             failures: vec![failure("tests/test_util.py::test_money", "")],
         };
-        let message = commit_message(&root, "money() looked up a missing key; it now defaults to 0.", 2);
-        assert!(message.starts_with("fix: tests/test_util.py::test_money\n\n"), "{message}");
+        let message = commit_message(
+            &root,
+            "money() looked up a missing key; it now defaults to 0.",
+            2,
+        );
+        assert!(
+            message.starts_with("fix: tests/test_util.py::test_money\n\n"),
+            "{message}"
+        );
         assert!(message.contains("Root cause: app/util.py:2"));
         assert!(message.contains("Approach: money() looked up"));
         assert!(message.contains("attempt 2"));
@@ -801,9 +907,14 @@ mod tests {
     fn the_prompt_carries_the_failure_the_excerpt_and_earlier_attempts() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("app")).unwrap();
-        std::fs::write(dir.path().join("app/util.py"), "def money(x):\n    return PRICES[x]\n").unwrap();
+        std::fs::write(
+            dir.path().join("app/util.py"),
+            "def money(x):\n    return PRICES[x]\n",
+        )
+        .unwrap();
         let project: Project = crate::config::parse(
-            &serde_json::json!({ "projects": { "shop": { "working_directory": dir.path() } } }).to_string(),
+            &serde_json::json!({ "projects": { "shop": { "working_directory": dir.path() } } })
+                .to_string(),
             Path::new("projects.json"),
             dir.path(),
             &Env::from_pairs([("HOME", "/nonexistent")]),
@@ -815,9 +926,19 @@ mod tests {
         let root = RootCause {
             key: "app/util.py:2".to_owned(),
             file: Some("app/util.py".to_owned()),
-            failures: vec![failure("tests/test_util.py::test_money", "app/util.py:2: KeyError")],
+            failures: vec![failure(
+                "tests/test_util.py::test_money",
+                "app/util.py:2: KeyError",
+            )],
         };
-        let p = prompt(&project, dir.path(), &rules, "pytest -q", &root, &["Attempt 1: diff rejected".to_owned()]);
+        let p = prompt(
+            &project,
+            dir.path(),
+            &rules,
+            "pytest -q",
+            &root,
+            &["Attempt 1: diff rejected".to_owned()],
+        );
         assert!(p.contains("`pytest -q`"));
         assert!(p.contains("### `tests/test_util.py::test_money`"));
         assert!(p.contains("    2     return PRICES[x]"), "{p}");

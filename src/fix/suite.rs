@@ -16,7 +16,7 @@ use crate::sandbox::Jail;
 const TAIL: usize = 4000;
 /// The id of the failure that stands for a whole suite whose output names no test.
 pub(crate) const WHOLE_SUITE: &str = "(the whole suite)";
-/// JUnit files read at most, and how deep under the worktree they are looked for.
+/// `JUnit` files read at most, and how deep under the worktree they are looked for.
 const JUNIT_FILES: usize = 50;
 const JUNIT_DEPTH: usize = 6;
 
@@ -40,7 +40,7 @@ pub(crate) struct SuiteRun {
     pub(crate) duration: Duration,
     /// The end of what it printed.
     pub(crate) tail: String,
-    /// Problems reading its results (garbage JUnit...), for the report.
+    /// Problems reading its results (garbage `JUnit`...), for the report.
     pub(crate) warnings: Vec<String>,
 }
 
@@ -71,7 +71,7 @@ impl Suite<'_> {
         failures::runner(self.command)
     }
 
-    /// Runs the whole suite: its failures from the JUnit report when the project names one, else from the
+    /// Runs the whole suite: its failures from the `JUnit` report when the project names one, else from the
     /// output; a failing exit whose output names no test is one failure, [`WHOLE_SUITE`], with the output's end.
     pub(crate) fn run_all(&self, timeout: Duration) -> Result<SuiteRun> {
         if let Some(pattern) = &self.tests.junit {
@@ -120,7 +120,12 @@ impl Suite<'_> {
             let run = self.run(check, timeout)?;
             let problems = match run.status {
                 Status::Passed => 0,
-                _ => run.tail_full.lines().filter(|l| !l.trim().is_empty()).count().max(1),
+                _ => run
+                    .tail_full
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .count()
+                    .max(1),
             };
             counts.push((check.clone(), problems));
         }
@@ -146,7 +151,11 @@ impl Suite<'_> {
             Ok(done) => {
                 let mut output = String::from_utf8_lossy(&done.stdout).into_owned();
                 output.push_str(&String::from_utf8_lossy(&done.stderr));
-                let status = if done.code == Some(0) { Status::Passed } else { Status::Failed };
+                let status = if done.code == Some(0) {
+                    Status::Passed
+                } else {
+                    Status::Failed
+                };
                 (status, output)
             }
             Err(ExecError::TimedOut { .. }) => (Status::TimedOut, String::new()),
@@ -206,8 +215,8 @@ fn finish(command: &str, raw: Raw) -> SuiteRun {
     }
 }
 
-/// The failures of the JUnit files `pattern` matches under `dir`; `None` (and a warning) when there is none or
-/// one is not JUnit, so the caller reads the output instead.
+/// The failures of the `JUnit` files `pattern` matches under `dir`; `None` (and a warning) when there is none or
+/// one is not `JUnit`, so the caller reads the output instead.
 fn read_junit(dir: &Path, pattern: &str, warnings: &mut Vec<String>) -> Option<Vec<Failure>> {
     let files = junit_files(dir, pattern);
     if files.is_empty() {
@@ -218,7 +227,11 @@ fn read_junit(dir: &Path, pattern: &str, warnings: &mut Vec<String>) -> Option<V
     }
     let mut found = Vec::new();
     for file in files {
-        let shown = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
+        let shown = file
+            .strip_prefix(dir)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         let parsed = std::fs::read_to_string(&file)
             .map_err(|err| err.to_string())
             .and_then(|xml| failures::parse_junit(&xml));
@@ -248,7 +261,11 @@ fn junit_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
         .build()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .filter(|e| e.path().strip_prefix(dir).is_ok_and(|rel| matcher.is_match(rel)))
+        .filter(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .is_ok_and(|rel| matcher.is_match(rel))
+        })
         .map(ignore::DirEntry::into_path)
         .take(JUNIT_FILES)
         .collect()

@@ -134,7 +134,33 @@ impl Worktree {
 
     /// The commit checked out.
     pub(crate) fn head(&self) -> Result<String> {
-        Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?.trim().to_owned())
+        Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?
+            .trim()
+            .to_owned())
+    }
+
+    /// What the branch changed since `start`: files and their changed lines.
+    pub(crate) fn diff_since(&self, start: &str) -> Result<Diff> {
+        let numstat = git_out(
+            &self.dir,
+            &self.cancel,
+            &[
+                "diff",
+                "--numstat",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+                start,
+                "HEAD",
+            ],
+        )?;
+        let mut diff = Diff::default();
+        for (path, lines) in parse_numstat(&numstat) {
+            let lines = lines.unwrap_or(0);
+            diff.files.push((path, lines));
+            diff.lines += lines;
+        }
+        Ok(diff)
     }
 
     /// The worktree's branch.
@@ -150,11 +176,14 @@ impl Worktree {
     /// Puts the worktree back at its last commit: staged and unstaged changes and untracked files are gone
     /// (git-ignored ones, such as caches, stay).
     pub(crate) fn reset(&self) -> Result<()> {
-        git_out(&self.dir, &self.cancel, &["reset", "--quiet", "--hard", "HEAD"])?;
+        git_out(
+            &self.dir,
+            &self.cancel,
+            &["reset", "--quiet", "--hard", "HEAD"],
+        )?;
         git_out(&self.dir, &self.cancel, &["clean", "-fdq"])?;
         Ok(())
     }
-
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
@@ -314,8 +343,17 @@ pub(crate) fn default_base(repo: &Path, cancel: &Cancel) -> Result<(String, Stri
         }
     }
     for name in ["main", "master"] {
-        for reference in [format!("refs/remotes/origin/{name}"), format!("refs/heads/{name}")] {
-            if git_out(repo, cancel, &["rev-parse", "--verify", "--quiet", &reference]).is_ok() {
+        for reference in [
+            format!("refs/remotes/origin/{name}"),
+            format!("refs/heads/{name}"),
+        ] {
+            if git_out(
+                repo,
+                cancel,
+                &["rev-parse", "--verify", "--quiet", &reference],
+            )
+            .is_ok()
+            {
                 return Ok((name.to_owned(), reference));
             }
         }
@@ -331,7 +369,7 @@ pub(crate) fn free_branch(repo: &Path, cancel: &Cancel, name: &str) -> String {
     if !local_has(repo, cancel, name) {
         return name.to_owned();
     }
-    (2..)
+    (2..1000)
         .map(|n| format!("{name}-{n}"))
         .find(|b| !local_has(repo, cancel, b))
         .unwrap_or_else(|| name.to_owned())
@@ -342,7 +380,12 @@ pub(crate) fn fetch(repo: &Path, base: &str, cancel: &Cancel) -> Result<()> {
     git_out(
         repo,
         cancel,
-        &["fetch", "--no-tags", "origin", &format!("+refs/heads/{base}:refs/remotes/origin/{base}")],
+        &[
+            "fetch",
+            "--no-tags",
+            "origin",
+            &format!("+refs/heads/{base}:refs/remotes/origin/{base}"),
+        ],
     )
     .map(drop)
     .with_context(|| format!("failed to fetch `{base}` from `origin`"))

@@ -640,3 +640,64 @@ fn a_fix_pushed_on_an_earlier_day_without_its_pr_gets_the_pr_the_next_day() {
     assert_eq!(api.requests().len(), calls, "the fix is not made again");
     fx.assert_untouched();
 }
+
+#[test]
+fn tonights_failing_tests_go_through_the_fix_loop_into_one_draft_pr_on_the_fix_tests_branch() {
+    let Some(fx) = Fixture::new("") else { return };
+    let api = FakeAnthropic::start(fixing_script("$1 + $2"));
+    // One fix per run: tonight's failing tests come before the reflection about the same bug.
+    let run = fx.run(
+        &api,
+        &["--step", "tests", "--step", "report"],
+        &[("DAYDREAM_AUTO_FIX_MAX_FIXES", "1")],
+    );
+    run.expect(0);
+
+    // The tests step ran `sh test.sh` on main (an unknown runner: the whole suite is the failure).
+    let state = fx.root.state();
+    let tests = unit(&state, "tests", "shop");
+    assert_eq!(tests["status"], "done", "{tests:#}");
+    let failing = &tests["output"]["data"]["failing"];
+    assert_eq!(
+        failing[0]["failure"]["test"], "(the whole suite)",
+        "{tests:#}"
+    );
+    assert!(
+        failing[0]["failure"]["trace"]
+            .as_str()
+            .unwrap()
+            .contains("add 2 3 gave -1")
+    );
+
+    // The loop fixed it; the branch of the night is on the remote with the fix, and one draft PR is open.
+    let c = fx.candidate("logs/daydream/state.json");
+    assert_eq!(c["fingerprint"], "tests-2026-11-21", "{c:#}");
+    assert_eq!(c["status"], "pr_opened", "{c:#}");
+    let branch = "daydream/fix-tests-2026-11-21";
+    assert!(
+        fx.remote_branches().contains(&branch.to_owned()),
+        "{:?}",
+        fx.remote_branches()
+    );
+    let fixed = git(&fx.bare(), &["show", &format!("{branch}:calc.sh")]);
+    assert!(fixed.contains("$(($1 + $2))"), "{fixed}");
+    let pulls = fx.github.pulls(REPO);
+    assert_eq!(pulls.len(), 1, "{pulls:#?}");
+    assert_eq!(pulls[0]["head"]["ref"], branch);
+    let body = pulls[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("## The failing tests") && body.contains("## Verification"),
+        "{body}"
+    );
+    let attempts = fx.root.read("data/fix_attempts.jsonl");
+    assert!(attempts.contains(r#""outcome":"fixed""#), "{attempts}");
+    fx.assert_untouched();
+
+    // The report shows the tests section and the PR.
+    let report = fx.root.report();
+    assert!(report.contains("## Tests"), "{report}");
+    assert!(
+        report.contains(pulls[0]["html_url"].as_str().unwrap()),
+        "{report}"
+    );
+}

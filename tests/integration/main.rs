@@ -13,6 +13,7 @@ mod config;
 mod confine;
 mod crash;
 mod demo;
+mod fix;
 mod github;
 mod layout;
 mod mine;

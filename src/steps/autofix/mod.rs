@@ -93,14 +93,18 @@ impl Settings {
             step_cap: Duration::from_secs(
                 60 * env.parse_or("DAYDREAM_AUTO_FIX_STEP_MINUTES", DEFAULT_STEP_MINUTES)?,
             ),
-            fix_timeout: Duration::from_secs(
-                env.parse_or("DAYDREAM_AUTO_FIX_TIMEOUT_SECS", crate::fix::engine::DEFAULT_CALL_TIMEOUT_SECS)?,
-            ),
+            fix_timeout: Duration::from_secs(env.parse_or(
+                "DAYDREAM_AUTO_FIX_TIMEOUT_SECS",
+                crate::fix::engine::DEFAULT_CALL_TIMEOUT_SECS,
+            )?),
             test_timeout: Duration::from_secs(env.parse_or(
                 "DAYDREAM_AUTO_FIX_TEST_TIMEOUT_SECS",
                 DEFAULT_TEST_TIMEOUT_SECS,
             )?),
-            max_turns: env.parse_or("DAYDREAM_AUTO_FIX_MAX_TURNS", crate::fix::engine::DEFAULT_MAX_TURNS)?,
+            max_turns: env.parse_or(
+                "DAYDREAM_AUTO_FIX_MAX_TURNS",
+                crate::fix::engine::DEFAULT_MAX_TURNS,
+            )?,
             per_fix_usd,
             model: env
                 .get("DAYDREAM_AUTO_FIX_MODEL")
@@ -163,15 +167,17 @@ impl Step for Autofix {
                 "auto-fix is off for this project (`autofix.enabled: false`)".to_owned(),
             ));
         }
+        let tests = tests_candidate(cx, &project.slug);
         let reflections = match today_reflections(cx) {
             Ok(r) => r,
+            Err(_) if tests.is_some() => Vec::new(),
             Err(why) => return Ok(Outcome::Skipped(why)),
         };
         let mine: Vec<&Reflection> = reflections
             .iter()
             .filter(|r| r.project == project.slug)
             .collect();
-        if mine.is_empty() {
+        if mine.is_empty() && tests.is_none() {
             return Ok(Outcome::Skipped(
                 "no reflection about this project today".to_owned(),
             ));
@@ -180,7 +186,10 @@ impl Step for Autofix {
         STEP_START.get_or_init(Instant::now);
         let resume: Option<FixData> = cx.resume();
         let mut data = FixData {
-            candidates: candidates(&project.slug, &mine, settings.min_confidence),
+            candidates: tests
+                .into_iter()
+                .chain(candidates(&project.slug, &mine, settings.min_confidence))
+                .collect(),
             most_usd: None,
         };
         let mut warnings = Warnings::default();
@@ -257,6 +266,63 @@ fn reflections_in(state: &crate::state::State) -> Result<Vec<Reflection>, String
             )
         })?;
     Ok(data.reflections)
+}
+
+/// The fingerprint of a night's failing tests starts with this (`tests-<date>`; its branch
+/// `daydream/fix-tests-<date>`).
+pub(crate) const TESTS_PREFIX: &str = "tests-";
+/// Failing tests named in a candidate's pattern and evidence.
+const TESTS_NAMED: usize = 5;
+
+/// Tonight's failing tests of the project (from the tests step) as one candidate: the fix loop works through
+/// them and opens one draft PR for the night.
+fn tests_candidate(cx: &UnitCx<'_>, slug: &str) -> Option<Candidate> {
+    let data = cx
+        .state
+        .unit("tests", slug)?
+        .output
+        .as_ref()?
+        .read::<crate::steps::tests::TestsData>()
+        .ok()?;
+    if data.failing.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = data
+        .failing
+        .iter()
+        .take(TESTS_NAMED)
+        .map(|t| t.failure.test.as_str())
+        .collect();
+    Some(Candidate {
+        fingerprint: format!("{TESTS_PREFIX}{}", cx.run.date),
+        summary: format!("{} failing test(s) on `{}`", data.failing.len(), data.base),
+        pattern: format!("failing tests: {}", names.join(", ")),
+        prevention: "each fix verified by its tests and the whole suite".to_owned(),
+        evidence: data
+            .failing
+            .iter()
+            .take(TESTS_NAMED)
+            .map(|t| {
+                format!(
+                    "{}: {}: {}",
+                    t.failure.test, t.failure.error_type, t.failure.message
+                )
+            })
+            .collect(),
+        confidence: 1.0,
+        status: FixStatus::Skipped,
+        reason: String::new(),
+        cost_usd: 0.0,
+        pr_url: None,
+        base: None,
+        commit: None,
+        diff: None,
+        tests: None,
+        sandbox: None,
+        note: None,
+        duration_secs: 0,
+        notified: false,
+    })
 }
 
 /// Every reflection of the project, once per fingerprint, with its first decision: a candidate waits

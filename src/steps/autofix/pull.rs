@@ -15,9 +15,9 @@ use crate::fix::{self, PathRules};
 use crate::github::Gh;
 use crate::lessons;
 use crate::redact::{for_publishing, redact};
-use crate::text::squeeze;
 use crate::state::ALL_PROJECTS;
 use crate::step::UnitCx;
+use crate::text::squeeze;
 
 /// Creates the draft PR; "already exists" (a 422 with an open PR from the branch) is success.
 pub(super) fn open_pull(
@@ -138,14 +138,19 @@ pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String 
         cx.run.date,
         crate::config::this_machine(&cx.run.env)
     );
-    let _ = writeln!(
-        b,
-        "## The bug\n{}\n\n- pattern: {}\n- prevention: {}\n- confidence: {:.2}\n",
-        redact(&c.summary),
-        redact(&c.pattern),
-        redact(&c.prevention),
-        c.confidence
-    );
+    let tests_night = c.fingerprint.starts_with(super::TESTS_PREFIX);
+    if tests_night {
+        let _ = writeln!(b, "## The failing tests\n{}\n", redact(&c.summary));
+    } else {
+        let _ = writeln!(
+            b,
+            "## The bug\n{}\n\n- pattern: {}\n- prevention: {}\n- confidence: {:.2}\n",
+            redact(&c.summary),
+            redact(&c.pattern),
+            redact(&c.prevention),
+            c.confidence
+        );
+    }
     if !c.evidence.is_empty() {
         b.push_str("## Evidence\n");
         for e in c.evidence.iter().take(10) {
@@ -166,11 +171,18 @@ pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String 
             ),
             None => " (no sandbox on that machine; no secrets in its environment)".to_owned(),
         };
-        let _ = writeln!(
-            b,
-            "## Tests\nThe project's test command passed in a clean worktree after the change{confined}:\n\n```\n{}\n```\n",
-            tests.replace("```", "'''")
-        );
+        if tests_night {
+            let _ = writeln!(
+                b,
+                "## Verification\n{tests}; the tests ran in a clean worktree{confined}.\n"
+            );
+        } else {
+            let _ = writeln!(
+                b,
+                "## Tests\nThe project's test command passed in a clean worktree after the change{confined}:\n\n```\n{}\n```\n",
+                tests.replace("```", "'''")
+            );
+        }
     }
     let _ = writeln!(
         b,
@@ -189,4 +201,3 @@ pub(super) fn usd(amount: f64) -> String {
         format!("${amount:.2}")
     }
 }
-

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use super::data::{FixData, FixStatus};
 use super::pull::usd;
-use crate::text::squeeze;
 use crate::redact::redact;
 use crate::step::{Output, Warnings};
+use crate::text::squeeze;
 
 pub(super) fn output(data: FixData, warnings: &mut Warnings) -> Output<FixData> {
     let count = |s: FixStatus| data.candidates.iter().filter(|c| c.status == s).count();

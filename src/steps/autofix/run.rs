@@ -7,19 +7,22 @@ use anyhow::{Context, Result};
 
 use super::attempts::{Attempt, pushed_without_pr, recent_failures, record_attempt};
 use super::data::{FixData, FixStatus};
-use crate::text::squeeze;
 use super::pull::{open_pull, pr_body, prompt};
 use super::storm::{sentry_data, storm_guard};
 use super::{LABEL, LAUNCHER, RETRY_AFTER_HOURS, STEP_START, Settings, marker};
 use crate::budget::{Allowance, Budget, Purpose};
 use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::config::Project;
+use crate::fix::engine::{self, Engine, Limits};
+use crate::fix::metrics::Source;
+use crate::fix::suite::Suite;
 use crate::fix::{self, PathRules, Worktree};
 use crate::github::{Gh, GhError, IssueState};
 use crate::notify::{Notifier, Summary};
 use crate::redact::redact;
 use crate::sandbox::{Jail, Policy};
 use crate::step::{UnitCx, Warnings};
+use crate::text::squeeze;
 use crate::{ignore, lessons};
 
 pub(super) struct FixRun<'a> {
@@ -343,6 +346,9 @@ impl FixRun<'_> {
         base: &str,
         branch: &str,
     ) -> Result<()> {
+        if is_tests(&data.candidates[i]) {
+            return self.fix_tests(cx, data, i, cap, base, branch);
+        }
         let project = self.project;
         let cancel = cx.run.cancel.clone();
         let rules = PathRules::new(
@@ -477,7 +483,20 @@ impl FixRun<'_> {
         c.status = FixStatus::Committed;
         c.reason = format!("committed on `{branch}`");
         save(cx, data)?;
+        self.push_commit(cx, data, i, branch, worktree)
+    }
 
+    /// Pushes the candidate's commit from its worktree's branch, recorded before and after.
+    fn push_commit(
+        &mut self,
+        cx: &mut UnitCx<'_>,
+        data: &mut FixData,
+        i: usize,
+        branch: &str,
+        worktree: Worktree,
+    ) -> Result<()> {
+        let project = self.project;
+        let cancel = cx.run.cancel.clone();
         let commit = data.candidates[i].commit.clone().unwrap_or_default();
         data.candidates[i].status = FixStatus::Pushing;
         save(cx, data)?;
@@ -496,6 +515,122 @@ impl FixRun<'_> {
         save(cx, data)?;
         crash_point(cx, "pushed");
         Ok(())
+    }
+
+    /// Tonight's failing tests through the fix loop, in a worktree of `base` on `branch`: each verified fix is
+    /// a commit there; when there is at least one, the branch is pushed for one draft PR.
+    fn fix_tests(
+        &mut self,
+        cx: &mut UnitCx<'_>,
+        data: &mut FixData,
+        i: usize,
+        cap: f64,
+        base: &str,
+        branch: &str,
+    ) -> Result<()> {
+        let project = self.project;
+        let cancel = cx.run.cancel.clone();
+        let rules = PathRules::new(
+            &project.autofix.safe_paths,
+            &project.autofix.protected_paths,
+        )?;
+        let command = project.test_command.clone().unwrap_or_default();
+        let worktree = Worktree::create(&project.dir, base, branch, &cancel)?;
+        let jail = self
+            .jail
+            .clone()
+            .context("the sandbox was not decided before the fix")?;
+        let git_dir = worktree.git_dir()?;
+        let suite = Suite {
+            jail: &jail,
+            dir: worktree.dir(),
+            read_only: vec![git_dir],
+            command: &command,
+            tests: &project.tests,
+            cancel: &cancel,
+        };
+        let limits = Limits {
+            max_attempts: engine::DEFAULT_MAX_ATTEMPTS,
+            deadline: Instant::now() + self.time_left().unwrap_or_default(),
+            per_attempt_usd: self.settings.per_fix_usd,
+            total_usd: Some(cap),
+            model: self.settings.model.clone(),
+            max_turns: self.settings.max_turns,
+            call_timeout: self.settings.fix_timeout,
+            test_timeout: project.tests.timeout,
+        };
+        let slug = project.slug.clone();
+        let mut progress = |line: &str| tracing::info!("autofix {slug}: {line}");
+        let mut engine = Engine {
+            project,
+            root: cx.root(),
+            env: &cx.run.env,
+            clock: &cx.run.clock,
+            cancel: &cancel,
+            worktree: &worktree,
+            suite,
+            rules,
+            budget: &self.budget,
+            limits,
+            run_id: format!("autofix-{}-{}", cx.run.date, std::process::id()),
+            source: Source::Tests,
+            progress: &mut progress,
+            spent_usd: 0.0,
+        };
+        let triage = engine.triage()?;
+        let fixed = engine.fix_all(&triage)?;
+        let spent = engine.spent_usd;
+        drop(engine);
+        let c = &mut data.candidates[i];
+        c.cost_usd += spent;
+        c.sandbox = jail.kind().map(ToString::to_string);
+        let mut note = String::new();
+        for f in &fixed {
+            let tests = f.root.tests().join(", ");
+            let _ = match &f.result {
+                Ok(_) => writeln!(
+                    note,
+                    "- fixed `{tests}` (root cause `{}`): {}",
+                    f.root.key, f.approach
+                ),
+                Err(why) => writeln!(
+                    note,
+                    "- not fixed `{tests}`: {} ({})",
+                    why.describe(f.attempts),
+                    f.detail
+                ),
+            };
+        }
+        for f in &triage.flaky {
+            let _ = writeln!(note, "- flaky, left alone: `{}`", f.test);
+        }
+        c.note = Some(redact(&note).into_owned());
+        let good = fixed.iter().filter(|f| f.result.is_ok()).count();
+        c.tests = Some(format!(
+            "{} root cause(s) failing on `{base}`, {good} fixed; each fix passed its tests alone and the whole \
+             suite gained no failure",
+            triage.roots.len()
+        ));
+        if triage.roots.is_empty() {
+            c.status = FixStatus::Skipped;
+            "the failures did not reproduce in the fix's worktree (flaky or already fixed)"
+                .clone_into(&mut c.reason);
+            return Ok(());
+        }
+        if good == 0 {
+            c.status = FixStatus::TestsFailed;
+            c.reason = format!(
+                "no failing test could be fixed and verified:\n{}",
+                note.trim_end()
+            );
+            return Ok(());
+        }
+        c.diff = Some(worktree.diff_since(&format!("refs/remotes/origin/{base}"))?);
+        c.commit = Some(worktree.head()?);
+        c.status = FixStatus::Committed;
+        c.reason = format!("{good} verified fix(es) committed on `{branch}`");
+        save(cx, data)?;
+        self.push_commit(cx, data, i, branch, worktree)
     }
 
     /// The PR of a pushed fix (also after a kill between the push and the PR), then its notification.
@@ -530,10 +665,7 @@ impl FixRun<'_> {
             None => self.gh.default_branch(repo)?,
         };
         let body = pr_body(cx, &data.candidates[i], project.keep_pii);
-        let title = format!(
-            "daydream: fix {}",
-            squeeze(&data.candidates[i].summary, 70)
-        );
+        let title = format!("daydream: fix {}", squeeze(&data.candidates[i].summary, 70));
         let url = open_pull(&self.gh, repo, &title, &branch, &base, &body)?;
         let c = &mut data.candidates[i];
         c.status = FixStatus::PrOpened;
@@ -579,6 +711,11 @@ impl FixRun<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether the candidate is the night's failing tests (rather than a reflection).
+pub(super) fn is_tests(c: &super::data::Candidate) -> bool {
+    c.fingerprint.starts_with(super::TESTS_PREFIX)
 }
 
 pub(super) fn save(cx: &mut UnitCx<'_>, data: &FixData) -> Result<()> {

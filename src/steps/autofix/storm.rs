@@ -1,9 +1,9 @@
 //! The Sentry storm guard.
 
 use super::data::Candidate;
-use crate::text::squeeze;
 use crate::step::UnitCx;
 use crate::steps::sentry::{IssueRow, SentryData};
+use crate::text::squeeze;
 
 /// Today's Sentry findings of the project, when the sentry step has them.
 pub(super) fn sentry_data(cx: &UnitCx<'_>, slug: &str) -> Option<SentryData> {

@@ -59,10 +59,17 @@ pub(super) fn save(root: &Path, slug: &str, nights: &[Night]) -> Result<()> {
 
 /// Tonight against the nights before: new and still failing tests (with the night each began), the fixed ones,
 /// how often each flaky test has been flaky, and the duration trend.
-pub(super) fn compare(mut data: TestsData, triage: &Triage, before: &[Night], tonight: &Night) -> TestsData {
+pub(super) fn compare(
+    mut data: TestsData,
+    triage: &Triage,
+    before: &[Night],
+    tonight: &Night,
+) -> TestsData {
     let last = before.last();
     data.first_night = last.is_none();
-    let failed_last: BTreeSet<&str> = last.map(|n| n.failing.iter().map(String::as_str).collect()).unwrap_or_default();
+    let failed_last: BTreeSet<&str> = last
+        .map(|n| n.failing.iter().map(String::as_str).collect())
+        .unwrap_or_default();
     for root in &triage.roots {
         for failure in &root.failures {
             let since = before
@@ -78,8 +85,17 @@ pub(super) fn compare(mut data: TestsData, triage: &Triage, before: &[Night], to
             });
         }
     }
-    data.failing.sort_by(|a, b| b.new.cmp(&a.new).then_with(|| a.failure.test.cmp(&b.failure.test)));
-    let now_failing: BTreeSet<&str> = tonight.failing.iter().chain(&tonight.flaky).map(String::as_str).collect();
+    data.failing.sort_by(|a, b| {
+        b.new
+            .cmp(&a.new)
+            .then_with(|| a.failure.test.cmp(&b.failure.test))
+    });
+    let now_failing: BTreeSet<&str> = tonight
+        .failing
+        .iter()
+        .chain(&tonight.flaky)
+        .map(String::as_str)
+        .collect();
     data.fixed = failed_last
         .iter()
         .filter(|t| !now_failing.contains(*t))
@@ -95,7 +111,10 @@ pub(super) fn compare(mut data: TestsData, triage: &Triage, before: &[Night], to
         })
         .collect();
     let from = before.len().saturating_sub(TREND);
-    data.trend = before[from..].iter().map(|n| (n.date, n.duration_secs)).collect();
+    data.trend = before[from..]
+        .iter()
+        .map(|n| (n.date, n.duration_secs))
+        .collect();
     data
 }
 
@@ -127,7 +146,11 @@ mod tests {
 
     #[test]
     fn new_still_failing_fixed_and_flaky_nights_come_from_the_nights_before() {
-        let before = [night(1, &["a", "b"], &["f"]), night(2, &["a", "b", "c"], &[]), night(3, &["a", "c"], &["f"])];
+        let before = [
+            night(1, &["a", "b"], &["f"]),
+            night(2, &["a", "b", "c"], &[]),
+            night(3, &["a", "c"], &["f"]),
+        ];
         let triage = Triage {
             baseline: SuiteRun {
                 status: Status::Failed,
@@ -148,7 +171,13 @@ mod tests {
         let shown: Vec<(&str, bool, u32)> = data
             .failing
             .iter()
-            .map(|t| (t.failure.test.as_str(), t.new, chrono::Datelike::day(&t.since)))
+            .map(|t| {
+                (
+                    t.failure.test.as_str(),
+                    t.new,
+                    chrono::Datelike::day(&t.since),
+                )
+            })
             .collect();
         assert_eq!(shown, [("d", true, 4), ("a", false, 1)]);
         assert_eq!(data.fixed, ["c"]);
@@ -165,7 +194,10 @@ mod tests {
         let (loaded, bad) = load(root.path(), "shop");
         assert!(!bad);
         assert_eq!(loaded.len(), KEEP);
-        assert_eq!(loaded[0].date, NaiveDate::from_ymd_opt(2026, 12, 2).unwrap());
+        assert_eq!(
+            loaded[0].date,
+            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()
+        );
         std::fs::write(path(root.path(), "shop"), "{").unwrap();
         assert_eq!(load(root.path(), "shop"), (Vec::new(), true));
         assert_eq!(load(root.path(), "other"), (Vec::new(), false));

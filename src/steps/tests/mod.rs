@@ -67,7 +67,9 @@ impl Step for Tests {
     fn run(&self, cx: &mut UnitCx<'_>) -> Result<Outcome<TestsData>> {
         let project = cx.project();
         let Some(command) = project.test_command.clone() else {
-            return Ok(Outcome::Skipped("no `test_command` in `projects.json`".to_owned()));
+            return Ok(Outcome::Skipped(
+                "no `test_command` in `projects.json`".to_owned(),
+            ));
         };
         let cancel = cx.run.cancel.clone();
         let (base, start) = match worktree::default_base(&project.dir, &cancel) {
@@ -79,7 +81,12 @@ impl Step for Tests {
                 "dry run: `{command}` would run on `{base}` in a worktree and a sandbox"
             )));
         }
-        let jail = match Jail::new(project.sandbox, project.sandbox_network, &cx.run.env, cx.root()) {
+        let jail = match Jail::new(
+            project.sandbox,
+            project.sandbox_network,
+            &cx.run.env,
+            cx.root(),
+        ) {
             Ok(jail) => jail,
             Err(why) => return Ok(Outcome::Skipped(why)),
         };
@@ -87,7 +94,9 @@ impl Step for Tests {
         if worktree::origin(&project.dir, &cancel).is_some()
             && let Err(err) = worktree::fetch(&project.dir, &base, &cancel)
         {
-            warnings.push(format!("{err:#}: the tests ran on `{base}` as this clone last saw it"));
+            warnings.push(format!(
+                "{err:#}: the tests ran on `{base}` as this clone last saw it"
+            ));
         }
         let branch = format!("daydream/tests-{}", cx.run.date);
         let worktree = Worktree::add(&project.dir, &start, &branch, &cancel)?;
@@ -128,7 +137,11 @@ impl Step for Tests {
         };
         let tonight = Night {
             date: cx.run.date,
-            failing: triage.roots.iter().flat_map(engine::RootCause::tests).collect(),
+            failing: triage
+                .roots
+                .iter()
+                .flat_map(engine::RootCause::tests)
+                .collect(),
             flaky: triage.flaky.iter().map(|f| f.test.clone()).collect(),
             duration_secs: triage.baseline.duration.as_secs_f64(),
         };

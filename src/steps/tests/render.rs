@@ -19,14 +19,25 @@ pub(super) fn output(data: TestsData, warnings: Vec<String>) -> Output<TestsData
             "New failing test on `{}`: {} ({})",
             data.base,
             code(&t.failure.test),
-            squeeze(&format!("{}: {}", t.failure.error_type, t.failure.message), 120)
+            squeeze(
+                &format!("{}: {}", t.failure.error_type, t.failure.message),
+                120
+            )
         ));
     }
     if new.len() > ACTIONS {
-        actions.push(format!("{} more new failing tests (see Tests)", new.len() - ACTIONS));
+        actions.push(format!(
+            "{} more new failing tests (see Tests)",
+            new.len() - ACTIONS
+        ));
     }
     if data.status.starts_with("timed out") || data.status.starts_with("could not run") {
-        actions.push(format!("The test suite {} on `{}`: {}", data.status, data.base, code(&data.command)));
+        actions.push(format!(
+            "The test suite {} on `{}`: {}",
+            data.status,
+            data.base,
+            code(&data.command)
+        ));
     }
     Output {
         summary: summary(&data),
@@ -59,7 +70,12 @@ fn summary(data: &TestsData) -> String {
         parts.push(format!("{} flaky", data.flaky.len()));
     }
     let mut line = parts.join(", ");
-    let _ = write!(line, "; {} on `{}`", duration(data.duration_secs), data.base);
+    let _ = write!(
+        line,
+        "; {} on `{}`",
+        duration(data.duration_secs),
+        data.base
+    );
     if let Some(change) = trend(data) {
         let _ = write!(line, " ({change})");
     }
@@ -82,15 +98,20 @@ fn trend(data: &TestsData) -> Option<String> {
         return Some(format!("as usual, median {}", duration(median)));
     }
     let sign = if change > 0.0 { "+" } else { "" };
-    Some(format!("{sign}{change:.0}% on the median {} of the last {} nights", duration(median), before.len()))
+    Some(format!(
+        "{sign}{change:.0}% on the median {} of the last {} nights",
+        duration(median),
+        before.len()
+    ))
 }
 
 fn duration(secs: f64) -> String {
     if secs < 60.0 {
         format!("{secs:.1} s")
     } else {
-        let whole = secs.round() as u64;
-        format!("{} min {} s", whole / 60, whole % 60)
+        let whole = secs.round();
+        let minutes = (whole / 60.0).floor();
+        format!("{minutes:.0} min {:.0} s", whole - minutes * 60.0)
     }
 }
 
@@ -110,12 +131,19 @@ pub(super) fn render(data: &TestsData, out: &mut String) {
     if !data.failing.is_empty() {
         let _ = writeln!(out, "\n| Failing test | Error | Since |\n|---|---|---|");
         for t in data.failing.iter().take(SHOWN) {
-            let since = if t.new { "new tonight".to_owned() } else { t.since.to_string() };
+            let since = if t.new {
+                "new tonight".to_owned()
+            } else {
+                t.since.to_string()
+            };
             let _ = writeln!(
                 out,
                 "| {} | {} | {since} |",
                 code(&t.failure.test),
-                cell(&squeeze(&format!("{}: {}", t.failure.error_type, t.failure.message), 160)),
+                cell(&squeeze(
+                    &format!("{}: {}", t.failure.error_type, t.failure.message),
+                    160
+                )),
             );
         }
         if data.failing.len() > SHOWN {
@@ -154,7 +182,10 @@ pub(super) fn digest(data: &TestsData, output: &Output) -> Option<String> {
             out,
             "\nfailing: {} ({})",
             t.failure.test,
-            squeeze(&format!("{}: {}", t.failure.error_type, t.failure.message), 200)
+            squeeze(
+                &format!("{}: {}", t.failure.error_type, t.failure.message),
+                200
+            )
         );
     }
     Some(out)
