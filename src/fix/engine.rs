@@ -605,10 +605,14 @@ fn is_path_refusal(reason: &str) -> bool {
 /// other failures' traces pass through go first (a utility before the features that use it).
 pub(crate) fn group(dir: &Path, runner: failures::Runner, failing: Vec<Failure>) -> Vec<RootCause> {
     let mut roots: BTreeMap<String, RootCause> = BTreeMap::new();
-    let mut files_of: Vec<BTreeSet<String>> = Vec::new();
+    // Each failing test and the project files its trace passes through.
+    let mut files_of: Vec<(String, BTreeSet<String>)> = Vec::new();
     for failure in failing {
         let frames = project_frames(dir, &failures::frames(runner, &failure.trace));
-        files_of.push(frames.iter().map(|f| f.file.clone()).collect());
+        files_of.push((
+            failure.test.clone(),
+            frames.iter().map(|f| f.file.clone()).collect(),
+        ));
         let (key, file) = match frames.first() {
             Some(frame) => (
                 format!("{}:{}", frame.file, frame.line),
@@ -629,8 +633,13 @@ pub(crate) fn group(dir: &Path, runner: failures::Runner, failing: Vec<Failure>)
     let mut ordered: Vec<(usize, RootCause)> = roots
         .into_values()
         .map(|root| {
+            // Other roots' failures that pass through this root's file: fixing it may fix them too.
+            let own: BTreeSet<String> = root.tests().into_iter().collect();
             let through = root.file.as_ref().map_or(0, |file| {
-                files_of.iter().filter(|files| files.contains(file)).count()
+                files_of
+                    .iter()
+                    .filter(|(test, files)| !own.contains(test) && files.contains(file))
+                    .count()
             });
             (through, root)
         })
@@ -841,31 +850,33 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x = 1\n").unwrap();
         }
-        let util_trace = "tests/test_cart.py:3: in test_total\n    total()\napp/cart.py:7: in total\n    \
-                          return money(x)\napp/util.py:2: in money\n    raise KeyError\nE   KeyError";
-        let cart_only = "tests/test_cart.py:9: in test_empty\n    empty()\napp/cart.py:12: in empty\n    \
-                         assert False\nE   AssertionError";
+        // Two tests fail inside `app/util.py:2`; a third fails in `app/cart.py:7` on a path through util.py.
+        let money = "tests/test_util.py:4: in test_money\n    money()\napp/util.py:2: in money\n    raise \
+                     KeyError\nE   KeyError";
         let site = format!(
-            "tests/test_util.py:4: in test_money\n    money()\napp/util.py:2: in money\n    raise KeyError\n\
+            "tests/test_util.py:9: in test_rate\n    money()\napp/util.py:2: in money\n    raise KeyError\n\
              {}/lib/python3.11/site-packages/x.py:9: in y\nE   KeyError",
             dir.path().display()
         );
+        let total = "tests/test_cart.py:3: in test_total\n    total()\napp/util.py:8: in each\n    f(x)\n\
+                     app/cart.py:7: in line\n    assert False\nE   AssertionError";
         let roots = group(
             dir.path(),
             failures::Runner::Pytest,
             vec![
-                failure("tests/test_cart.py::test_empty", cart_only),
-                failure("tests/test_cart.py::test_total", util_trace),
-                failure("tests/test_util.py::test_money", &site),
+                failure("tests/test_cart.py::test_total", total),
+                failure("tests/test_util.py::test_money", money),
+                failure("tests/test_util.py::test_rate", &site),
             ],
         );
         let keys: Vec<&str> = roots.iter().map(|r| r.key.as_str()).collect();
-        assert_eq!(keys, ["app/util.py:2", "app/cart.py:12"]);
+        // By key alone cart would go first: util goes first because another root's failure passes through it.
+        assert_eq!(keys, ["app/util.py:2", "app/cart.py:7"]);
         assert_eq!(
             roots[0].tests(),
             [
-                "tests/test_cart.py::test_total",
-                "tests/test_util.py::test_money"
+                "tests/test_util.py::test_money",
+                "tests/test_util.py::test_rate"
             ]
         );
     }

@@ -1,0 +1,22 @@
+//! A test suite's output turned into failing tests, and the command that reruns one of them: the parsing half
+//! of the test-driven fix loop (run the project's tests, rerun each failure alone to spot flaky ones, group the
+//! failures by their innermost project frame, compare the failing ids before and after a fix).
+//!
+//! Every runner prints differently, so each has its own parser; they share [`Failure`], the clipping of its text
+//! and the dispatch in [`parse`]. The fixtures in `tests/fixtures/test-output/` are real captures of each runner.
+
+mod command;
+mod frames;
+mod go;
+mod jest;
+mod junit;
+mod node;
+mod parse;
+mod pytest;
+mod rust;
+mod shell;
+
+pub(crate) use self::command::{Runner, runner, single_command};
+pub(crate) use self::frames::{Frame, frames};
+pub(crate) use self::junit::parse_junit;
+pub(crate) use self::parse::{Failure, parse};
