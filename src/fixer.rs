@@ -326,38 +326,7 @@ pub(crate) fn summary(results: &[ProjectFix], dry_run: bool) -> String {
             }
             continue;
         }
-        let rows: Vec<[String; 5]> = r
-            .fixed
-            .iter()
-            .map(|f| {
-                let first = f
-                    .root
-                    .failures
-                    .first()
-                    .map_or(f.root.key.clone(), |t| t.test.clone());
-                let more = f.root.failures.len().saturating_sub(1);
-                let test = if more > 0 {
-                    format!("{first} (+{more})")
-                } else {
-                    first
-                };
-                let approach = match &f.result {
-                    Ok(commit) => format!(
-                        "{} ({})",
-                        crate::text::squeeze(&f.approach, 60),
-                        &commit[..commit.len().min(8)]
-                    ),
-                    Err(_) => "not fixed".to_owned(),
-                };
-                [
-                    test,
-                    f.root.key.clone(),
-                    approach,
-                    f.attempts.to_string(),
-                    format!("${:.2}", f.cost_usd),
-                ]
-            })
-            .collect();
+        let rows: Vec<[String; 5]> = r.fixed.iter().map(row).collect();
         if !rows.is_empty() {
             out.push_str(&table(
                 ["test", "root cause", "approach", "attempts", "cost"],
@@ -415,6 +384,36 @@ pub(crate) fn summary(results: &[ProjectFix], dry_run: bool) -> String {
         }
     }
     out
+}
+
+/// One root cause in the summary table: test | root cause | approach | attempts | cost.
+fn row(f: &Fixed) -> [String; 5] {
+    let first = f
+        .root
+        .failures
+        .first()
+        .map_or(f.root.key.clone(), |t| t.test.clone());
+    let more = f.root.failures.len().saturating_sub(1);
+    let test = if more > 0 {
+        format!("{first} (+{more})")
+    } else {
+        first
+    };
+    let approach = match &f.result {
+        Ok(commit) => format!(
+            "{} ({})",
+            crate::text::squeeze(&f.approach, 60),
+            &commit[..commit.len().min(8)]
+        ),
+        Err(_) => "not fixed".to_owned(),
+    };
+    [
+        test,
+        f.root.key.clone(),
+        approach,
+        f.attempts.to_string(),
+        format!("${:.2}", f.cost_usd),
+    ]
 }
 
 /// A plain aligned table.

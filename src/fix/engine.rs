@@ -242,6 +242,10 @@ impl Engine<'_> {
         Ok(done)
     }
 
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one root cause's attempts in order: time, budget, the model, the verdict, commit or revert"
+    )]
     fn fix_one(
         &mut self,
         root: &RootCause,

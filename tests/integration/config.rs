@@ -143,7 +143,7 @@ fn unknown_step_or_project_is_a_usage_error() {
         run.stderr.contains("unknown step `sentry-ish`")
             && run
                 .stderr
-                .contains("cleanup, logs, sentry, tasks, docs, reflect, autofix, report"),
+                .contains("cleanup, logs, sentry, tasks, docs, tests, reflect, autofix, report"),
         "{}",
         run.stderr
     );

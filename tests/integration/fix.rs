@@ -141,6 +141,10 @@ fn read(file: &str) -> Reply {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario: the branch, the summary, the prompts, the records, the metrics"
+)]
 fn the_bug_is_fixed_on_a_local_branch_the_flaky_test_never_reaches_the_model_and_the_protected_one_is_refused()
  {
     let Some(p) = Project::new(&[

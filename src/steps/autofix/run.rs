@@ -519,6 +519,10 @@ impl FixRun<'_> {
 
     /// Tonight's failing tests through the fix loop, in a worktree of `base` on `branch`: each verified fix is
     /// a commit there; when there is at least one, the branch is pushed for one draft PR.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the loop's setup, the loop, and what the candidate records of it, in order"
+    )]
     fn fix_tests(
         &mut self,
         cx: &mut UnitCx<'_>,
