@@ -16,7 +16,7 @@ use crate::exit_codes;
 use crate::fix::engine::{Engine, Fixed, Limits, RootCause, Triage};
 use crate::fix::failures::Failure;
 use crate::fix::metrics::Source;
-use crate::fix::suite::Suite;
+use crate::fix::suite::{Status, Suite};
 use crate::fix::{PathRules, Worktree};
 use crate::sandbox::Jail;
 use crate::setup::Setup;
@@ -136,8 +136,19 @@ pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Resu
             limits,
             &mut progress,
         )?);
+        if cancel.signal().is_some() {
+            break;
+        }
     }
     out.write_all(summary(&results, opts.dry_run).as_bytes())?;
+    if let Some(signal) = cancel.signal() {
+        writeln!(out, "\nstopped by signal {signal}")?;
+        return Ok(if signal == 2 {
+            exit_codes::SIGINT
+        } else {
+            exit_codes::SIGTERM
+        });
+    }
     let left: usize = results.iter().map(ProjectFix::unfixed_tests).sum();
     let broken = results
         .iter()
@@ -163,7 +174,7 @@ pub(crate) struct Loop<'a> {
     pub(crate) date: NaiveDate,
 }
 
-/// The loop on one project. A failure to look at it is the result's `skipped`; only an interruption is `Err`.
+/// The loop on one project. A failure to look at it, or an interruption, is the result's `skipped`.
 pub(crate) fn fix_project(
     cx: &Loop<'_>,
     project: &Project,
@@ -178,7 +189,13 @@ pub(crate) fn fix_project(
     };
     match try_project(cx, project, pick, dry_run, limits, &mut result, progress) {
         Ok(()) => Ok(result),
-        Err(err) if cx.cancel.signal().is_some() => Err(err),
+        Err(_) if cx.cancel.signal().is_some() => {
+            result.skipped = Some(
+                "interrupted: the attempt under way was abandoned and its worktree removed"
+                    .to_owned(),
+            );
+            Ok(result)
+        }
         Err(err) => {
             result.skipped = Some(format!("{err:#}"));
             Ok(result)
@@ -253,11 +270,17 @@ fn try_project(
         source: Source::Tests,
         progress,
         spent_usd: 0.0,
+        committed: 0,
     };
     let mut triage = engine.triage()?;
     result
         .warnings
         .extend(triage.baseline.warnings.iter().cloned());
+    // A suite that timed out or could not run is the project's failure, not a test's.
+    if !matches!(triage.baseline.status, Status::Passed | Status::Failed) {
+        result.skipped = triage.baseline.failures.first().map(|f| f.message.clone());
+        return Ok(());
+    }
     result.flaky = std::mem::take(&mut triage.flaky);
     result.failing = triage.roots.iter().flat_map(RootCause::tests).collect();
     select(&mut triage, pick, &mut result.left);
@@ -272,8 +295,15 @@ fn try_project(
             .extend(triage.roots.iter().flat_map(RootCause::tests));
         return Ok(());
     }
-    result.fixed = engine.fix_all(&triage)?;
+    let fixed = engine.fix_all(&triage);
+    let committed = engine.committed;
     drop(engine);
+    if fixed.is_err() && committed > 0 {
+        // Interrupted after verified fixes: they stay on the branch.
+        worktree.keep_branch();
+        result.branch = Some(worktree.branch().to_owned());
+    }
+    result.fixed = fixed?;
     if result.fixed.iter().any(|f| f.result.is_ok()) {
         worktree.keep_branch();
         result.branch = Some(worktree.branch().to_owned());
@@ -309,6 +339,12 @@ pub(crate) fn summary(results: &[ProjectFix], dry_run: bool) -> String {
         let _ = writeln!(out, "\n## {}", r.slug);
         if let Some(why) = &r.skipped {
             let _ = writeln!(out, "skipped: {why}");
+            if let Some(branch) = &r.branch {
+                let _ = writeln!(
+                    out,
+                    "The fixes verified before that are on the local branch `{branch}`."
+                );
+            }
             continue;
         }
         for w in &r.warnings {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::failures::{self, Failure, Frame};
 use super::guard::PathRules;
 use super::metrics::{self, AttemptRecord, Outcome as Recorded, Source};
-use super::suite::{Suite, SuiteRun, WHOLE_SUITE};
+use super::suite::{Status, Suite, SuiteRun, WHOLE_SUITE};
 use super::worktree::Worktree;
 use crate::budget::{Allowance, Budget, Purpose};
 use crate::cancel::Cancel;
@@ -207,6 +207,8 @@ pub(crate) struct Engine<'a> {
     pub(crate) progress: &'a mut dyn FnMut(&str),
     /// What the loop's model calls cost so far.
     pub(crate) spent_usd: f64,
+    /// Verified fixes committed so far (kept even when the loop is interrupted later).
+    pub(crate) committed: usize,
 }
 
 impl Engine<'_> {
@@ -321,6 +323,7 @@ impl Engine<'_> {
                 fixed.detail.clone_from(&reason);
                 let message = commit_message(root, &fixed.approach, attempt);
                 let commit = self.worktree.commit(&message)?;
+                self.committed += 1;
                 record.commit = Some(commit.clone());
                 self.append(&record);
                 (self.progress)(&format!(
@@ -566,6 +569,14 @@ pub(crate) fn triage(
 ) -> Result<Triage> {
     progress(&format!("running `{}`", suite.command));
     let baseline = suite.run_all(timeout)?;
+    // A suite that hangs or cannot start is reported, never handed to a model to "fix".
+    if !matches!(baseline.status, Status::Passed | Status::Failed) {
+        return Ok(Triage {
+            baseline,
+            flaky: Vec::new(),
+            roots: Vec::new(),
+        });
+    }
     let mut flaky = Vec::new();
     let mut failing = Vec::new();
     for failure in &baseline.failures {

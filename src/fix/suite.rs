@@ -315,3 +315,106 @@ pub(crate) fn tail(text: &str, max: usize) -> String {
     }
     format!("...{}", &text[cut..])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::sandbox::Policy;
+
+    fn jail(root: &Path) -> Jail {
+        let path = std::env::var("PATH").unwrap_or_default();
+        Jail::new(
+            Policy::Off,
+            false,
+            &Env::from_pairs([("PATH", path.as_str())]),
+            root,
+        )
+        .unwrap()
+    }
+
+    fn suite<'a>(
+        jail: &'a Jail,
+        dir: &'a Path,
+        command: &'a str,
+        tests: &'a Tests,
+        cancel: &'a Cancel,
+    ) -> Suite<'a> {
+        Suite {
+            jail,
+            dir,
+            read_only: Vec::new(),
+            command,
+            tests,
+            cancel,
+        }
+    }
+
+    #[test]
+    fn garbage_junit_is_a_warning_and_the_output_is_read_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        let jail = jail(dir.path());
+        let cancel = Cancel::default();
+        let tests = Tests {
+            junit: Some("reports/*.xml".to_owned()),
+            ..Tests::default()
+        };
+        let command = "mkdir -p reports && echo '<testsuite><testcase' > reports/out.xml && \
+                       echo 'FAILED tests/test_a.py::test_one - AssertionError: no' && exit 1";
+        let run = suite(&jail, dir.path(), command, &tests, &cancel)
+            .run_all(Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(run.status, Status::Failed);
+        assert!(
+            run.warnings
+                .iter()
+                .any(|w| w.contains("`reports/out.xml` could not be read")),
+            "{:?}",
+            run.warnings
+        );
+        assert_eq!(
+            run.failing().into_iter().collect::<Vec<_>>(),
+            ["tests/test_a.py::test_one"]
+        );
+    }
+
+    #[test]
+    fn a_failing_exit_that_names_no_test_is_the_whole_suite_and_a_hang_is_stopped_at_its_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let jail = jail(dir.path());
+        let cancel = Cancel::default();
+        let tests = Tests::default();
+        let run = suite(
+            &jail,
+            dir.path(),
+            "echo 'add 2 3 gave -1'; exit 3",
+            &tests,
+            &cancel,
+        )
+        .run_all(Duration::from_secs(30))
+        .unwrap();
+        assert_eq!(run.failures.len(), 1);
+        assert_eq!(run.failures[0].test, WHOLE_SUITE);
+        assert!(run.failures[0].trace.contains("add 2 3 gave -1"));
+
+        let started = Instant::now();
+        let run = suite(&jail, dir.path(), "sleep 30", &tests, &cancel)
+            .run_all(Duration::from_millis(300))
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(run.status, Status::TimedOut);
+        assert!(
+            run.failures[0].message.contains("ran past its timeout"),
+            "{:?}",
+            run.failures
+        );
+        // Triage hands no root cause of a hung suite to a model.
+        let triage = crate::fix::engine::triage(
+            &suite(&jail, dir.path(), "sleep 30", &tests, &cancel),
+            Duration::from_millis(300),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(triage.roots.is_empty());
+    }
+}

@@ -437,3 +437,44 @@ fn watch_fixes_a_new_failure_unattended_then_stops_on_sigterm_leaving_no_worktre
     let watch: Value = serde_json::from_str(&p.root.read("data/watch.json")).unwrap();
     assert_eq!(watch["stopped"], "stopped by signal 15");
 }
+
+#[test]
+fn sigterm_during_an_attempt_abandons_it_and_removes_the_worktree() {
+    let Some(p) = Project::new(&[
+        ("app/__init__.py", ""),
+        ("app/cart.py", CART),
+        ("tests/test_cart.py", TEST_CART),
+    ]) else {
+        return;
+    };
+    let api = FakeAnthropic::start(vec![Reply::Hang]);
+    let home = p.root.join("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut env: Vec<(String, String)> = api.env(&home);
+    env.push((
+        "DAYDREAM_CLAUDE".to_owned(),
+        p.claude.to_string_lossy().into_owned(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let child = p.root.spawn(&["fix"], &env);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while api.requests().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model was never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    crate::harness::kill(&child, "TERM");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("skipped: interrupted"), "{stdout}");
+    assert!(git(&p.dir(), &["branch", "--list", "daydream/*"]).is_empty());
+    p.assert_untouched();
+}

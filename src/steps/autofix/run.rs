@@ -580,6 +580,7 @@ impl FixRun<'_> {
             source: Source::Tests,
             progress: &mut progress,
             spent_usd: 0.0,
+            committed: 0,
         };
         let triage = engine.triage()?;
         let fixed = engine.fix_all(&triage)?;
