@@ -135,7 +135,7 @@ pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Resu
             opts.dry_run,
             limits,
             &mut progress,
-        )?);
+        ));
         if cancel.signal().is_some() {
             break;
         }
@@ -182,23 +182,23 @@ pub(crate) fn fix_project(
     dry_run: bool,
     limits: Limits,
     progress: &mut dyn FnMut(&str),
-) -> Result<ProjectFix> {
+) -> ProjectFix {
     let mut result = ProjectFix {
         slug: project.slug.clone(),
         ..ProjectFix::default()
     };
     match try_project(cx, project, pick, dry_run, limits, &mut result, progress) {
-        Ok(()) => Ok(result),
+        Ok(()) => result,
         Err(_) if cx.cancel.signal().is_some() => {
             result.skipped = Some(
                 "interrupted: the attempt under way was abandoned and its worktree removed"
                     .to_owned(),
             );
-            Ok(result)
+            result
         }
         Err(err) => {
             result.skipped = Some(format!("{err:#}"));
-            Ok(result)
+            result
         }
     }
 }

@@ -271,7 +271,7 @@ fn poll(
             !fixing,
             limits,
             &mut progress,
-        )?;
+        );
         let polled = polled(&result, fixing, head, setup.clock.now());
         say(out, &format!("{}: {}", project.slug, polled.result));
         state.projects.insert(project.slug.clone(), polled);
