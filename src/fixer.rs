@@ -288,7 +288,15 @@ fn try_project(
         result.planned = triage
             .roots
             .iter()
-            .map(|r| format!("{} ({})", r.key, r.tests().join(", ")))
+            .map(|r| {
+                let first = &r.failures[0];
+                format!(
+                    "{} ({}): {}",
+                    r.key,
+                    r.tests().join(", "),
+                    crate::text::squeeze(&format!("{}: {}", first.error_type, first.message), 120)
+                )
+            })
             .collect();
         result
             .left

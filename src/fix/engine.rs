@@ -620,13 +620,19 @@ fn is_path_refusal(reason: &str) -> bool {
 /// other failures' traces pass through go first (a utility before the features that use it).
 pub(crate) fn group(dir: &Path, runner: failures::Runner, failing: Vec<Failure>) -> Vec<RootCause> {
     let mut roots: BTreeMap<String, RootCause> = BTreeMap::new();
-    // Each failing test and the project files its trace passes through.
+    // Each failing test and the project files its trace passes through. Test files do not count: every
+    // failure passes through its own test file, which makes no test file a shared cause.
+    let test_files: BTreeSet<String> = failing.iter().map(|f| f.file.clone()).collect();
     let mut files_of: Vec<(String, BTreeSet<String>)> = Vec::new();
     for failure in failing {
         let frames = project_frames(dir, &failures::frames(runner, &failure.trace));
         files_of.push((
             failure.test.clone(),
-            frames.iter().map(|f| f.file.clone()).collect(),
+            frames
+                .iter()
+                .map(|f| f.file.clone())
+                .filter(|f| !test_files.contains(f))
+                .collect(),
         ));
         let (key, file) = match frames.first() {
             Some(frame) => (

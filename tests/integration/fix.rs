@@ -345,7 +345,7 @@ fn a_dry_run_shows_the_plan_and_calls_no_model_and_a_project_without_tests_is_sk
     run.expect(1);
     assert!(
         run.stdout
-            .contains("would fix: app/cart.py:5 (tests/test_cart.py::test_total)"),
+            .contains("would fix: app/cart.py:5 (tests/test_cart.py::test_total): KeyError: 'USD'"),
         "{}",
         run.stdout
     );

@@ -13,10 +13,20 @@ const ACTIONS: usize = 3;
 
 pub(super) fn output(data: TestsData, warnings: Vec<String>) -> Output<TestsData> {
     let mut actions = Vec::new();
-    let new: Vec<_> = data.failing.iter().filter(|t| t.new).collect();
+    // On the first night on record every failure is news.
+    let new: Vec<_> = data
+        .failing
+        .iter()
+        .filter(|t| t.new || data.first_night)
+        .collect();
+    let what = if data.first_night {
+        "Failing test"
+    } else {
+        "New failing test"
+    };
     for t in new.iter().take(ACTIONS) {
         actions.push(format!(
-            "New failing test on `{}`: {} ({})",
+            "{what} on `{}`: {} ({})",
             data.base,
             code(&t.failure.test),
             squeeze(
