@@ -203,6 +203,10 @@ pub(crate) fn fix_project(
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the project's loop in order: prerequisites, worktree, sandbox, triage, plan or fixes, the branch"
+)]
 fn try_project(
     cx: &Loop<'_>,
     project: &Project,
