@@ -135,23 +135,32 @@ pub(crate) fn run(setup: &Setup, opts: &WatchOptions, out: &mut dyn Write) -> Re
             break Err(err);
         }
         polls += 1;
-        if opts.polls.is_some_and(|n| polls >= n) {
-            break Ok(());
-        }
         if let Some(at) = opts.at {
             let now = setup.clock.now();
             if now.time() >= at && state.last_nightly != Some(now.date_naive()) {
-                state.last_nightly = Some(now.date_naive());
-                save(root, &state)?;
                 say(out, "starting the nightly run");
-                crate::runner::run(&crate::runner::RunOptions {
+                // The run resumes where an earlier one of the day stopped, so it is recorded once it ended.
+                let code = crate::runner::run(&crate::runner::RunOptions {
                     root: Some(root.clone()),
                     config: Some(setup.config_path.clone()),
                     verbose: opts.verbose,
                     lock_held: true,
                     ..crate::runner::RunOptions::default()
-                })?;
+                });
+                match code {
+                    Ok(code) => {
+                        say(out, &format!("the nightly run ended with exit code {code}"));
+                        state.last_nightly = Some(now.date_naive());
+                        if let Err(err) = save(root, &state) {
+                            break Err(err);
+                        }
+                    }
+                    Err(err) => break Err(err),
+                }
             }
+        }
+        if opts.polls.is_some_and(|n| polls >= n) {
+            break Ok(());
         }
         if sleep(opts.poll_interval, &cancel) {
             break Ok(());

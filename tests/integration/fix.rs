@@ -478,3 +478,56 @@ fn sigterm_during_an_attempt_abandons_it_and_removes_the_worktree() {
     assert!(git(&p.dir(), &["branch", "--list", "daydream/*"]).is_empty());
     p.assert_untouched();
 }
+
+#[test]
+fn watch_at_a_time_runs_the_nightly_run_once_a_day() {
+    let root = Root::new();
+    root.project("shop")
+        .config(&crate::harness::config_for(&["shop"]));
+    // The clock says 06:00: past `--at 05:30`, so the first poll is followed by the day's run.
+    let run = root.run(&[
+        "watch",
+        "--poll-interval",
+        "1",
+        "--at",
+        "05:30",
+        "--polls",
+        "1",
+    ]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("starting the nightly run"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("the nightly run ended with exit code 0"),
+        "{}",
+        run.stdout
+    );
+    assert!(root.report().contains("# Daydream Report - 2026-11-21"));
+    let watch: Value = serde_json::from_str(&root.read("data/watch.json")).unwrap();
+    assert_eq!(watch["last_nightly"], "2026-11-21", "{watch:#}");
+    assert_eq!(watch["stopped"], "stopped after 1 poll(s)");
+    // Once a day: the next watch that day does not run it again.
+    let again = root.run(&[
+        "watch",
+        "--poll-interval",
+        "1",
+        "--at",
+        "05:30",
+        "--polls",
+        "1",
+    ]);
+    again.expect(0);
+    assert!(
+        !again.stdout.contains("starting the nightly run"),
+        "{}",
+        again.stdout
+    );
+    // A bad time is a usage error that says the format.
+    let bad = root.run(&["watch", "--at", "6pm"]);
+    bad.expect(2);
+    assert!(bad.stderr.contains("HH:MM"), "{}", bad.stderr);
+}
