@@ -106,19 +106,17 @@ pub(crate) enum IgnoreCommand {
     Remove { pattern: String },
 }
 
-const FIX_ABOUT: &str = "\
-Fix failing tests on a local branch, verified.
-
-For each project (or each --project): a git worktree of the default branch (as this clone last fetched it) on a
-new local branch `daydream/autofix-<date>` (`-2`, `-3` when taken), the project's `test_command` run there in the
-sandbox, every failing test rerun alone (`\"tests\": {\"flaky_reruns\": 2}`: one that passes is flaky and never
-sent to the model), the failures grouped by the innermost frame of the project's code they share, and each root
-cause given to Claude (file tools only, confined to the worktree) in up to --max-attempts attempts. An attempt is
-kept only when its tests pass alone, the whole suite gains no failure and the project's checks gain no problem;
-otherwise it is reverted and the next attempt is told why. Each kept fix is its own commit.
-
-Your checkout, its branch and its files are never touched, and nothing is pushed: push the branch yourself when
-you approve it. Every attempt is recorded in `data/fix_attempts.jsonl` (see `daydream metrics`).";
+const FIX_ABOUT: &str = "Fix failing tests on a local branch, verified.\n\n\
+    For each project (or each --project): a git worktree of the default branch (as this clone last fetched it) \
+    on a new local branch `daydream/autofix-<date>` (`-2`, `-3` when taken), the project's `test_command` run \
+    there in the sandbox, every failing test rerun alone (`\"tests\": {\"flaky_reruns\": 2}`: one that passes \
+    is flaky and never sent to the model), the failures grouped by the innermost frame of the project's code \
+    they share, and each root cause given to Claude (file tools only, confined to the worktree) in up to \
+    --max-attempts attempts. An attempt is kept only when its tests pass alone, the whole suite gains no failure \
+    and the project's checks gain no problem; otherwise it is reverted and the next attempt is told why. Each \
+    kept fix is its own commit.\n\n\
+    Your checkout, its branch and its files are never touched, and nothing is pushed: push the branch yourself \
+    when you approve it. Every attempt is recorded in `data/fix_attempts.jsonl` (see `daydream metrics`).";
 
 const FIX_EXIT: &str = "\
 Exit codes:
@@ -147,10 +145,9 @@ pub(crate) struct FixArgs {
     pub(crate) dry_run: bool,
 }
 
-const WATCH_EXIT: &str = "\
-It holds the root's lock while it runs: a `daydream run` from cron then exits 3 (use --at instead). Each poll is
-logged, recorded in `data/watch.json` and shown by `daydream status`. SIGTERM or Ctrl-C ends the test run or the
-attempt under way, removes its worktree and exits 143 or 130.";
+const WATCH_EXIT: &str = "It holds the root's lock while it runs: a `daydream run` from cron then exits 3 \
+    (use --at instead). Each poll is logged, recorded in `data/watch.json` and shown by `daydream status`. \
+    SIGTERM or Ctrl-C ends the test run or the attempt under way, removes its worktree and exits 143 or 130.";
 
 #[derive(Args, Debug)]
 pub(crate) struct WatchArgs {
