@@ -10,9 +10,6 @@
 //! Reading skips what it cannot parse (a line torn by a crash mid-write, garbage) and says how many.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -284,44 +281,9 @@ impl Budget {
         }
     }
 
-    /// Appends `line` with one write and fsyncs it; a torn last line from a crash is ended first, in the same
-    /// write, so that it does not swallow this one.
+    /// Appends `line` with one write and fsyncs it ([`crate::fsutil::append_jsonl`]).
     fn append(&self, line: &Line) -> Result<()> {
-        let path = &self.path;
-        let mut bytes = serde_json::to_vec(line).context("failed to encode a ledger line")?;
-        bytes.push(b'\n');
-        let dir = path.parent().expect("the ledger is inside `data/`");
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("failed to create `{}`", dir.display()))?;
-        let existed = path.exists();
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .with_context(|| format!("failed to open `{}`", path.display()))?;
-        let len = file
-            .metadata()
-            .with_context(|| format!("failed to read `{}`", path.display()))?
-            .len();
-        if len > 0 {
-            let mut last = [0_u8];
-            file.read_exact_at(&mut last, len - 1)
-                .with_context(|| format!("failed to read `{}`", path.display()))?;
-            if last[0] != b'\n' {
-                bytes.insert(0, b'\n');
-            }
-        }
-        (&file)
-            .write_all(&bytes)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("failed to write `{}`", path.display()))?;
-        if !existed {
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .with_context(|| format!("failed to sync directory `{}`", dir.display()))?;
-        }
-        Ok(())
+        crate::fsutil::append_jsonl(&self.path, line)
     }
 }
 
@@ -486,6 +448,8 @@ fn call_id(run_id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     fn at(rfc3339: &str) -> Clock {
@@ -916,7 +880,7 @@ mod tests {
         let budget = Budget::open(dir.path(), caps(), "run-1", clock);
         spend(&budget, Purpose::Reflect, 1.0, 0.5);
         let path = ledger_path(dir.path());
-        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"not json\n\n{\"v\":1,\"kind\":\"mystery\"}\n\xff\xfe\n")
             .unwrap();
         file.write_all(br#"{"v":1,"kind":"settle","id":"x","time":"2026-11-21T06:00:00+01:00","run":"run-1","step":"reflect","project":"valor","purpose":"reflect","cap":1.0,"cost":-3.0}"#).unwrap();

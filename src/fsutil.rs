@@ -32,6 +32,50 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Appends `record` as one JSON line to `path` (creating its folder) with `O_APPEND` and one write, then
+/// fsyncs it (and the folder when the file is new): processes sharing the file do not interleave, and a kill
+/// leaves at most a torn last line, which [`read_jsonl`] skips. A torn line left by an earlier crash is ended
+/// first, in the same write, so that it does not swallow this one.
+pub(crate) fn append_jsonl<T: serde::Serialize>(path: &Path, record: &T) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::FileExt as _;
+    let mut bytes = serde_json::to_vec(record)
+        .with_context(|| format!("failed to encode a line of `{}`", path.display()))?;
+    bytes.push(b'\n');
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+    let existed = path.exists();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("failed to open `{}`", path.display()))?;
+    let len = file
+        .metadata()
+        .with_context(|| format!("failed to read `{}`", path.display()))?
+        .len();
+    if len > 0 {
+        let mut last = [0_u8];
+        file.read_exact_at(&mut last, len - 1)
+            .with_context(|| format!("failed to read `{}`", path.display()))?;
+        if last[0] != b'\n' {
+            bytes.insert(0, b'\n');
+        }
+    }
+    (&file)
+        .write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    // A new file is only durable once its directory entry is.
+    if !existed {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("failed to sync directory `{}`", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// The records of a JSON-lines file, and how many lines did not parse (a line torn by a crash, an edit). A
 /// missing file has none; blank lines are not records.
 pub(crate) fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(Vec<T>, usize)> {

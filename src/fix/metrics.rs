@@ -7,12 +7,9 @@
 //! parse (a line torn by a crash mid-write, an outcome from a newer daydream) and says how many.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -118,48 +115,10 @@ pub(crate) fn path(root: &Path) -> PathBuf {
     root.join("data").join(FILE)
 }
 
-/// Appends one line (creating `data/`), `O_APPEND`, one `write_all` of the whole line and its newline, then
-/// fsync: a kill leaves at most a torn last line, which `load` skips. A torn line left by an earlier crash is
-/// ended first, in the same write, so that it does not swallow this one.
+/// Appends one record ([`crate::fsutil::append_jsonl`]): a kill leaves at most a torn last line, which `load`
+/// skips.
 pub(crate) fn append(root: &Path, record: &AttemptRecord) -> Result<()> {
-    let dir = root.join("data");
-    let path = dir.join(FILE);
-    let mut bytes = serde_json::to_vec(record).context("failed to encode a fix attempt record")?;
-    bytes.push(b'\n');
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("failed to create `{}`", dir.display()))?;
-    let existed = path.exists();
-    let file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("failed to open `{}`", path.display()))?;
-    if ends_torn(&file).with_context(|| format!("failed to read `{}`", path.display()))? {
-        bytes.insert(0, b'\n');
-    }
-    (&file)
-        .write_all(&bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("failed to write `{}`", path.display()))?;
-    // A new file is only durable once its directory entry is.
-    if !existed {
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .with_context(|| format!("failed to sync directory `{}`", dir.display()))?;
-    }
-    Ok(())
-}
-
-/// Whether the file ends in the middle of a line: a crash tore the last write.
-fn ends_torn(file: &File) -> std::io::Result<bool> {
-    let len = file.metadata()?.len();
-    if len == 0 {
-        return Ok(false);
-    }
-    let mut last = [0_u8];
-    file.read_exact_at(&mut last, len - 1)?;
-    Ok(last[0] != b'\n')
+    crate::fsutil::append_jsonl(&path(root), record)
 }
 
 /// All records, and how many lines could not be read (skipped). A missing file has none.
