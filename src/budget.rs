@@ -880,7 +880,10 @@ mod tests {
         let budget = Budget::open(dir.path(), caps(), "run-1", clock);
         spend(&budget, Purpose::Reflect, 1.0, 0.5);
         let path = ledger_path(dir.path());
-        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         file.write_all(b"not json\n\n{\"v\":1,\"kind\":\"mystery\"}\n\xff\xfe\n")
             .unwrap();
         file.write_all(br#"{"v":1,"kind":"settle","id":"x","time":"2026-11-21T06:00:00+01:00","run":"run-1","step":"reflect","project":"valor","purpose":"reflect","cap":1.0,"cost":-3.0}"#).unwrap();

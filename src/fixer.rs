@@ -203,10 +203,6 @@ pub(crate) fn fix_project(
     }
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "the project's loop in order: prerequisites, worktree, sandbox, triage, plan or fixes, the branch"
-)]
 fn try_project(
     cx: &Loop<'_>,
     project: &Project,
@@ -246,15 +242,7 @@ fn try_project(
     }
     let mut worktree = Worktree::add(&project.dir, &start, &branch, cx.cancel)?;
     result.head = worktree.head()?;
-    let git_dir = worktree.git_dir()?;
-    let suite = Suite {
-        jail: &jail,
-        dir: worktree.dir(),
-        read_only: vec![git_dir],
-        command,
-        tests: &project.tests,
-        cancel: cx.cancel,
-    };
+    let suite = Suite::in_worktree(&jail, &worktree, command, &project.tests, cx.cancel)?;
     let rules = PathRules::new(
         &project.autofix.safe_paths,
         &project.autofix.protected_paths,

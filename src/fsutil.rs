@@ -43,7 +43,8 @@ pub(crate) fn append_jsonl<T: serde::Serialize>(path: &Path, record: &T) -> Resu
         .with_context(|| format!("failed to encode a line of `{}`", path.display()))?;
     bytes.push(b'\n');
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("failed to create `{}`", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("failed to create `{}`", dir.display()))?;
     let existed = path.exists();
     let file = std::fs::OpenOptions::new()
         .read(true)

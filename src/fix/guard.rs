@@ -74,6 +74,26 @@ impl PathRules {
     }
 
     /// Why `path` (relative, `/`-separated) may not be changed, if it may not.
+    /// What a model is told of these rules: the protected paths, the safe ones, the size caps.
+    pub(crate) fn told(&self) -> String {
+        let mut text = format!(
+            "\nNever change these protected paths (such a diff is rejected whole): {}.\n",
+            self.protected_shown.join(", ")
+        );
+        if !self.safe_shown.is_empty() {
+            let _ = writeln!(
+                text,
+                "Only change files under: {}.",
+                self.safe_shown.join(", ")
+            );
+        }
+        let _ = write!(
+            text,
+            "Keep the diff under {MAX_FILES} files and {MAX_LINES} changed lines."
+        );
+        text
+    }
+
     pub(crate) fn refuse(&self, path: &str) -> Option<String> {
         if self.protected.is_match(path) {
             return Some(format!("`{path}` is a protected path"));

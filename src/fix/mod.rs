@@ -14,6 +14,6 @@ pub(crate) mod metrics;
 pub(crate) mod suite;
 pub(crate) mod worktree;
 
-pub(crate) use guard::{Diff, MAX_FILES, MAX_LINES, PathRules};
+pub(crate) use guard::{Diff, PathRules};
 pub(crate) use suite::{run_tests, tail};
 pub(crate) use worktree::{Worktree, branch, discard, local_has, origin, push, remote_has};

@@ -66,7 +66,25 @@ pub(crate) struct Suite<'a> {
     pub(crate) cancel: &'a Cancel,
 }
 
-impl Suite<'_> {
+impl<'a> Suite<'a> {
+    /// The project's suite in `worktree`, which may read the repository's git directory.
+    pub(crate) fn in_worktree(
+        jail: &'a Jail,
+        worktree: &'a super::Worktree,
+        command: &'a str,
+        tests: &'a Tests,
+        cancel: &'a Cancel,
+    ) -> Result<Suite<'a>> {
+        Ok(Suite {
+            jail,
+            dir: worktree.dir(),
+            read_only: vec![worktree.git_dir()?],
+            command,
+            tests,
+            cancel,
+        })
+    }
+
     pub(crate) fn runner(&self) -> Runner {
         failures::runner(self.command)
     }

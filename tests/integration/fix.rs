@@ -89,16 +89,32 @@ impl Project {
         self.root.join("projects/shop")
     }
 
-    pub fn fix(&self, api: &FakeAnthropic, args: &[&str]) -> Run {
+    /// The real claude, talking to `api`.
+    fn claude_env(&self, api: &FakeAnthropic) -> Vec<(String, String)> {
         let home = self.root.join("claude-home");
         std::fs::create_dir_all(&home).unwrap();
+        let mut env = api.env(&home);
+        env.push((
+            "DAYDREAM_CLAUDE".to_owned(),
+            self.claude.to_string_lossy().into_owned(),
+        ));
+        env
+    }
+
+    /// `daydream ARGS` in the background, with the real claude talking to `api`.
+    pub fn spawn(&self, api: &FakeAnthropic, args: &[&str]) -> std::process::Child {
+        let env = self.claude_env(api);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.root.spawn(args, &env)
+    }
+
+    pub fn fix(&self, api: &FakeAnthropic, args: &[&str]) -> Run {
         let mut all = vec!["fix"];
         all.extend_from_slice(args);
         Run::from(
             self.root
                 .cmd(&all)
-                .env("DAYDREAM_CLAUDE", &self.claude)
-                .envs(api.env(&home))
+                .envs(self.claude_env(api))
                 .output()
                 .unwrap(),
         )
@@ -383,15 +399,7 @@ fn watch_fixes_a_new_failure_unattended_then_stops_on_sigterm_leaving_no_worktre
         edit("app/cart.py", "RATES[currency]", "RATES.get(currency, 1.0)"),
         Reply::Text("total() defaults to a rate of 1".to_owned()),
     ]);
-    let home = p.root.join("claude-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut env: Vec<(String, String)> = api.env(&home);
-    env.push((
-        "DAYDREAM_CLAUDE".to_owned(),
-        p.claude.to_string_lossy().into_owned(),
-    ));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let child = p.root.spawn(&["watch", "--poll-interval", "1"], &env);
+    let child = p.spawn(&api, &["watch", "--poll-interval", "1"]);
 
     // The first poll finds the failure, fixes it and records the branch.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
@@ -448,15 +456,7 @@ fn sigterm_during_an_attempt_abandons_it_and_removes_the_worktree() {
         return;
     };
     let api = FakeAnthropic::start(vec![Reply::Hang]);
-    let home = p.root.join("claude-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut env: Vec<(String, String)> = api.env(&home);
-    env.push((
-        "DAYDREAM_CLAUDE".to_owned(),
-        p.claude.to_string_lossy().into_owned(),
-    ));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let child = p.root.spawn(&["fix"], &env);
+    let child = p.spawn(&api, &["fix"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while api.requests().is_empty() {
         assert!(

@@ -50,6 +50,39 @@ pub(crate) struct Candidate {
     pub(crate) notified: bool,
 }
 
+impl Candidate {
+    /// A candidate not decided yet (`Skipped` with an empty reason).
+    pub(crate) fn undecided(
+        fingerprint: String,
+        summary: String,
+        pattern: String,
+        prevention: String,
+        evidence: Vec<String>,
+        confidence: f64,
+    ) -> Candidate {
+        Candidate {
+            fingerprint,
+            summary,
+            pattern,
+            prevention,
+            evidence,
+            confidence,
+            status: FixStatus::Skipped,
+            reason: String::new(),
+            cost_usd: 0.0,
+            pr_url: None,
+            base: None,
+            commit: None,
+            diff: None,
+            tests: None,
+            sandbox: None,
+            note: None,
+            duration_secs: 0,
+            notified: false,
+        }
+    }
+}
+
 /// Where a candidate stands. The order of a fix: `fixing`, `committed`, `pushing`, `pushed`, `pr_opened`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -293,13 +293,12 @@ fn tests_candidate(cx: &UnitCx<'_>, slug: &str) -> Option<Candidate> {
         .take(TESTS_NAMED)
         .map(|t| t.failure.test.as_str())
         .collect();
-    Some(Candidate {
-        fingerprint: format!("{TESTS_PREFIX}{}", cx.run.date),
-        summary: format!("{} failing test(s) on `{}`", data.failing.len(), data.base),
-        pattern: format!("failing tests: {}", names.join(", ")),
-        prevention: "each fix verified by its tests and the whole suite".to_owned(),
-        evidence: data
-            .failing
+    Some(Candidate::undecided(
+        format!("{TESTS_PREFIX}{}", cx.run.date),
+        format!("{} failing test(s) on `{}`", data.failing.len(), data.base),
+        format!("failing tests: {}", names.join(", ")),
+        "each fix verified by its tests and the whole suite".to_owned(),
+        data.failing
             .iter()
             .take(TESTS_NAMED)
             .map(|t| {
@@ -309,20 +308,8 @@ fn tests_candidate(cx: &UnitCx<'_>, slug: &str) -> Option<Candidate> {
                 )
             })
             .collect(),
-        confidence: 1.0,
-        status: FixStatus::Skipped,
-        reason: String::new(),
-        cost_usd: 0.0,
-        pr_url: None,
-        base: None,
-        commit: None,
-        diff: None,
-        tests: None,
-        sandbox: None,
-        note: None,
-        duration_secs: 0,
-        notified: false,
-    })
+        1.0,
+    ))
 }
 
 /// Every reflection of the project, once per fingerprint, with its first decision: a candidate waits
@@ -350,30 +337,19 @@ fn candidates(slug: &str, reflections: &[&Reflection], min_confidence: f64) -> V
         } else {
             None
         };
-        out.push(Candidate {
-            fingerprint: fp,
-            summary: r.summary.clone(),
-            pattern: r.pattern.clone(),
-            prevention: r.prevention.clone(),
-            evidence: r.evidence.clone(),
-            confidence: r.confidence,
-            status: if not.is_some() {
-                FixStatus::NotCandidate
-            } else {
-                FixStatus::Skipped
-            },
-            reason: not.unwrap_or_default(),
-            cost_usd: 0.0,
-            pr_url: None,
-            base: None,
-            commit: None,
-            diff: None,
-            tests: None,
-            sandbox: None,
-            note: None,
-            duration_secs: 0,
-            notified: false,
-        });
+        let mut candidate = Candidate::undecided(
+            fp,
+            r.summary.clone(),
+            r.pattern.clone(),
+            r.prevention.clone(),
+            r.evidence.clone(),
+            r.confidence,
+        );
+        if let Some(why) = not {
+            candidate.status = FixStatus::NotCandidate;
+            candidate.reason = why;
+        }
+        out.push(candidate);
     }
     out.sort_by(|a, b| {
         b.confidence

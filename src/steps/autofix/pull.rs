@@ -11,7 +11,7 @@ use super::{
     LESSONS_GIVEN, RULES_MAX, marker,
 };
 use crate::config::{GitHub, Project};
-use crate::fix::{self, PathRules};
+use crate::fix::PathRules;
 use crate::github::Gh;
 use crate::lessons;
 use crate::redact::{for_publishing, redact};
@@ -72,22 +72,8 @@ pub(super) fn prompt(
     );
     let _ = writeln!(
         p,
-        "\nNever change these protected paths (such a diff is rejected whole): {}.",
-        rules.protected_shown.join(", ")
-    );
-    if !rules.safe_shown.is_empty() {
-        let _ = writeln!(
-            p,
-            "Only change files under: {}.",
-            rules.safe_shown.join(", ")
-        );
-    }
-    let _ = writeln!(
-        p,
-        "Keep the diff under {} files and {} changed lines. When you are done, reply with one short paragraph: \
-         what you changed and why.",
-        fix::MAX_FILES,
-        fix::MAX_LINES
+        "{} When you are done, reply with one short paragraph: what you changed and why.",
+        rules.told()
     );
     let _ = writeln!(
         p,

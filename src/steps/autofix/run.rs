@@ -519,10 +519,6 @@ impl FixRun<'_> {
 
     /// Tonight's failing tests through the fix loop, in a worktree of `base` on `branch`: each verified fix is
     /// a commit there; when there is at least one, the branch is pushed for one draft PR.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "the loop's setup, the loop, and what the candidate records of it, in order"
-    )]
     fn fix_tests(
         &mut self,
         cx: &mut UnitCx<'_>,
@@ -544,15 +540,7 @@ impl FixRun<'_> {
             .jail
             .clone()
             .context("the sandbox was not decided before the fix")?;
-        let git_dir = worktree.git_dir()?;
-        let suite = Suite {
-            jail: &jail,
-            dir: worktree.dir(),
-            read_only: vec![git_dir],
-            command: &command,
-            tests: &project.tests,
-            cancel: &cancel,
-        };
+        let suite = Suite::in_worktree(&jail, &worktree, &command, &project.tests, &cancel)?;
         let limits = Limits {
             max_attempts: engine::DEFAULT_MAX_ATTEMPTS,
             deadline: Instant::now() + self.time_left().unwrap_or_default(),

@@ -100,15 +100,7 @@ impl Step for Tests {
         }
         let branch = format!("daydream/tests-{}", cx.run.date);
         let worktree = Worktree::add(&project.dir, &start, &branch, &cancel)?;
-        let git_dir = worktree.git_dir()?;
-        let suite = Suite {
-            jail: &jail,
-            dir: worktree.dir(),
-            read_only: vec![git_dir],
-            command: &command,
-            tests: &project.tests,
-            cancel: &cancel,
-        };
+        let suite = Suite::in_worktree(&jail, &worktree, &command, &project.tests, &cancel)?;
         let slug = project.slug.clone();
         let mut progress = |line: &str| tracing::info!("tests {slug}: {line}");
         let triage = engine::triage(&suite, project.tests.timeout, &mut progress)?;
