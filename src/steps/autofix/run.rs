@@ -346,22 +346,19 @@ impl FixRun<'_> {
         base: &str,
         branch: &str,
     ) -> Result<()> {
-        if is_tests(&data.candidates[i]) {
-            return self.fix_tests(cx, data, i, cap, base, branch);
-        }
         let project = self.project;
         let cancel = cx.run.cancel.clone();
-        let rules = PathRules::new(
-            &project.autofix.safe_paths,
-            &project.autofix.protected_paths,
-        )?;
-        let test_command = project.test_command.clone().unwrap_or_default();
-        let worktree = Worktree::create(&project.dir, base, branch, &cancel)?;
-
-        let jail = self
-            .jail
-            .clone()
-            .context("the sandbox was not decided before the fix")?;
+        let prepared = self.prepare(cx, base, branch)?;
+        if is_tests(&data.candidates[i]) {
+            return self.fix_tests(cx, data, i, cap, prepared);
+        }
+        let Prepared {
+            rules,
+            test_command,
+            worktree,
+            jail,
+            ..
+        } = prepared;
         let git_dir = worktree.git_dir()?;
         // With `allow_test_command`, Claude may run the tests, but only confined, through a launcher it cannot
         // edit.
@@ -517,6 +514,25 @@ impl FixRun<'_> {
         Ok(())
     }
 
+    /// What every fix starts from: the rules, the test command, the worktree of `base` on `branch`, the jail.
+    fn prepare(&self, cx: &UnitCx<'_>, base: &str, branch: &str) -> Result<Prepared> {
+        let project = self.project;
+        Ok(Prepared {
+            rules: PathRules::new(
+                &project.autofix.safe_paths,
+                &project.autofix.protected_paths,
+            )?,
+            test_command: project.test_command.clone().unwrap_or_default(),
+            worktree: Worktree::create(&project.dir, base, branch, &cx.run.cancel)?,
+            jail: self
+                .jail
+                .clone()
+                .context("the sandbox was not decided before the fix")?,
+            base: base.to_owned(),
+            branch: branch.to_owned(),
+        })
+    }
+
     /// Tonight's failing tests through the fix loop, in a worktree of `base` on `branch`: each verified fix is
     /// a commit there; when there is at least one, the branch is pushed for one draft PR.
     fn fix_tests(
@@ -525,21 +541,19 @@ impl FixRun<'_> {
         data: &mut FixData,
         i: usize,
         cap: f64,
-        base: &str,
-        branch: &str,
+        prepared: Prepared,
     ) -> Result<()> {
         let project = self.project;
         let cancel = cx.run.cancel.clone();
-        let rules = PathRules::new(
-            &project.autofix.safe_paths,
-            &project.autofix.protected_paths,
-        )?;
-        let command = project.test_command.clone().unwrap_or_default();
-        let worktree = Worktree::create(&project.dir, base, branch, &cancel)?;
-        let jail = self
-            .jail
-            .clone()
-            .context("the sandbox was not decided before the fix")?;
+        let Prepared {
+            rules,
+            test_command: command,
+            worktree,
+            jail,
+            base,
+            branch,
+        } = prepared;
+        let (base, branch) = (base.as_str(), branch.as_str());
         let suite = Suite::in_worktree(&jail, &worktree, &command, &project.tests, &cancel)?;
         let limits = Limits {
             max_attempts: engine::DEFAULT_MAX_ATTEMPTS,
@@ -726,6 +740,16 @@ pub(super) fn crash_point(cx: &UnitCx<'_>, point: &str) {
         eprintln!("daydream: test crash at `{point}`");
         std::process::abort();
     }
+}
+
+/// What [`FixRun::prepare`] set up for one fix.
+pub(super) struct Prepared {
+    rules: PathRules,
+    test_command: String,
+    worktree: Worktree,
+    jail: Jail,
+    base: String,
+    branch: String,
 }
 
 pub(super) enum Gate {
