@@ -277,7 +277,8 @@ fn the_bug_is_fixed_on_a_local_branch_the_flaky_test_never_reaches_the_model_and
         ]
     );
 
-    // The metrics say so.
+    // The metrics say so (printed for whoever reads the test's output).
+    eprintln!("{}", p.root.run(&["metrics"]).stdout);
     let metrics = Run::from(p.root.cmd(&["metrics", "--json"]).output().unwrap());
     metrics.expect(0);
     let m: Value = serde_json::from_str(&metrics.stdout).unwrap();
@@ -530,4 +531,66 @@ fn watch_at_a_time_runs_the_nightly_run_once_a_day() {
     let bad = root.run(&["watch", "--at", "6pm"]);
     bad.expect(2);
     assert!(bad.stderr.contains("HH:MM"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_fix_that_adds_to_the_checks_problems_is_reverted_and_the_report_has_the_fixing_line() {
+    let Some(p) = Project::new(&[
+        ("app/__init__.py", ""),
+        ("app/cart.py", CART),
+        ("tests/test_cart.py", TEST_CART),
+    ]) else {
+        return;
+    };
+    // The project's check: no `HACK` in the code (prints each one, exits 1 when there is any).
+    p.root.config(
+        r#"{"projects": {"shop": {"working_directory": "projects/shop",
+            "test_command": "python3 -m pytest -q -p no:cacheprovider",
+            "tests": {"checks": ["! grep -n HACK app/cart.py"]}}}}"#,
+    );
+    let api = FakeAnthropic::start(vec![
+        read("app/cart.py"),
+        edit(
+            "app/cart.py",
+            "RATES[currency]",
+            "RATES.get(currency, 1.0)  # HACK",
+        ),
+        Reply::Text("defaulted the rate".to_owned()),
+        read("app/cart.py"),
+        edit("app/cart.py", "RATES[currency]", "RATES.get(currency, 1.0)"),
+        Reply::Text("total() defaults to a rate of 1".to_owned()),
+    ]);
+    p.fix(&api, &[]).expect(0);
+    let fixed = git(&p.dir(), &["show", &format!("{BRANCH}:app/cart.py")]);
+    assert!(
+        fixed.contains("RATES.get(currency, 1.0)") && !fixed.contains("HACK"),
+        "{fixed}"
+    );
+    let reasons: Vec<String> = p
+        .attempts()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: {}",
+                a["outcome"].as_str().unwrap(),
+                a["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        reasons[0].starts_with(
+            "checks_worse: `! grep -n HACK app/cart.py` reports 1 problem line(s), 0 before"
+        ),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].starts_with("fixed"), "{reasons:?}");
+    p.assert_untouched();
+
+    // The night's report carries one line of the fix metrics.
+    p.root.run(&["run", "--step", "report"]).expect(0);
+    let report = p.root.report();
+    assert!(
+        report.contains("- **Fixing, last 30 days:** 1/1 fixed (100%), 2.0 attempts per fix"),
+        "{report}"
+    );
 }
