@@ -66,6 +66,12 @@ pub(crate) struct GitHub {
 pub(crate) struct Sentry {
     pub(crate) org: String,
     pub(crate) project: String,
+    /// Frames in these paths (globs relative to the project) are not the project's to fix.
+    #[serde(default)]
+    pub(crate) exclude_paths: Vec<String>,
+    /// GitHub users asked to review a Sentry fix's PR.
+    #[serde(default)]
+    pub(crate) reviewers: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -552,6 +558,8 @@ const KNOWN_KEYS: &[&str] = &[
     "deprecated_patterns",
     "tasks",
     "tests",
+    "exclude_paths",
+    "reviewers",
     "junit",
     "single",
     "flaky_reruns",

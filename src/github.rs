@@ -461,19 +461,39 @@ impl Gh {
             .collect()
     }
 
-    /// Opens a draft pull request from `head` into `base`. A 422 (for example "a pull request already exists")
-    /// is returned as an error for the caller to resolve.
-    pub(crate) fn create_draft_pull(
+    /// Opens a pull request from `head` into `base`, a draft or ready for review. A 422 (for example "a pull
+    /// request already exists") is returned as an error for the caller to resolve.
+    pub(crate) fn create_pull(
         &self,
         repo: &GitHub,
         title: &str,
         head: &str,
         base: &str,
         body: &str,
+        draft: bool,
     ) -> Result<Pull, GhError> {
         let input =
-            json!({ "title": title, "head": head, "base": base, "body": body, "draft": true });
+            json!({ "title": title, "head": head, "base": base, "body": body, "draft": draft });
         self.send("POST", format!("{}/pulls", repo_path(repo)), Some(&input))
+    }
+
+    /// Asks `reviewers` (GitHub logins) to review pull request `number`.
+    pub(crate) fn request_reviewers(
+        &self,
+        repo: &GitHub,
+        number: u64,
+        reviewers: &[String],
+    ) -> Result<(), GhError> {
+        if reviewers.is_empty() {
+            return Ok(());
+        }
+        let input = json!({ "reviewers": reviewers });
+        self.call(&Call::one(
+            "POST",
+            format!("{}/pulls/{number}/requested_reviewers", repo_path(repo)),
+            Some(&input),
+        ))
+        .map(drop)
     }
 
     /// Sends one request whose answer is one JSON object, read as a `T`.

@@ -67,6 +67,8 @@ pub(crate) struct Limits {
     pub(crate) max_turns: u32,
     pub(crate) call_timeout: Duration,
     pub(crate) test_timeout: Duration,
+    /// Times each of a root cause's tests must pass alone after a fix (a reproducing test: 3).
+    pub(crate) confirm_runs: u32,
 }
 
 impl Limits {
@@ -92,6 +94,7 @@ impl Limits {
                 env.parse_or("DAYDREAM_AUTO_FIX_TIMEOUT_SECS", DEFAULT_CALL_TIMEOUT_SECS)?,
             ),
             test_timeout,
+            confirm_runs: 1,
         })
     }
 }
@@ -301,7 +304,6 @@ impl Engine<'_> {
             let attempt_started = Instant::now();
             let (reply, cost) = self.call(root, &history, cap)?;
             fixed.cost_usd += cost;
-            self.spent_usd += cost;
             let verdict = match reply {
                 Err(why) => (Recorded::ModelFailed, why),
                 Ok(words) => {
@@ -377,6 +379,12 @@ impl Engine<'_> {
             root,
             history,
         );
+        self.ask(&prompt, cap)
+    }
+
+    /// One confined model call on the worktree with `prompt` (file tools only), within `cap`: `Ok(Ok(words))`
+    /// when it finished, `Ok(Err(why))` when the call failed, and what it cost.
+    pub(crate) fn ask(&mut self, prompt: &str, cap: f64) -> Result<(Result<String, String>, f64)> {
         let ticket = self
             .budget
             .begin("fix", &self.project.slug, Purpose::Autofix, cap)?;
@@ -387,7 +395,7 @@ impl Engine<'_> {
             .saturating_duration_since(Instant::now())
             .min(self.limits.call_timeout);
         let reply = claude.run(&Request {
-            prompt: &prompt,
+            prompt,
             model: &self.limits.model,
             max_budget_usd: cap,
             max_turns: self.limits.max_turns,
@@ -405,6 +413,7 @@ impl Engine<'_> {
         };
         self.budget.settle(ticket, cost)?;
         let cost = cost.unwrap_or(cap);
+        self.spent_usd += cost;
         Ok(match reply {
             Ok(reply) => (Ok(redact(&reply.result).into_owned()), cost),
             Err(ClaudeError::Interrupted(i)) => {
@@ -428,7 +437,8 @@ impl Engine<'_> {
             Err(why) => return Ok((Recorded::Rejected, format!("diff rejected: {why}"))),
         };
         let tree = self.worktree.staged_tree()?;
-        for failure in &root.failures {
+        let runs = (0..self.limits.confirm_runs.max(1)).flat_map(|_| &root.failures);
+        for failure in runs {
             if failure.test == WHOLE_SUITE {
                 continue;
             }
@@ -765,7 +775,7 @@ fn prompt(
 }
 
 /// The file's text (numbered lines) around `line`, or its start when no line is known, bounded.
-fn excerpt(path: &Path, line: Option<u32>) -> Option<String> {
+pub(crate) fn excerpt(path: &Path, line: Option<u32>) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let lines: Vec<&str> = text.lines().collect();
     let (from, to) = match line {

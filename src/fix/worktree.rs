@@ -163,6 +163,30 @@ impl Worktree {
         Ok(diff)
     }
 
+    /// Whether `path` is in the commit checked out (a file the branch started with).
+    pub(crate) fn tracked_at_head(&self, path: &str) -> Result<bool> {
+        Ok(git(&self.dir, &self.cancel)
+            .args(["cat-file", "-e", &format!("HEAD:{path}")])
+            .run_any()
+            .map_err(ExecError::into_anyhow)?
+            .code
+            == Some(0))
+    }
+
+    /// The tracked files that match one of `globs`, in git's order.
+    pub(crate) fn tracked_matching(&self, globs: &[&str]) -> Result<Vec<String>> {
+        let mut set = globset::GlobSetBuilder::new();
+        for glob in globs {
+            set.add(globset::Glob::new(glob)?);
+        }
+        let set = set.build()?;
+        Ok(git_out(&self.dir, &self.cancel, &["ls-files", "-z"])?
+            .split('\0')
+            .filter(|f| !f.is_empty() && set.is_match(f))
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// The worktree's branch.
     pub(crate) fn branch(&self) -> &str {
         &self.branch
@@ -427,7 +451,7 @@ fn remove_worktrees(repo: &Path, branch: &str) {
 /// there (another machine pushed it first).
 pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> Result<bool> {
     assert!(
-        branch.starts_with("daydream/fix-"),
+        branch.starts_with("daydream/fix-") || branch.starts_with("fix/sentry-"),
         "auto-fix pushes only its own branches"
     );
     match git(repo, cancel)

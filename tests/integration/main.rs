@@ -15,6 +15,7 @@ mod crash;
 mod demo;
 mod fix;
 mod github;
+mod heal;
 mod layout;
 mod mine;
 mod reflect;

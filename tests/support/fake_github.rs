@@ -617,6 +617,10 @@ fn handle(shared: &Shared, request: &Request) -> Response {
         ("GET", ["pulls"]) => list_pulls(shared, &repo, request),
         ("POST", ["pulls"]) => create_pull(shared, &repo, request),
         ("GET", ["pulls", n]) => with_number(number(n), |n| get_pull(shared, &repo, n)),
+        // Who was asked is in `requests()`; GitHub answers with the pull request.
+        ("POST", ["pulls", n, "requested_reviewers"]) => {
+            with_number(number(n), |n| get_pull(shared, &repo, n))
+        }
         _ => Response::not_found(),
     }
 }

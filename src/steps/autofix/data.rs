@@ -48,6 +48,32 @@ pub(crate) struct Candidate {
     pub(crate) duration_secs: u64,
     #[serde(default)]
     pub(crate) notified: bool,
+    /// The Sentry issue, for a candidate made of one (fingerprint `sentry-<shortId>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sentry: Option<SentryIssue>,
+}
+
+/// The Sentry issue a candidate heals, and what its reproduction found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SentryIssue {
+    pub(crate) id: String,
+    pub(crate) short_id: String,
+    pub(crate) title: String,
+    pub(crate) culprit: String,
+    pub(crate) severity: String,
+    pub(crate) events_24h: u64,
+    pub(crate) users: u64,
+    pub(crate) first_seen: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) permalink: Option<String>,
+    /// In-app frames in the project, innermost first: `path:line in function`.
+    pub(crate) frames: Vec<String>,
+    /// The reproducing test file, once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) test: Option<String>,
+    /// Whether the test failed with the issue's error on the default branch every time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reproduced: Option<bool>,
 }
 
 impl Candidate {
@@ -79,6 +105,7 @@ impl Candidate {
             note: None,
             duration_secs: 0,
             notified: false,
+            sentry: None,
         }
     }
 }
@@ -103,6 +130,8 @@ pub(crate) enum FixStatus {
     PrOpened,
     /// The diff broke a rule.
     Rejected,
+    /// The test written to reproduce a Sentry error did not fail with it on the default branch: no fix call.
+    NotReproduced,
     TestsFailed,
     BudgetStop,
     TimedOut,
@@ -123,6 +152,7 @@ impl FixStatus {
         matches!(
             self,
             FixStatus::Rejected
+                | FixStatus::NotReproduced
                 | FixStatus::TestsFailed
                 | FixStatus::BudgetStop
                 | FixStatus::TimedOut
@@ -141,6 +171,7 @@ impl FixStatus {
             FixStatus::Pushed => "pushed",
             FixStatus::PrOpened => "draft PR",
             FixStatus::Rejected => "rejected",
+            FixStatus::NotReproduced => "not reproduced",
             FixStatus::TestsFailed => "tests failed",
             FixStatus::BudgetStop => "budget stop",
             FixStatus::TimedOut => "timed out",

@@ -30,6 +30,7 @@ use crate::steps::reflect::{Reflection, Reflections};
 
 mod attempts;
 mod data;
+mod heal;
 mod pull;
 mod render;
 mod run;
@@ -167,17 +168,22 @@ impl Step for Autofix {
                 "auto-fix is off for this project (`autofix.enabled: false`)".to_owned(),
             ));
         }
-        let tests = tests_candidate(cx, &project.slug);
+        // Tonight's failing tests, then the project's P0/P1 Sentry issues, then the day's reflections.
+        let mut sources: Vec<Candidate> = tests_candidate(cx, &project.slug).into_iter().collect();
+        sources.extend(heal::candidates(
+            storm::sentry_data(cx, &project.slug).as_ref(),
+            project,
+        ));
         let reflections = match today_reflections(cx) {
             Ok(r) => r,
-            Err(_) if tests.is_some() => Vec::new(),
+            Err(_) if !sources.is_empty() => Vec::new(),
             Err(why) => return Ok(Outcome::Skipped(why)),
         };
         let mine: Vec<&Reflection> = reflections
             .iter()
             .filter(|r| r.project == project.slug)
             .collect();
-        if mine.is_empty() && tests.is_none() {
+        if mine.is_empty() && sources.is_empty() {
             return Ok(Outcome::Skipped(
                 "no reflection about this project today".to_owned(),
             ));
@@ -186,7 +192,7 @@ impl Step for Autofix {
         STEP_START.get_or_init(Instant::now);
         let resume: Option<FixData> = cx.resume();
         let mut data = FixData {
-            candidates: tests
+            candidates: sources
                 .into_iter()
                 .chain(candidates(&project.slug, &mine, settings.min_confidence))
                 .collect(),
@@ -266,6 +272,18 @@ fn reflections_in(state: &crate::state::State) -> Result<Vec<Reflection>, String
             )
         })?;
     Ok(data.reflections)
+}
+
+/// The fingerprint of a Sentry issue's fix starts with this (`sentry-<shortId>`; its branch `fix/sentry-<shortId>`).
+pub(crate) const SENTRY_PREFIX: &str = "sentry-";
+
+/// The branch of a candidate's fix: `fix/sentry-<shortId>` for a Sentry issue, `daydream/fix-<fingerprint>`
+/// otherwise.
+pub(crate) fn branch_for(fingerprint: &str) -> String {
+    match fingerprint.strip_prefix(SENTRY_PREFIX) {
+        Some(short_id) => format!("fix/sentry-{short_id}"),
+        None => fix::branch(fingerprint),
+    }
 }
 
 /// The fingerprint of a night's failing tests starts with this (`tests-<date>`; its branch
@@ -372,7 +390,7 @@ fn carry_over(data: &mut FixData, resume: FixData, project: &Project) {
         };
         match old.status {
             FixStatus::Fixing | FixStatus::Committed => {
-                fix::discard(&project.dir, &fix::branch(&old.fingerprint));
+                fix::discard(&project.dir, &branch_for(&old.fingerprint));
                 new.cost_usd = old.cost_usd;
             }
             // Undecided: decided again.

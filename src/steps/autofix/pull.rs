@@ -20,6 +20,23 @@ use crate::step::UnitCx;
 use crate::text::squeeze;
 
 /// Creates the draft PR; "already exists" (a 422 with an open PR from the branch) is success.
+/// How a fix's pull request is opened: its labels (created when missing), whether it is a draft, who reviews.
+pub(super) struct PullKind<'a> {
+    pub(super) labels: &'a [(&'a str, &'a str, &'a str)],
+    pub(super) draft: bool,
+    pub(super) reviewers: &'a [String],
+}
+
+/// daydream's draft PRs: labels `daydream` and `auto-fix`, no reviewer.
+pub(super) const DRAFT: PullKind<'static> = PullKind {
+    labels: &[
+        (LABEL, LABEL_COLOR, LABEL_DESCRIPTION),
+        (FIX_LABEL, FIX_LABEL_COLOR, FIX_LABEL_DESCRIPTION),
+    ],
+    draft: true,
+    reviewers: &[],
+};
+
 pub(super) fn open_pull(
     gh: &Gh,
     repo: &GitHub,
@@ -27,10 +44,12 @@ pub(super) fn open_pull(
     branch: &str,
     base: &str,
     body: &str,
+    kind: &PullKind<'_>,
 ) -> Result<String> {
-    gh.ensure_label(repo, LABEL, LABEL_COLOR, LABEL_DESCRIPTION)?;
-    gh.ensure_label(repo, FIX_LABEL, FIX_LABEL_COLOR, FIX_LABEL_DESCRIPTION)?;
-    let pull = match gh.create_draft_pull(repo, title, branch, base, body) {
+    for (name, color, description) in kind.labels {
+        gh.ensure_label(repo, name, color, description)?;
+    }
+    let pull = match gh.create_pull(repo, title, branch, base, body, kind.draft) {
         Ok(pull) => pull,
         Err(err) if err.status() == Some(422) => gh
             .pulls_from(repo, branch)?
@@ -39,7 +58,9 @@ pub(super) fn open_pull(
             .with_context(|| format!("failed to open the draft PR: {err}"))?,
         Err(err) => return Err(err).context("failed to open the draft PR"),
     };
-    gh.add_labels(repo, pull.number, &[LABEL, FIX_LABEL])?;
+    let labels: Vec<&str> = kind.labels.iter().map(|(name, _, _)| *name).collect();
+    gh.add_labels(repo, pull.number, &labels)?;
+    gh.request_reviewers(repo, pull.number, kind.reviewers)?;
     Ok(pull.html_url)
 }
 
@@ -115,17 +136,61 @@ pub(super) fn prompt(
     p
 }
 
+/// The Sentry issue in a PR body: what it is, how often, where, and the test that reproduces it.
+fn sentry_section(b: &mut String, issue: &super::data::SentryIssue, c: &Candidate) {
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or("unknown".to_owned(), |t| {
+            t.format("%Y-%m-%d %H:%M UTC").to_string()
+        })
+    };
+    let _ = writeln!(
+        b,
+        "## The error\n[Sentry {}]({}): {} ({})\n\n- {} events and {} users in the last 24 hours\n- first seen {}, \
+         last seen {}\n- culprit: {}",
+        issue.short_id,
+        issue.permalink.as_deref().unwrap_or_default(),
+        redact(&issue.title),
+        issue.severity,
+        issue.events_24h,
+        issue.users,
+        when(issue.first_seen),
+        when(issue.last_seen),
+        redact(&issue.culprit)
+    );
+    for frame in issue.frames.iter().take(5) {
+        let _ = writeln!(b, "- frame: `{frame}`");
+    }
+    if let Some(test) = &issue.test {
+        let _ = writeln!(
+            b,
+            "\n## The reproducing test\n`{test}` failed on the default branch with this error every time it ran, \
+             and passes after the fix; the fix did not touch it."
+        );
+    }
+    if let Some(note) = &c.note {
+        let _ = writeln!(b, "\n## Root cause and fix\n{}", redact(note));
+    }
+    b.push('\n');
+}
+
 pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String {
     let mut b = String::new();
     let _ = writeln!(b, "{}", marker(&c.fingerprint));
     let _ = writeln!(
         b,
-        "A draft fix proposed by daydream's auto-fix on {} (machine `{}`). daydream never merges: please review.\n",
+        "A {} proposed by daydream's auto-fix on {} (machine `{}`). daydream never merges: please review.\n",
+        if c.sentry.is_some() {
+            "fix"
+        } else {
+            "draft fix"
+        },
         cx.run.date,
         crate::config::this_machine(&cx.run.env)
     );
     let tests_night = c.fingerprint.starts_with(super::TESTS_PREFIX);
-    if tests_night {
+    if let Some(issue) = &c.sentry {
+        sentry_section(&mut b, issue, c);
+    } else if tests_night {
         let _ = writeln!(b, "## The failing tests\n{}\n", redact(&c.summary));
     } else {
         let _ = writeln!(
@@ -137,7 +202,7 @@ pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String 
             c.confidence
         );
     }
-    if !c.evidence.is_empty() {
+    if !c.evidence.is_empty() && c.sentry.is_none() {
         b.push_str("## Evidence\n");
         for e in c.evidence.iter().take(10) {
             let _ = writeln!(b, "- {}", squeeze(&redact(e), 300));
@@ -147,7 +212,7 @@ pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String 
     if let Some(diff) = &c.diff {
         let _ = writeln!(b, "## The change\n{}", diff.summary());
     }
-    if let Some(note) = &c.note {
+    if let Some(note) = c.note.as_ref().filter(|_| c.sentry.is_none()) {
         let _ = writeln!(b, "Claude's note:\n\n> {}\n", note.replace('\n', "\n> "));
     }
     if let Some(tests) = &c.tests {
@@ -157,7 +222,7 @@ pub(super) fn pr_body(cx: &UnitCx<'_>, c: &Candidate, keep_pii: bool) -> String 
             ),
             None => " (no sandbox on that machine; no secrets in its environment)".to_owned(),
         };
-        if tests_night {
+        if tests_night || c.sentry.is_some() {
             let _ = writeln!(
                 b,
                 "## Verification\n{tests}; the tests ran in a clean worktree{confined}.\n"

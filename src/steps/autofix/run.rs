@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use super::attempts::{Attempt, pushed_without_pr, recent_failures, record_attempt};
 use super::data::{FixData, FixStatus};
-use super::pull::{open_pull, pr_body, prompt};
+use super::pull::{DRAFT, PullKind, open_pull, pr_body, prompt};
 use super::storm::{sentry_data, storm_guard};
 use super::{LABEL, LAUNCHER, RETRY_AFTER_HOURS, STEP_START, Settings, marker};
 use crate::budget::{Allowance, Budget, Purpose};
@@ -91,7 +91,7 @@ impl FixRun<'_> {
                     c.status = FixStatus::WouldFix;
                     c.reason = format!(
                         "would fix in a worktree of `{base}` on `{}`, spending at most ${cap:.2}; dry run: no worktree, model call, push or PR",
-                        fix::branch(&c.fingerprint)
+                        super::branch_for(&c.fingerprint)
                     );
                     c.base = Some(base);
                 }
@@ -240,7 +240,7 @@ impl FixRun<'_> {
     pub(super) fn duplicate(&self, cx: &UnitCx<'_>, fp: &str) -> Option<String> {
         let project = self.project;
         let repo = project.github.as_ref()?;
-        let branch = fix::branch(fp);
+        let branch = super::branch_for(fp);
         let mark = marker(fp);
         let on_github = || -> Result<Option<String>, GhError> {
             let items = self.gh.issues_and_pulls(repo, IssueState::All, LABEL)?;
@@ -301,7 +301,7 @@ impl FixRun<'_> {
         let project = self.project;
         let started = Instant::now();
         let fp = data.candidates[i].fingerprint.clone();
-        let branch = fix::branch(&fp);
+        let branch = super::branch_for(&fp);
         let base = self.base.clone().unwrap_or_default();
         {
             let c = &mut data.candidates[i];
@@ -351,6 +351,9 @@ impl FixRun<'_> {
         let prepared = self.prepare(cx, base, branch)?;
         if is_tests(&data.candidates[i]) {
             return self.fix_tests(cx, data, i, cap, prepared);
+        }
+        if data.candidates[i].sentry.is_some() {
+            return self.fix_sentry(cx, data, i, cap, prepared);
         }
         let Prepared {
             rules,
@@ -484,7 +487,7 @@ impl FixRun<'_> {
     }
 
     /// Pushes the candidate's commit from its worktree's branch, recorded before and after.
-    fn push_commit(
+    pub(super) fn push_commit(
         &mut self,
         cx: &mut UnitCx<'_>,
         data: &mut FixData,
@@ -564,6 +567,7 @@ impl FixRun<'_> {
             max_turns: self.settings.max_turns,
             call_timeout: self.settings.fix_timeout,
             test_timeout: project.tests.timeout,
+            confirm_runs: 1,
         };
         let slug = project.slug.clone();
         let mut progress = |line: &str| tracing::info!("autofix {slug}: {line}");
@@ -652,7 +656,7 @@ impl FixRun<'_> {
             .github
             .as_ref()
             .context("the project lost its `github` entry")?;
-        let branch = fix::branch(&data.candidates[i].fingerprint);
+        let branch = super::branch_for(&data.candidates[i].fingerprint);
         if data.candidates[i].status == FixStatus::Pushing {
             // Killed during the push: `origin` says whether it happened.
             if fix::remote_has(&project.dir, &cx.run.cancel, &branch)? {
@@ -671,12 +675,37 @@ impl FixRun<'_> {
             Some(base) => base,
             None => self.gh.default_branch(repo)?,
         };
-        let body = pr_body(cx, &data.candidates[i], project.keep_pii);
-        let title = format!("daydream: fix {}", squeeze(&data.candidates[i].summary, 70));
-        let url = open_pull(&self.gh, repo, &title, &branch, &base, &body)?;
+        let c = &data.candidates[i];
+        let body = pr_body(cx, c, project.keep_pii);
+        let reviewers = project
+            .sentry
+            .as_ref()
+            .map(|s| s.reviewers.clone())
+            .unwrap_or_default();
+        let (title, kind, what) = match &c.sentry {
+            Some(issue) => (
+                format!(
+                    "fix: [Sentry-{}] {}",
+                    issue.short_id,
+                    squeeze(&issue.title, 80)
+                ),
+                PullKind {
+                    labels: super::heal::LABELS,
+                    draft: false,
+                    reviewers: &reviewers,
+                },
+                "PR ready for review",
+            ),
+            None => (
+                format!("daydream: fix {}", squeeze(&c.summary, 70)),
+                DRAFT,
+                "draft PR",
+            ),
+        };
+        let url = open_pull(&self.gh, repo, &title, &branch, &base, &body, &kind)?;
         let c = &mut data.candidates[i];
         c.status = FixStatus::PrOpened;
-        c.reason = format!("draft PR opened from `{branch}` into `{base}`");
+        c.reason = format!("{what} opened from `{branch}` into `{base}`");
         c.pr_url = Some(url);
         record_attempt(cx, project, c);
         save(cx, data)?;
@@ -744,12 +773,12 @@ pub(super) fn crash_point(cx: &UnitCx<'_>, point: &str) {
 
 /// What [`FixRun::prepare`] set up for one fix.
 pub(super) struct Prepared {
-    rules: PathRules,
-    test_command: String,
-    worktree: Worktree,
-    jail: Jail,
-    base: String,
-    branch: String,
+    pub(super) rules: PathRules,
+    pub(super) test_command: String,
+    pub(super) worktree: Worktree,
+    pub(super) jail: Jail,
+    pub(super) base: String,
+    pub(super) branch: String,
 }
 
 pub(super) enum Gate {

@@ -25,8 +25,8 @@ mod frames;
 use crate::sentry::{Api, ApiError, MAX_PAGES};
 #[cfg(test)]
 pub(crate) use findings::Storm;
-pub(crate) use findings::{IssueRow, SentryData};
-use findings::{Rules, Severity, output, rank, render};
+pub(crate) use findings::{IssueRow, SentryData, Severity};
+use findings::{Rules, output, rank, render};
 use frames::frames_of;
 
 /// A project with more events than this in one hour is in an error storm (`DAYDREAM_SENTRY_STORM_PER_HOUR`).
