@@ -296,6 +296,14 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
         report.contains(pr["html_url"].as_str().unwrap()),
         "{report}"
     );
+    assert!(
+        report.contains("**Production errors:** 0 P0, 1 P1; 1 of 1 reproduced by a test."),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("  - test `{REPRO}`: reproduced the error")),
+        "{report}"
+    );
 }
 
 #[test]
@@ -323,10 +331,17 @@ fn a_test_that_passes_on_the_default_branch_is_not_a_reproduction_and_no_fix_is_
         git(&h.root.join("remote.git"), &["branch", "--list", "fix/*"]),
         ""
     );
+    let report = h.root.report();
+    assert!(report.contains("0 of 1 reproduced by a test"), "{report}");
     assert!(
-        h.root.report().contains("not reproduced"),
-        "{}",
-        h.root.report()
+        report.contains(&format!("  - test `{REPRO}`: did not reproduce it")),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "  - not reproduced: the test `{REPRO}` passes on `main`"
+        )),
+        "{report}"
     );
 }
 

@@ -280,16 +280,14 @@ impl FixRun<'_> {
         if !reproduced {
             c.status = FixStatus::NotReproduced;
             c.reason = match seen.iter().find(|(passed, with, _)| *passed || !*with) {
-                Some((true, _, _)) => format!(
-                    "not reproduced: the test `{test}` passes on `{base}`; no fix was attempted"
-                ),
+                Some((true, _, _)) => {
+                    format!("the test `{test}` passes on `{base}`; no fix was attempted")
+                }
                 Some((false, _, run)) => format!(
-                    "not reproduced: the test `{test}` fails on `{base}` but not with `{wanted}` ({}); no fix was attempted",
+                    "the test `{test}` fails on `{base}` but not with `{wanted}` ({}); no fix was attempted",
                     squeeze(&redact(&run.tail), 200)
                 ),
-                None => format!(
-                    "not reproduced: the test `{test}` could not be run alone; no fix was attempted"
-                ),
+                None => format!("the test `{test}` could not be run alone; no fix was attempted"),
             };
             return Ok(());
         }
@@ -435,6 +433,88 @@ fn reproduce_prompt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::steps::sentry::IssueRow;
+
+    fn row(id: &str, severity: Severity, events: u64, frames: &[(&str, bool)]) -> IssueRow {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "short_id": format!("SHOP-{id}"), "title": format!("KeyError: '{id}'"),
+            "culprit": "app.cart in total", "level": "error", "severity": severity, "reason": "error",
+            "events": events, "events_24h": events, "users": 1, "first_seen": null, "last_seen": null,
+            "permalink": null, "new": false, "per_hour": [], "storm": false, "not_for_autofix": false,
+            "frames": frames.iter().map(|(path, missing)| serde_json::json!({
+                "path": path, "line": 5, "function": "total", "missing": missing
+            })).collect::<Vec<_>>(),
+        }))
+        .unwrap()
+    }
+
+    fn project(exclude: &[&str]) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        crate::config::parse(
+            &serde_json::json!({ "projects": { "shop": {
+                "working_directory": dir.path(),
+                "sentry": { "org": "acme", "project": "shop", "exclude_paths": exclude }
+            } } })
+            .to_string(),
+            std::path::Path::new("projects.json"),
+            dir.path(),
+            &crate::env::Env::from_pairs([("HOME", "/nonexistent")]),
+        )
+        .unwrap()
+        .projects
+        .remove(0)
+    }
+
+    #[test]
+    fn p0_and_p1_issues_with_frames_of_ours_are_candidates_most_events_times_severity_first() {
+        let data = SentryData {
+            issues: vec![
+                row("1", Severity::P1, 10, &[("app/cart.py", false)]),
+                row("2", Severity::P0, 8, &[("app/pay.py", false)]),
+                row("3", Severity::P2, 500, &[("app/cart.py", false)]),
+                row("4", Severity::P1, 50, &[("lib/gone.py", true)]),
+                row(
+                    "5",
+                    Severity::P1,
+                    40,
+                    &[("vendor/x.py", false), ("gen/y.py", false)],
+                ),
+                row("6", Severity::P1, 30, &[]),
+            ],
+            ..SentryData::default()
+        };
+        let found = candidates(Some(&data), &project(&["vendor/**", "gen/**"]));
+        let shown: Vec<(&str, FixStatus)> = found
+            .iter()
+            .map(|c| (c.fingerprint.as_str(), c.status))
+            .collect();
+        // P2 never; 50 x P1 = 100 > 40 x 2 = 80 > 30 x 2 = 60 > 8 x P0 = 24 > 10 x P1 = 20.
+        assert_eq!(
+            shown,
+            [
+                ("sentry-SHOP-4", FixStatus::NotCandidate),
+                ("sentry-SHOP-5", FixStatus::NotCandidate),
+                ("sentry-SHOP-6", FixStatus::NotCandidate),
+                ("sentry-SHOP-2", FixStatus::Skipped),
+                ("sentry-SHOP-1", FixStatus::Skipped),
+            ]
+        );
+        assert!(
+            found[0]
+                .reason
+                .contains("missing files or `sentry.exclude_paths`"),
+            "{}",
+            found[0].reason
+        );
+        assert_eq!(found[2].reason, "no in-app frame in the latest event");
+        let issue = found[3].sentry.as_ref().unwrap();
+        assert_eq!(issue.frames, ["app/pay.py:5 in total"]);
+        assert_eq!(
+            super::super::branch_for(&found[3].fingerprint),
+            "fix/sentry-SHOP-2"
+        );
+        assert!(candidates(None, &project(&[])).is_empty());
+    }
 
     #[test]
     fn the_error_type_is_the_titles_first_word() {

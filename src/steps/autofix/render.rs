@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::data::{FixData, FixStatus};
+use super::data::{Candidate, FixData, FixStatus};
 use super::pull::usd;
 use crate::redact::redact;
 use crate::step::{Output, Warnings};
@@ -59,7 +59,9 @@ pub(super) fn output(data: FixData, warnings: &mut Warnings) -> Output<FixData> 
 }
 
 pub(super) fn render(data: &FixData, out: &mut String) {
-    for c in &data.candidates {
+    let (incidents, others): (Vec<&Candidate>, Vec<&Candidate>) =
+        data.candidates.iter().partition(|c| c.sentry.is_some());
+    for c in others {
         let _ = writeln!(
             out,
             "- **{}** · confidence {:.2} · `{}`",
@@ -67,33 +69,92 @@ pub(super) fn render(data: &FixData, out: &mut String) {
             c.confidence,
             c.fingerprint
         );
-        match (&c.status, &c.pr_url) {
-            (FixStatus::PrOpened, Some(url)) => {
-                let _ = write!(out, "  - draft PR: {url}");
-                if let Some(diff) = &c.diff {
-                    let _ = write!(
-                        out,
-                        " ({} file(s), {} line(s); tests passed",
-                        diff.files.len(),
-                        diff.lines
-                    );
-                    let _ = write!(out, "; {})", usd(c.cost_usd));
-                }
-                out.push('\n');
-            }
-            (status, _) => {
-                let _ = write!(out, "  - {}: {}", status.label(), redact(&c.reason));
-                if c.cost_usd > 0.0 {
-                    let _ = write!(out, " ({})", usd(c.cost_usd));
-                }
-                out.push('\n');
-            }
-        }
+        outcome(c, "draft PR", out);
+    }
+    if !incidents.is_empty() {
+        incidents_section(&incidents, out);
     }
     if let Some(most) = data.most_usd {
         let _ = writeln!(
             out,
             "\n_Dry run: at most ${most:.2} would be spent on fixes. `daydream ignore add <fingerprint>` keeps auto-fix away from a bug._"
         );
+    }
+}
+
+/// Production errors (Sentry P0/P1): how many by severity, each with its reproduction, its test and its PR.
+fn incidents_section(incidents: &[&Candidate], out: &mut String) {
+    let count = |severity: &str| {
+        incidents
+            .iter()
+            .filter(|c| c.sentry.as_ref().is_some_and(|s| s.severity == severity))
+            .count()
+    };
+    let reproduced = incidents
+        .iter()
+        .filter(|c| c.sentry.as_ref().and_then(|s| s.reproduced) == Some(true))
+        .count();
+    let tried = incidents
+        .iter()
+        .filter(|c| c.sentry.as_ref().and_then(|s| s.reproduced).is_some())
+        .count();
+    let _ = writeln!(
+        out,
+        "\n**Production errors:** {} P0, {} P1; {reproduced} of {tried} reproduced by a test.\n",
+        count("P0"),
+        count("P1")
+    );
+    for c in incidents {
+        let Some(issue) = &c.sentry else { continue };
+        let link = issue.permalink.as_ref().map_or_else(
+            || issue.short_id.clone(),
+            |url| format!("[{}]({url})", issue.short_id),
+        );
+        let _ = writeln!(
+            out,
+            "- **{link}** {} · {} · {} events, {} users in 24 h",
+            squeeze(&redact(&issue.title), 100),
+            issue.severity,
+            issue.events_24h,
+            issue.users
+        );
+        if let Some(test) = &issue.test {
+            let _ = writeln!(
+                out,
+                "  - test `{test}`: {}",
+                if issue.reproduced == Some(true) {
+                    "reproduced the error"
+                } else {
+                    "did not reproduce it"
+                }
+            );
+        }
+        outcome(c, "PR", out);
+    }
+}
+
+/// The candidate's PR, or its status and why.
+fn outcome(c: &Candidate, pr: &str, out: &mut String) {
+    match (&c.status, &c.pr_url) {
+        (FixStatus::PrOpened, Some(url)) => {
+            let _ = write!(out, "  - {pr}: {url}");
+            if let Some(diff) = &c.diff {
+                let _ = write!(
+                    out,
+                    " ({} file(s), {} line(s); tests passed",
+                    diff.files.len(),
+                    diff.lines
+                );
+                let _ = write!(out, "; {})", usd(c.cost_usd));
+            }
+            out.push('\n');
+        }
+        (status, _) => {
+            let _ = write!(out, "  - {}: {}", status.label(), redact(&c.reason));
+            if c.cost_usd > 0.0 {
+                let _ = write!(out, " ({})", usd(c.cost_usd));
+            }
+            out.push('\n');
+        }
     }
 }

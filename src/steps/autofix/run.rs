@@ -733,9 +733,22 @@ impl FixRun<'_> {
             project: &project.name,
             counts: vec![(
                 "auto-fix".to_owned(),
-                "draft pull request opened".to_owned(),
+                if c.sentry.is_some() {
+                    "pull request opened"
+                } else {
+                    "draft pull request opened"
+                }
+                .to_owned(),
             )],
-            actions: vec![format!("Review the draft fix: {}", c.summary)],
+            actions: vec![format!(
+                "Review the {}: {}",
+                if c.sentry.is_some() {
+                    "fix"
+                } else {
+                    "draft fix"
+                },
+                c.summary
+            )],
             link: c.pr_url.clone(),
             keep_pii: project.keep_pii,
         };
