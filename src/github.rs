@@ -104,6 +104,24 @@ pub(crate) struct Pull {
     pub(crate) number: u64,
     pub(crate) state: String,
     pub(crate) html_url: String,
+    /// When it was merged; `None` while open or when closed without merging.
+    #[serde(default)]
+    pub(crate) merged_at: Option<DateTime<Utc>>,
+    /// The branch it is from.
+    #[serde(default, deserialize_with = "head_ref")]
+    pub(crate) head: String,
+}
+
+/// `head.ref` of a pull request.
+fn head_ref<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "ref")]
+        name: String,
+    }
+    Ok(Option::<Head>::deserialize(d)?
+        .map(|h| h.name)
+        .unwrap_or_default())
 }
 
 /// A PATCH of an issue; `None` fields are left as they are.
@@ -444,13 +462,19 @@ impl Gh {
 
     /// Pull requests whose head is `branch` of the repository's own owner, in any state.
     pub(crate) fn pulls_from(&self, repo: &GitHub, branch: &str) -> Result<Vec<Pull>, GhError> {
+        let head = encode(&format!("{}:{branch}", repo.org));
+        self.pull_list(repo, &format!("&head={head}"))
+    }
+
+    /// Every pull request of the repository (open, closed and merged), all pages.
+    pub(crate) fn pulls(&self, repo: &GitHub) -> Result<Vec<Pull>, GhError> {
+        self.pull_list(repo, "")
+    }
+
+    fn pull_list(&self, repo: &GitHub, filter: &str) -> Result<Vec<Pull>, GhError> {
         let call = Call {
             method: "GET",
-            endpoint: format!(
-                "{}/pulls?state=all&head={}&per_page=100",
-                repo_path(repo),
-                encode(&format!("{}:{branch}", repo.org))
-            ),
+            endpoint: format!("{}/pulls?state=all{filter}&per_page=100", repo_path(repo)),
             input: None,
             paginate: true,
         };

@@ -94,7 +94,12 @@ impl Heal {
     /// One unresolved `KeyError` of the last day, `per_hour` events in each of the 24 hours, and its latest
     /// event with an in-app frame in `app/cart.py`.
     fn sentry_issue(&self, per_hour: u64) {
-        let now = chrono::DateTime::parse_from_rfc3339(crate::harness::NOW)
+        self.sentry_issue_at(per_hour, crate::harness::NOW);
+    }
+
+    /// [`Heal::sentry_issue`] as Sentry answers at `now`.
+    fn sentry_issue_at(&self, per_hour: u64, now: &str) {
+        let now = chrono::DateTime::parse_from_rfc3339(now)
             .unwrap()
             .timestamp();
         let hour = now - now % 3600;
@@ -104,7 +109,7 @@ impl Heal {
         let issue = json!({
             "id": "1", "shortId": SHORT, "title": "KeyError: 'USD'", "culprit": "app.cart in total",
             "level": "error", "count": (per_hour * 24).to_string(), "userCount": 3,
-            "firstSeen": "2026-11-20T08:00:00Z", "lastSeen": "2026-11-21T05:50:00Z",
+            "firstSeen": "2026-11-20T08:00:00Z", "lastSeen": chrono::DateTime::from_timestamp(now - 600, 0).unwrap().to_rfc3339(),
             "permalink": "https://acme.sentry.io/issues/1/", "status": "unresolved",
             "stats": { "24h": stats },
         });
@@ -131,6 +136,10 @@ impl Heal {
     }
 
     fn run(&self, api: &FakeAnthropic) -> Run {
+        self.run_at(api, crate::harness::NOW)
+    }
+
+    fn run_at(&self, api: &FakeAnthropic, now: &str) -> Run {
         let home = self.root.join("claude-home");
         std::fs::create_dir_all(&home).unwrap();
         Run::from(
@@ -141,6 +150,7 @@ impl Heal {
                 .env("DAYDREAM_CLAUDE", &self.claude)
                 .envs(api.env(&home))
                 .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .env("DAYDREAM_NOW", now)
                 .output()
                 .unwrap(),
         )
@@ -302,6 +312,31 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
     );
     assert!(
         report.contains(&format!("  - test `{REPRO}`: reproduced the error")),
+        "{report}"
+    );
+
+    // A human merges it; the next night the error goes on: still happening, in Action Required. No model call.
+    let number = pr["number"].as_u64().unwrap();
+    h.github.merge_pull(REPO, number, "2026-11-21T07:00:00Z");
+    const NEXT: &str = "2026-11-22T06:00:00+00:00";
+    h.sentry_issue_at(2, NEXT);
+    let quiet = FakeAnthropic::start(Vec::new());
+    h.run_at(&quiet, NEXT).expect(0);
+    assert!(
+        quiet.requests().is_empty(),
+        "the fixed issue is not fixed again"
+    );
+    let report = h.root.read("logs/daydream/report_2026-11-22.md");
+    let url = pr["html_url"].as_str().unwrap();
+    assert!(
+        report.contains(&format!(
+            "Sentry SHOP-1A is still happening: 48 event(s) since its fix {url} merged on 2026-11-21"
+        )),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("- SHOP-1A: still happening: 48 event(s) since the fix merged on 2026-11-21"),
         "{report}"
     );
 }

@@ -131,6 +131,7 @@ struct Pull {
     head: String,
     base: String,
     draft: bool,
+    merged_at: Option<String>,
 }
 
 struct Label {
@@ -286,10 +287,24 @@ impl FakeGitHub {
                     head: head.to_owned(),
                     base: "main".to_owned(),
                     draft: false,
+                    merged_at: None,
                 }),
             },
         );
         number
+    }
+
+    /// Merges pull request `number` of `repo` at `at` (`YYYY-MM-DDTHH:MM:SSZ`): closed, with `merged_at`.
+    pub fn merge_pull(&self, repo: &str, number: u64, at: &str) {
+        let mut guard = self.shared.lock();
+        let item = guard
+            .repo(repo)
+            .items
+            .get_mut(&number)
+            .expect("the pull request exists");
+        item.state = "closed".to_owned();
+        item.closed_at = Some(at.to_owned());
+        item.pull.as_mut().expect("a pull request").merged_at = Some(at.to_owned());
     }
 
     /// Every issue of `repo` (open and closed, no pull requests) as the API shows it, by number ascending.
@@ -1036,6 +1051,7 @@ fn create_pull(shared: &Shared, repo: &str, request: &Request) -> Response {
             head: head.to_owned(),
             base: input["base"].as_str().unwrap_or("main").to_owned(),
             draft: input["draft"].as_bool().unwrap_or(false),
+            merged_at: None,
         }),
     };
     r.items.insert(number, item);
@@ -1195,7 +1211,7 @@ fn item_json(repo: &str, r: &Repo, item: &Item) -> Value {
         value["pull_request"] = json!({
             "url": format!("{API}/repos/{repo}/pulls/{n}"),
             "html_url": format!("{WEB}/{repo}/pull/{n}"),
-            "merged_at": null,
+            "merged_at": item.pull.as_ref().and_then(|p| p.merged_at.clone()),
         });
         value["draft"] = json!(item.pull.as_ref().is_some_and(|p| p.draft));
     }
@@ -1220,7 +1236,7 @@ fn pull_json(repo: &str, r: &Repo, item: &Item, pull: &Pull) -> Value {
         "created_at": item.created_at,
         "updated_at": item.updated_at,
         "closed_at": item.closed_at,
-        "merged_at": null,
+        "merged_at": pull.merged_at,
         "labels": item_labels_json(repo, r, item),
         "user": user_json(&item.author),
         "head": { "ref": pull.head, "label": format!("{owner}:{}", pull.head), "sha": "0".repeat(40) },

@@ -11,6 +11,33 @@ pub(crate) struct FixData {
     /// Dry run: the most the fixes it would attempt could spend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) most_usd: Option<f64>,
+    /// The Sentry fixes of earlier nights and whether their errors stopped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) followups: Vec<Followup>,
+}
+
+/// A `fix/sentry-<shortId>` PR of an earlier night, and what the error did since.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Followup {
+    pub(crate) short_id: String,
+    pub(crate) pr_url: String,
+    pub(crate) merged_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) verdict: Verdict,
+    /// Events since the merge, within the last 24 hours Sentry's stats cover.
+    pub(crate) events_since: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Verdict {
+    /// Not merged yet.
+    Open,
+    /// Closed without merging: a human's no.
+    Closed,
+    /// Merged, and no event since.
+    Stopped,
+    /// Merged, and the error goes on.
+    StillHappening,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSetBuilder};
 
-use super::data::{Candidate, FixData, FixStatus, SentryIssue};
+use super::data::{Candidate, FixData, FixStatus, Followup, SentryIssue, Verdict};
 use super::run::{FixRun, Prepared, save};
 use super::{FIX_LABEL, FIX_LABEL_COLOR, FIX_LABEL_DESCRIPTION, SENTRY_PREFIX};
 use crate::config::Project;
@@ -17,10 +17,12 @@ use crate::fix::engine::{self, Engine, Limits, RootCause, Triage};
 use crate::fix::failures::Failure;
 use crate::fix::metrics::Source;
 use crate::fix::suite::Suite;
+use crate::github::Pull;
 use crate::redact::redact;
 use crate::step::UnitCx;
 use crate::steps::sentry::{IssueRow, SentryData, Severity};
 use crate::text::squeeze;
+use chrono::{DateTime, FixedOffset};
 
 /// The labels of a Sentry fix's PR.
 pub(super) const LABELS: &[(&str, &str, &str)] = &[
@@ -139,6 +141,57 @@ fn error_type(title: &str) -> &str {
         .next()
         .filter(|t| !t.is_empty())
         .unwrap_or(title)
+}
+
+/// Tonight's verdict on each `fix/sentry-*` PR of the project: open, closed unmerged, or merged and then either
+/// stopped or still happening (events in the hours of Sentry's 24-hour stats that began after the merge).
+pub(super) fn followups(
+    pulls: &[Pull],
+    sentry: &SentryData,
+    now: DateTime<FixedOffset>,
+) -> Vec<Followup> {
+    let hour = now.timestamp() - now.timestamp().rem_euclid(3600);
+    pulls
+        .iter()
+        .filter_map(|pull| {
+            let short_id = pull.head.strip_prefix("fix/sentry-")?.to_owned();
+            let row = sentry
+                .issues
+                .iter()
+                .find(|i| i.short_id.as_deref() == Some(&short_id));
+            let (verdict, events_since) = match pull.merged_at {
+                None if pull.state == "open" => (Verdict::Open, 0),
+                None => (Verdict::Closed, 0),
+                Some(merged) => {
+                    let since = row.map_or(0, |row| {
+                        let buckets = row.per_hour.len();
+                        row.per_hour
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| {
+                                let start =
+                                    hour - 3600 * i64::try_from(buckets - 1 - k).unwrap_or(0);
+                                start >= merged.timestamp() - merged.timestamp().rem_euclid(3600)
+                            })
+                            .map(|(_, n)| n)
+                            .sum()
+                    });
+                    if since > 0 {
+                        (Verdict::StillHappening, since)
+                    } else {
+                        (Verdict::Stopped, 0)
+                    }
+                }
+            };
+            Some(Followup {
+                short_id,
+                pr_url: pull.html_url.clone(),
+                merged_at: pull.merged_at,
+                verdict,
+                events_since,
+            })
+        })
+        .collect()
 }
 
 impl FixRun<'_> {

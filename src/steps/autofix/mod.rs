@@ -169,21 +169,32 @@ impl Step for Autofix {
             ));
         }
         // Tonight's failing tests, then the project's P0/P1 Sentry issues, then the day's reflections.
+        let sentry = storm::sentry_data(cx, &project.slug);
         let mut sources: Vec<Candidate> = tests_candidate(cx, &project.slug).into_iter().collect();
-        sources.extend(heal::candidates(
-            storm::sentry_data(cx, &project.slug).as_ref(),
-            project,
-        ));
+        sources.extend(heal::candidates(sentry.as_ref(), project));
+        let mut warnings = Warnings::default();
+        let gh = Gh::new(&cx.run.env, cx.run.cancel.clone());
+        // The Sentry fixes of earlier nights: did their errors stop?
+        let followups = match (&project.github, &sentry) {
+            (Some(repo), Some(sentry)) => match gh.pulls(repo) {
+                Ok(pulls) => heal::followups(&pulls, sentry, cx.run.clock.now()),
+                Err(err) => {
+                    warnings.push(format!("could not follow up the Sentry fixes: {err}"));
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        };
         let reflections = match today_reflections(cx) {
             Ok(r) => r,
-            Err(_) if !sources.is_empty() => Vec::new(),
+            Err(_) if !sources.is_empty() || !followups.is_empty() => Vec::new(),
             Err(why) => return Ok(Outcome::Skipped(why)),
         };
         let mine: Vec<&Reflection> = reflections
             .iter()
             .filter(|r| r.project == project.slug)
             .collect();
-        if mine.is_empty() && sources.is_empty() {
+        if mine.is_empty() && sources.is_empty() && followups.is_empty() {
             return Ok(Outcome::Skipped(
                 "no reflection about this project today".to_owned(),
             ));
@@ -197,8 +208,8 @@ impl Step for Autofix {
                 .chain(candidates(&project.slug, &mine, settings.min_confidence))
                 .collect(),
             most_usd: None,
+            followups,
         };
-        let mut warnings = Warnings::default();
         if let Some(resume) = resume {
             carry_over(&mut data, resume, project);
         }
@@ -206,7 +217,7 @@ impl Step for Autofix {
             project,
             settings,
             warnings: &mut warnings,
-            gh: Gh::new(&cx.run.env, cx.run.cancel.clone()),
+            gh,
             budget: Budget::open(
                 cx.root(),
                 Caps::from_env(&cx.run.env)?,

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::data::{Candidate, FixData, FixStatus};
+use super::data::{Candidate, FixData, FixStatus, Verdict};
 use super::pull::usd;
 use crate::redact::redact;
 use crate::step::{Output, Warnings};
@@ -18,7 +18,7 @@ pub(super) fn output(data: FixData, warnings: &mut Warnings) -> Output<FixData> 
     let spent: f64 = data.candidates.iter().map(|c| c.cost_usd).sum();
     let mut parts = Vec::new();
     if opened > 0 {
-        parts.push(format!("{opened} draft PR(s) opened"));
+        parts.push(format!("{opened} PR(s) opened"));
     }
     if would > 0 {
         let most = data.most_usd.unwrap_or(0.0);
@@ -33,23 +33,52 @@ pub(super) fn output(data: FixData, warnings: &mut Warnings) -> Output<FixData> 
         parts.push(format!("{skipped} skipped"));
     }
     if not > 0 {
-        parts.push(format!("{not} reflection(s) not candidates"));
+        parts.push(format!("{not} not candidates"));
+    }
+    let still = data
+        .followups
+        .iter()
+        .filter(|f| f.verdict == Verdict::StillHappening)
+        .count();
+    if still > 0 {
+        parts.push(format!(
+            "{still} Sentry error(s) still happening after their fix merged"
+        ));
     }
     let mut summary = parts.join(", ");
     if spent > 0.0 {
         let _ = write!(summary, "; ${spent:.2} spent");
     }
-    let actions = data
+    let mut actions: Vec<String> = data
         .candidates
         .iter()
         .filter_map(|c| {
             Some(format!(
-                "Review the draft fix {}: {}",
+                "Review the {} {}: {}",
+                if c.sentry.is_some() {
+                    "fix"
+                } else {
+                    "draft fix"
+                },
                 c.pr_url.as_ref()?,
                 squeeze(&c.summary, 100)
             ))
         })
         .collect();
+    for f in data
+        .followups
+        .iter()
+        .filter(|f| f.verdict == Verdict::StillHappening)
+    {
+        actions.push(format!(
+            "Sentry {} is still happening: {} event(s) since its fix {} merged{}",
+            f.short_id,
+            f.events_since,
+            f.pr_url,
+            f.merged_at
+                .map_or(String::new(), |m| format!(" on {}", m.format("%Y-%m-%d")))
+        ));
+    }
     Output {
         summary,
         data,
@@ -73,6 +102,29 @@ pub(super) fn render(data: &FixData, out: &mut String) {
     }
     if !incidents.is_empty() {
         incidents_section(&incidents, out);
+    }
+    if !data.followups.is_empty() {
+        out.push_str("\n**Earlier Sentry fixes:**\n\n");
+        for f in &data.followups {
+            let merged = f
+                .merged_at
+                .map_or(String::new(), |m| m.format("%Y-%m-%d").to_string());
+            let _ = writeln!(
+                out,
+                "- {}: {} ({})",
+                f.short_id,
+                match f.verdict {
+                    Verdict::Open => "PR open, not merged yet".to_owned(),
+                    Verdict::Closed => "PR closed without merging: a human's no".to_owned(),
+                    Verdict::Stopped => format!("stopped since the fix merged on {merged}"),
+                    Verdict::StillHappening => format!(
+                        "still happening: {} event(s) since the fix merged on {merged}",
+                        f.events_since
+                    ),
+                },
+                f.pr_url
+            );
+        }
     }
     if let Some(most) = data.most_usd {
         let _ = writeln!(
