@@ -318,10 +318,10 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
     // A human merges it; the next night the error goes on: still happening, in Action Required. No model call.
     let number = pr["number"].as_u64().unwrap();
     h.github.merge_pull(REPO, number, "2026-11-21T07:00:00Z");
-    const NEXT: &str = "2026-11-22T06:00:00+00:00";
-    h.sentry_issue_at(2, NEXT);
+    let next = "2026-11-22T06:00:00+00:00";
+    h.sentry_issue_at(2, next);
     let quiet = FakeAnthropic::start(Vec::new());
-    h.run_at(&quiet, NEXT).expect(0);
+    h.run_at(&quiet, next).expect(0);
     assert!(
         quiet.requests().is_empty(),
         "the fixed issue is not fixed again"

@@ -302,7 +302,7 @@ impl FakeGitHub {
             .items
             .get_mut(&number)
             .expect("the pull request exists");
-        item.state = "closed".to_owned();
+        "closed".clone_into(&mut item.state);
         item.closed_at = Some(at.to_owned());
         item.pull.as_mut().expect("a pull request").merged_at = Some(at.to_owned());
     }
