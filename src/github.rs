@@ -466,6 +466,25 @@ impl Gh {
         self.pull_list(repo, &format!("&head={head}"))
     }
 
+    /// The author names of pull request `number`'s commits (`commit.author.name`), oldest first.
+    pub(crate) fn pull_commit_authors(
+        &self,
+        repo: &GitHub,
+        number: u64,
+    ) -> Result<Vec<String>, GhError> {
+        let call = Call {
+            method: "GET",
+            endpoint: format!("{}/pulls/{number}/commits?per_page=100", repo_path(repo)),
+            input: None,
+            paginate: true,
+        };
+        let stdout = self.call(&call)?;
+        Ok(json_pages(&call, &stdout)?
+            .iter()
+            .filter_map(|c| Some(c["commit"]["author"]["name"].as_str()?.to_owned()))
+            .collect())
+    }
+
     /// Every pull request of the repository (open, closed and merged), all pages.
     pub(crate) fn pulls(&self, repo: &GitHub) -> Result<Vec<Pull>, GhError> {
         self.pull_list(repo, "")

@@ -190,12 +190,26 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         cli::Command::Metrics(args) => {
             let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
             let (records, bad) = fix::metrics::load(&setup.paths.root)?;
-            let report = fix::metrics::compute(
+            let mut report = fix::metrics::compute(
                 &records,
                 setup.clock.now(),
                 args.days,
                 args.project.as_deref(),
             );
+            let (healed, bad_healed) = fix::healing::load(&setup.paths.root)?;
+            if !healed.is_empty() {
+                report.sentry = Some(fix::healing::compute(
+                    &healed,
+                    setup.clock.now(),
+                    args.days,
+                    args.project.as_deref(),
+                ));
+            }
+            if bad_healed > 0 {
+                eprintln!(
+                    "warning: {bad_healed} line(s) of `data/sentry_fixes.jsonl` could not be read and were skipped"
+                );
+            }
             if args.json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {

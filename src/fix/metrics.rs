@@ -105,6 +105,9 @@ pub(crate) struct Report {
     pub(crate) since: DateTime<FixedOffset>,
     pub(crate) total: Metrics,
     pub(crate) projects: BTreeMap<String, Metrics>,
+    /// Sentry issues healed, when auto-fix took any on (`data/sentry_fixes.jsonl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sentry: Option<super::healing::Healing>,
 }
 
 /// The file's name inside `data/`.
@@ -153,6 +156,7 @@ pub(crate) fn compute(
             .into_iter()
             .map(|(name, records)| (name.to_owned(), metrics(&records)))
             .collect(),
+        sentry: None,
     }
 }
 
@@ -317,6 +321,14 @@ const HEADER: [&str; 10] = [
 /// The human text of `daydream metrics`: a header line with the window, an aligned table (one row per
 /// project and a total row), then the rejections by kind; a plain sentence when nothing was attempted.
 pub(crate) fn render(report: &Report) -> String {
+    let mut text = render_fixes(report);
+    if let Some(sentry) = &report.sentry {
+        text.push_str(&super::healing::render(sentry));
+    }
+    text
+}
+
+fn render_fixes(report: &Report) -> String {
     let total = &report.total;
     if total.fixes_attempted == 0 {
         let flaky = if total.flaky_tests > 0 {

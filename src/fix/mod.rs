@@ -10,10 +10,13 @@
 pub(crate) mod engine;
 pub(crate) mod failures;
 pub(crate) mod guard;
+pub(crate) mod healing;
 pub(crate) mod metrics;
 pub(crate) mod suite;
 pub(crate) mod worktree;
 
 pub(crate) use guard::{Diff, PathRules};
 pub(crate) use suite::{run_tests, tail};
-pub(crate) use worktree::{Worktree, branch, discard, local_has, origin, push, remote_has};
+pub(crate) use worktree::{
+    AUTHOR_NAME, Worktree, branch, discard, local_has, origin, push, remote_has,
+};

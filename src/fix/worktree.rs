@@ -12,7 +12,7 @@ use crate::exec::{Cmd, ExecError};
 
 const GIT_TIMEOUT: Duration = Duration::from_secs(120);
 /// The author and committer of a fix.
-const AUTHOR_NAME: &str = "daydream";
+pub(crate) const AUTHOR_NAME: &str = "daydream";
 const AUTHOR_EMAIL: &str = "daydream@users.noreply.github.com";
 
 /// A hardened git command in `dir` ([`crate::git::command`]), bounded and cancellable.

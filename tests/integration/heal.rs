@@ -318,6 +318,9 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
     // A human merges it; the next night the error goes on: still happening, in Action Required. No model call.
     let number = pr["number"].as_u64().unwrap();
     h.github.merge_pull(REPO, number, "2026-11-21T07:00:00Z");
+    // A reviewer pushed a commit of their own before merging.
+    h.github
+        .set_commit_authors(REPO, number, &["daydream", "daydream", "bob"]);
     let next = "2026-11-22T06:00:00+00:00";
     h.sentry_issue_at(2, next);
     let quiet = FakeAnthropic::start(Vec::new());
@@ -338,6 +341,38 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
         report
             .contains("- SHOP-1A: still happening: 48 event(s) since the fix merged on 2026-11-21"),
         "{report}"
+    );
+
+    // The metrics of healing: reproduced, 22 h from first seen to PR, merged but a false fix, taken over.
+    let metrics = Run::from(
+        h.root
+            .cmd(&["metrics", "--json"])
+            .env("DAYDREAM_NOW", next)
+            .output()
+            .unwrap(),
+    );
+    metrics.expect(0);
+    let m: Value = serde_json::from_str(&metrics.stdout).unwrap();
+    let sentry = &m["sentry"];
+    assert_eq!(sentry["issues_attempted"], 1, "{m:#}");
+    assert_eq!(sentry["reproduction_rate"], 1.0);
+    assert_eq!(sentry["prs_opened"], 1);
+    assert_eq!(sentry["mean_hours_first_seen_to_pr"], 22.0);
+    assert_eq!(sentry["merged"], 1);
+    assert_eq!(sentry["fix_success_rate"], 0.0);
+    assert_eq!(sentry["false_fix_rate"], 1.0);
+    assert_eq!(sentry["human_override_rate"], 1.0);
+    let text = Run::from(
+        h.root
+            .cmd(&["metrics"])
+            .env("DAYDREAM_NOW", next)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.stdout.contains("Sentry errors healed:"),
+        "{}",
+        text.stdout
     );
 }
 

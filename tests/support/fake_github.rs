@@ -94,6 +94,8 @@ impl State {
 
 #[derive(Default)]
 struct Repo {
+    /// The commit authors of each pull request (`GET pulls/N/commits`), by number; none unless set.
+    commit_authors: BTreeMap<u64, Vec<String>>,
     /// Issues and pull requests, by number.
     items: BTreeMap<u64, Item>,
     labels: Vec<Label>,
@@ -292,6 +294,15 @@ impl FakeGitHub {
             },
         );
         number
+    }
+
+    /// The commit authors pull request `number` of `repo` reports.
+    pub fn set_commit_authors(&self, repo: &str, number: u64, authors: &[&str]) {
+        let mut guard = self.shared.lock();
+        guard
+            .repo(repo)
+            .commit_authors
+            .insert(number, authors.iter().map(|a| (*a).to_owned()).collect());
     }
 
     /// Merges pull request `number` of `repo` at `at` (`YYYY-MM-DDTHH:MM:SSZ`): closed, with `merged_at`.
@@ -632,6 +643,21 @@ fn handle(shared: &Shared, request: &Request) -> Response {
         ("GET", ["pulls"]) => list_pulls(shared, &repo, request),
         ("POST", ["pulls"]) => create_pull(shared, &repo, request),
         ("GET", ["pulls", n]) => with_number(number(n), |n| get_pull(shared, &repo, n)),
+        ("GET", ["pulls", n, "commits"]) => with_number(number(n), |n| {
+            let mut guard = shared.lock();
+            let authors = guard
+                .repo(&repo)
+                .commit_authors
+                .get(&n)
+                .cloned()
+                .unwrap_or_default();
+            let commits: Vec<Value> = authors
+                .iter()
+                .enumerate()
+                .map(|(i, name)| json!({ "sha": format!("{i:040}"), "commit": { "author": { "name": name } } }))
+                .collect();
+            Response::json(200, &json!(commits))
+        }),
         // Who was asked is in `requests()`; GitHub answers with the pull request.
         ("POST", ["pulls", n, "requested_reviewers"]) => {
             with_number(number(n), |n| get_pull(shared, &repo, n))

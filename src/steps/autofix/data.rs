@@ -20,6 +20,7 @@ pub(crate) struct FixData {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Followup {
     pub(crate) short_id: String,
+    pub(crate) number: u64,
     pub(crate) pr_url: String,
     pub(crate) merged_at: Option<chrono::DateTime<chrono::Utc>>,
     pub(crate) verdict: Verdict,

@@ -15,6 +15,7 @@ use crate::config::Project;
 use crate::fix::PathRules;
 use crate::fix::engine::{self, Engine, Limits, RootCause, Triage};
 use crate::fix::failures::Failure;
+use crate::fix::healing::{self, Event};
 use crate::fix::metrics::Source;
 use crate::fix::suite::Suite;
 use crate::github::Pull;
@@ -143,6 +144,52 @@ fn error_type(title: &str) -> &str {
         .unwrap_or(title)
 }
 
+/// Appends to `data/sentry_fixes.jsonl`; a failure to record is logged, never fatal to the fix.
+pub(super) fn record(root: &std::path::Path, record: &healing::Record) {
+    if let Err(err) = healing::append(root, record) {
+        tracing::warn!("could not record a Sentry fix event: {err:#}");
+    }
+}
+
+/// Records each follow-up whose verdict changed since it was last recorded (a merged PR once with who else
+/// committed to it, asked of GitHub through `others`).
+pub(super) fn record_followups(
+    root: &std::path::Path,
+    project: &str,
+    now: DateTime<FixedOffset>,
+    followups: &[Followup],
+    others: impl Fn(&Followup) -> Option<usize>,
+) {
+    let (known, _) = healing::load(root).unwrap_or_default();
+    for f in followups {
+        let event = match f.verdict {
+            Verdict::Open => continue,
+            Verdict::Closed => Event::ClosedUnmerged,
+            Verdict::Stopped => Event::Stopped,
+            Verdict::StillHappening => Event::StillHappening,
+        };
+        let last = known
+            .iter()
+            .rev()
+            .find(|r| r.pr.as_deref() == Some(f.pr_url.as_str()) && r.event != Event::PrOpened);
+        if last.is_some_and(|r| r.event == event) {
+            continue;
+        }
+        record(
+            root,
+            &healing::Record {
+                time: now,
+                project: project.to_owned(),
+                short_id: f.short_id.clone(),
+                event,
+                first_seen: None,
+                pr: Some(f.pr_url.clone()),
+                others_commits: last.and_then(|r| r.others_commits).or_else(|| others(f)),
+            },
+        );
+    }
+}
+
 /// Tonight's verdict on each `fix/sentry-*` PR of the project: open, closed unmerged, or merged and then either
 /// stopped or still happening (events in the hours of Sentry's 24-hour stats that began after the merge).
 pub(super) fn followups(
@@ -185,6 +232,7 @@ pub(super) fn followups(
             };
             Some(Followup {
                 short_id,
+                number: pull.number,
                 pr_url: pull.html_url.clone(),
                 merged_at: pull.merged_at,
                 verdict,
@@ -325,6 +373,22 @@ impl FixRun<'_> {
         }
         let reproduced = seen.len() == REPRODUCE_RUNS as usize
             && seen.iter().all(|(passed, with, _)| !passed && *with);
+        record(
+            cx.root(),
+            &healing::Record {
+                time: run.clock.now(),
+                project: project.slug.clone(),
+                short_id: issue.short_id.clone(),
+                event: if reproduced {
+                    Event::Reproduced
+                } else {
+                    Event::NotReproduced
+                },
+                first_seen: issue.first_seen,
+                pr: None,
+                others_commits: None,
+            },
+        );
         let c = &mut data.candidates[i];
         if let Some(s) = c.sentry.as_mut() {
             s.test = Some(test.clone());

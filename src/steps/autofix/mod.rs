@@ -36,7 +36,7 @@ mod render;
 mod run;
 mod storm;
 
-use data::{Candidate, FixData, FixStatus};
+use data::{Candidate, FixData, FixStatus, Followup};
 use render::{output, render};
 use run::FixRun;
 
@@ -177,7 +177,24 @@ impl Step for Autofix {
         // The Sentry fixes of earlier nights: did their errors stop?
         let followups = match (&project.github, &sentry) {
             (Some(repo), Some(sentry)) => match gh.pulls(repo) {
-                Ok(pulls) => heal::followups(&pulls, sentry, cx.run.clock.now()),
+                Ok(pulls) => {
+                    let followups = heal::followups(&pulls, sentry, cx.run.clock.now());
+                    if !cx.run.dry_run {
+                        // Who else committed to a merged fix: a human who took it over.
+                        let others = |f: &Followup| {
+                            let authors = gh.pull_commit_authors(repo, f.number).ok()?;
+                            Some(authors.iter().filter(|a| *a != fix::AUTHOR_NAME).count())
+                        };
+                        heal::record_followups(
+                            cx.root(),
+                            &project.slug,
+                            cx.run.clock.now(),
+                            &followups,
+                            others,
+                        );
+                    }
+                    followups
+                }
                 Err(err) => {
                     warnings.push(format!("could not follow up the Sentry fixes: {err}"));
                     Vec::new()

@@ -706,6 +706,20 @@ impl FixRun<'_> {
         let c = &mut data.candidates[i];
         c.status = FixStatus::PrOpened;
         c.reason = format!("{what} opened from `{branch}` into `{base}`");
+        if let Some(issue) = &c.sentry {
+            super::heal::record(
+                cx.root(),
+                &crate::fix::healing::Record {
+                    time: cx.run.clock.now(),
+                    project: project.slug.clone(),
+                    short_id: issue.short_id.clone(),
+                    event: crate::fix::healing::Event::PrOpened,
+                    first_seen: issue.first_seen,
+                    pr: Some(url.clone()),
+                    others_commits: None,
+                },
+            );
+        }
         c.pr_url = Some(url);
         record_attempt(cx, project, c);
         save(cx, data)?;
