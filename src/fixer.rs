@@ -263,6 +263,7 @@ fn try_project(
         progress,
         spent_usd: 0.0,
         committed: 0,
+        trailer: String::new(),
     };
     let mut triage = engine.triage()?;
     result

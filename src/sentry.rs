@@ -96,6 +96,17 @@ impl Text {
 pub(crate) struct ApiEvent {
     #[serde(default)]
     pub(crate) entries: Vec<Entry>,
+    /// `[{"key": .., "value": ..}]`.
+    #[serde(default)]
+    pub(crate) tags: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Tag {
+    #[serde(default)]
+    pub(crate) key: String,
+    #[serde(default)]
+    pub(crate) value: String,
 }
 
 #[derive(Deserialize)]

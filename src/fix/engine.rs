@@ -212,6 +212,8 @@ pub(crate) struct Engine<'a> {
     pub(crate) spent_usd: f64,
     /// Verified fixes committed so far (kept even when the loop is interrupted later).
     pub(crate) committed: usize,
+    /// A last paragraph for every commit message (what the fix is for, e.g. the Sentry issue's link).
+    pub(crate) trailer: String,
 }
 
 impl Engine<'_> {
@@ -323,7 +325,11 @@ impl Engine<'_> {
             );
             if outcome == Recorded::Fixed {
                 fixed.detail.clone_from(&reason);
-                let message = commit_message(root, &fixed.approach, attempt);
+                let mut message = commit_message(root, &fixed.approach, attempt);
+                if !self.trailer.is_empty() {
+                    message.push_str("\n\n");
+                    message.push_str(&self.trailer);
+                }
                 let commit = self.worktree.commit(&message)?;
                 self.committed += 1;
                 record.commit = Some(commit.clone());

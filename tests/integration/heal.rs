@@ -119,7 +119,11 @@ impl Heal {
             &json!([issue]).to_string(),
             &[],
         );
-        let event = json!({ "id": "e1", "entries": [{ "type": "exception", "data": { "values": [{
+        let event = json!({ "id": "e1",
+            "tags": [{ "key": "currency", "value": "USD" }, { "key": "user.email", "value": "ann@example.com" }],
+            "entries": [
+            { "type": "request", "data": { "method": "POST", "url": "https://shop.example/checkout?token=abc" } },
+            { "type": "exception", "data": { "values": [{
             "type": "KeyError", "value": "'USD'",
             "stacktrace": { "frames": [
                 { "filename": "flask/app.py", "lineNo": 880, "inApp": false },
@@ -223,6 +227,11 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
         "{log}"
     );
     assert!(subjects[0].starts_with("fix: "), "{log}");
+    let message = git(&bare, &["log", "-1", "--format=%B", BRANCH]);
+    assert!(
+        message.contains("Fixes Sentry SHOP-1A: https://acme.sentry.io/issues/1/"),
+        "{message}"
+    );
     let checkout = h.root.join("checkout");
     git(
         h.root.path(),
@@ -294,7 +303,11 @@ fn a_p1_key_error_is_reproduced_by_a_test_then_fixed_on_its_own_branch_with_a_pr
     let prompts = Heal::prompts(&api);
     assert_eq!(prompts.len(), 2, "{prompts:#?}");
     assert!(
-        prompts[0].contains("Write ONE new test file") && prompts[0].contains("return sum(prices)")
+        prompts[0].contains("Write ONE new test file")
+            && prompts[0].contains("return sum(prices)")
+            && prompts[0].contains("- request: POST https://shop.example/checkout\n")
+            && prompts[0].contains("currency=USD")
+            && !prompts[0].contains("ann@example.com")
     );
     assert!(
         prompts[1].contains(&format!("### `{REPRO}")),

@@ -96,6 +96,9 @@ pub(crate) struct SentryIssue {
     pub(crate) permalink: Option<String>,
     /// In-app frames in the project, innermost first: `path:line in function`.
     pub(crate) frames: Vec<String>,
+    /// The latest event's request and tags (redacted, personal data masked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) context: Vec<String>,
     /// The reproducing test file, once written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) test: Option<String>,

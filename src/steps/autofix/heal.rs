@@ -60,6 +60,11 @@ pub(super) fn candidates(sentry: Option<&SentryData>, project: &Project) -> Vec<
         return Vec::new();
     };
     let exclude = excluded(project);
+    let rules = PathRules::new(
+        &project.autofix.safe_paths,
+        &project.autofix.protected_paths,
+    )
+    .ok();
     let mut rows: Vec<&IssueRow> = data
         .issues
         .iter()
@@ -89,7 +94,13 @@ pub(super) fn candidates(sentry: Option<&SentryData>, project: &Project) -> Vec<
                 ours.iter().map(|f| format!("frame: {f}")).collect(),
                 1.0,
             );
-            if ours.is_empty() {
+            let refused = rules
+                .as_ref()
+                .and_then(|rules| ours.iter().map(|f| rules.refuse(frame_path(f))).collect::<Option<Vec<_>>>());
+            if let Some(why) = refused.filter(|w| !w.is_empty()) {
+                c.status = FixStatus::NotCandidate;
+                c.reason = format!("its frames are where a fix may not go: {}", why[0]);
+            } else if ours.is_empty() {
                 c.status = FixStatus::NotCandidate;
                 c.reason = if issue.frames.is_empty() {
                     "no in-app frame in the latest event".to_owned()
@@ -109,12 +120,19 @@ pub(super) fn candidates(sentry: Option<&SentryData>, project: &Project) -> Vec<
                 last_seen: issue.last_seen,
                 permalink: issue.permalink.clone(),
                 frames: ours,
+                context: issue.context.clone(),
                 test: None,
                 reproduced: None,
             });
             c
         })
         .collect()
+}
+
+/// The file of a frame written `path:line in function`.
+fn frame_path(frame: &str) -> &str {
+    let location = frame.split(" in ").next().unwrap_or(frame);
+    location.rsplit_once(':').map_or(location, |(path, _)| path)
 }
 
 fn weight(severity: Severity) -> u64 {
@@ -201,7 +219,11 @@ pub(super) fn followups(
     pulls
         .iter()
         .filter_map(|pull| {
-            let short_id = pull.head.strip_prefix("fix/sentry-")?.to_owned();
+            let short_id = pull
+                .head
+                .strip_prefix("fix/sentry-")
+                .filter(|s| !s.is_empty())?
+                .to_owned();
             let row = sentry
                 .issues
                 .iter()
@@ -309,6 +331,11 @@ impl FixRun<'_> {
             progress: &mut progress,
             spent_usd: 0.0,
             committed: 0,
+            trailer: format!(
+                "Fixes Sentry {}: {}",
+                issue.short_id,
+                issue.permalink.as_deref().unwrap_or(&issue.title)
+            ),
         };
 
         // 1. Reproduce: one new test file, nothing else, failing with the issue's error three times.
@@ -523,6 +550,9 @@ fn reproduce_prompt(
         issue.users,
         redact(&issue.culprit)
     );
+    for line in &issue.context {
+        let _ = writeln!(p, "- {line}");
+    }
     p.push_str("\n## In-app frames, innermost first\n");
     for frame in &issue.frames {
         let _ = writeln!(p, "- {frame}");
@@ -597,6 +627,7 @@ mod tests {
                     &[("vendor/x.py", false), ("gen/y.py", false)],
                 ),
                 row("6", Severity::P1, 30, &[]),
+                row("7", Severity::P1, 45, &[("auth/tokens.py", false)]),
             ],
             ..SentryData::default()
         };
@@ -605,11 +636,12 @@ mod tests {
             .iter()
             .map(|c| (c.fingerprint.as_str(), c.status))
             .collect();
-        // P2 never; 50 x P1 = 100 > 40 x 2 = 80 > 30 x 2 = 60 > 8 x P0 = 24 > 10 x P1 = 20.
+        // P2 never; 50 x P1 = 100 > 45 x 2 = 90 > 40 x 2 = 80 > 30 x 2 = 60 > 8 x P0 = 24 > 10 x P1 = 20.
         assert_eq!(
             shown,
             [
                 ("sentry-SHOP-4", FixStatus::NotCandidate),
+                ("sentry-SHOP-7", FixStatus::NotCandidate),
                 ("sentry-SHOP-5", FixStatus::NotCandidate),
                 ("sentry-SHOP-6", FixStatus::NotCandidate),
                 ("sentry-SHOP-2", FixStatus::Skipped),
@@ -623,14 +655,68 @@ mod tests {
             "{}",
             found[0].reason
         );
-        assert_eq!(found[2].reason, "no in-app frame in the latest event");
-        let issue = found[3].sentry.as_ref().unwrap();
+        assert!(
+            found[1]
+                .reason
+                .starts_with("its frames are where a fix may not go: `auth/tokens.py`"),
+            "{}",
+            found[1].reason
+        );
+        assert_eq!(found[3].reason, "no in-app frame in the latest event");
+        let issue = found[4].sentry.as_ref().unwrap();
         assert_eq!(issue.frames, ["app/pay.py:5 in total"]);
         assert_eq!(
-            super::super::branch_for(&found[3].fingerprint),
+            super::super::branch_for(&found[4].fingerprint),
             "fix/sentry-SHOP-2"
         );
         assert!(candidates(None, &project(&[])).is_empty());
+    }
+
+    #[test]
+    fn a_merged_fix_is_stopped_or_still_happening_by_the_hours_after_its_merge() {
+        let pull = |n: u64, short: &str, state: &str, merged: Option<&str>| -> Pull {
+            serde_json::from_value(serde_json::json!({
+                "number": n, "state": state, "html_url": format!("https://gh/pull/{n}"),
+                "merged_at": merged, "head": { "ref": format!("fix/sentry-{short}") }
+            }))
+            .unwrap()
+        };
+        // Events in the 3 newest hours only (the current hour is 06:00-07:00 on the 22nd).
+        let mut hot = row("1", Severity::P1, 6, &[]);
+        hot.per_hour = [vec![0; 21], vec![2, 2, 2]].concat();
+        let data = SentryData {
+            issues: vec![hot],
+            ..SentryData::default()
+        };
+        let now = DateTime::parse_from_rfc3339("2026-11-22T06:30:00+00:00").unwrap();
+        let pulls = [
+            pull(1, "SHOP-1", "closed", Some("2026-11-22T05:10:00Z")),
+            pull(2, "SHOP-1", "closed", Some("2026-11-22T06:05:00Z")),
+            pull(3, "SHOP-9", "closed", Some("2026-11-20T00:00:00Z")),
+            pull(4, "SHOP-5", "closed", None),
+            pull(5, "SHOP-6", "open", None),
+            pull(6, "", "open", None),
+        ];
+        let mut other = pull(7, "x", "open", None);
+        other.head = "feature/x".to_owned();
+        let mut all = pulls.to_vec();
+        all.push(other);
+        let found: Vec<(String, Verdict, u64)> = followups(&all, &data, now)
+            .into_iter()
+            .map(|f| (f.short_id, f.verdict, f.events_since))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                // Merged in the hour starting 05:00: that hour and the next count.
+                ("SHOP-1".to_owned(), Verdict::StillHappening, 4),
+                ("SHOP-1".to_owned(), Verdict::StillHappening, 2),
+                // Not in tonight's list: no event in 24 hours.
+                ("SHOP-9".to_owned(), Verdict::Stopped, 0),
+                ("SHOP-5".to_owned(), Verdict::Closed, 0),
+                ("SHOP-6".to_owned(), Verdict::Open, 0),
+            ]
+        );
     }
 
     #[test]

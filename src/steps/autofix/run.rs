@@ -587,6 +587,7 @@ impl FixRun<'_> {
             progress: &mut progress,
             spent_usd: 0.0,
             committed: 0,
+            trailer: String::new(),
         };
         let triage = engine.triage()?;
         let fixed = engine.fix_all(&triage)?;

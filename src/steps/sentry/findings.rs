@@ -95,6 +95,10 @@ pub(crate) struct IssueRow {
     pub(crate) not_for_autofix: bool,
     /// In-app frames of the latest event, innermost first (P0/P1 issues only).
     pub(crate) frames: Vec<Frame>,
+    /// The latest event's request (method and URL, no query) and tags, secrets redacted and personal data
+    /// masked (P0/P1 issues only): what a reproducing test needs to know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) context: Vec<String>,
 }
 
 /// One in-app stack frame, as a file of the project's working directory.
@@ -288,6 +292,7 @@ pub(super) fn rank(
             storm: false,
             not_for_autofix: false,
             frames: Vec::new(),
+            context: Vec::new(),
         });
         buckets_of.push(buckets);
     }

@@ -6,6 +6,38 @@ use super::FRAMES_KEPT;
 use super::findings::{Frame, clip};
 use crate::sentry::{ApiEvent, ApiFrame};
 
+/// Tags of an event kept in its context, at most.
+const TAGS_KEPT: usize = 12;
+
+/// The event's request (`POST https://host/path`, the query left out) and tags (`key=value`), with secrets
+/// redacted and personal data masked: the context a reproducing test gets.
+pub(super) fn context_of(event: &ApiEvent) -> Vec<String> {
+    let clean = |text: &str| clip(&crate::redact::mask_pii(&crate::redact::redact(text)));
+    let mut context = Vec::new();
+    for entry in event.entries.iter().filter(|e| e.kind == "request") {
+        let method = entry
+            .data
+            .get("method")
+            .and_then(|v| v.as_str())
+            .unwrap_or("GET");
+        if let Some(url) = entry.data.get("url").and_then(|v| v.as_str()) {
+            let url = url.split(['?', '#']).next().unwrap_or(url);
+            context.push(format!("request: {method} {}", clean(url)));
+        }
+    }
+    let tags: Vec<String> = event
+        .tags
+        .iter()
+        .filter(|t| !t.key.is_empty())
+        .take(TAGS_KEPT)
+        .map(|t| clean(&format!("{}={}", t.key, t.value)))
+        .collect();
+    if !tags.is_empty() {
+        context.push(format!("tags: {}", tags.join(", ")));
+    }
+    context
+}
+
 /// The latest event's in-app frames, innermost first, each mapped to a file under `dir`.
 pub(super) fn frames_of(event: &ApiEvent, dir: &Path) -> Vec<Frame> {
     let mut stacks: Vec<Vec<ApiFrame>> = Vec::new();

@@ -27,7 +27,7 @@ use crate::sentry::{Api, ApiError, MAX_PAGES};
 pub(crate) use findings::Storm;
 pub(crate) use findings::{IssueRow, SentryData, Severity};
 use findings::{Rules, output, rank, render};
-use frames::frames_of;
+use frames::{context_of, frames_of};
 
 /// A project with more events than this in one hour is in an error storm (`DAYDREAM_SENTRY_STORM_PER_HOUR`).
 const DEFAULT_STORM_PER_HOUR: u64 = 100;
@@ -176,9 +176,12 @@ impl Step for Sentry {
             let id = data.issues[i].id.clone();
             match api
                 .latest_event(&sentry.org, &id)
-                .map(|event| frames_of(&event, &project.dir))
+                .map(|event| (frames_of(&event, &project.dir), context_of(&event)))
             {
-                Ok(frames) => data.issues[i].frames = frames,
+                Ok((frames, context)) => {
+                    data.issues[i].frames = frames;
+                    data.issues[i].context = context;
+                }
                 Err(ApiError::Interrupted(signal)) => return Err(signal.into()),
                 Err(ApiError::NotFound) => warnings.push(format!(
                     "no frames for issue {id}: Sentry has no latest event for it (404 Not Found)"
