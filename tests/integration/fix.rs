@@ -85,6 +85,15 @@ impl Project {
         })
     }
 
+    /// The cart project alone: `total()` raises `KeyError`, `count()` works.
+    pub fn cart() -> Option<Project> {
+        Project::new(&[
+            ("app/__init__.py", ""),
+            ("app/cart.py", CART),
+            ("tests/test_cart.py", TEST_CART),
+        ])
+    }
+
     pub fn dir(&self) -> PathBuf {
         self.root.join("projects/shop")
     }
@@ -290,11 +299,7 @@ fn the_bug_is_fixed_on_a_local_branch_the_flaky_test_never_reaches_the_model_and
 
 #[test]
 fn a_fix_that_breaks_another_test_is_reverted_and_the_next_attempt_is_committed() {
-    let Some(p) = Project::new(&[
-        ("app/__init__.py", ""),
-        ("app/cart.py", CART),
-        ("tests/test_cart.py", TEST_CART),
-    ]) else {
+    let Some(p) = Project::cart() else {
         return;
     };
     let api = FakeAnthropic::start(vec![
@@ -350,11 +355,7 @@ fn a_fix_that_breaks_another_test_is_reverted_and_the_next_attempt_is_committed(
 
 #[test]
 fn a_dry_run_shows_the_plan_and_calls_no_model_and_a_project_without_tests_is_skipped() {
-    let Some(p) = Project::new(&[
-        ("app/__init__.py", ""),
-        ("app/cart.py", CART),
-        ("tests/test_cart.py", TEST_CART),
-    ]) else {
+    let Some(p) = Project::cart() else {
         return;
     };
     let api = FakeAnthropic::start(Vec::new());
@@ -383,11 +384,7 @@ fn a_dry_run_shows_the_plan_and_calls_no_model_and_a_project_without_tests_is_sk
 
 #[test]
 fn watch_fixes_a_new_failure_unattended_then_stops_on_sigterm_leaving_no_worktree() {
-    let Some(p) = Project::new(&[
-        ("app/__init__.py", ""),
-        ("app/cart.py", CART),
-        ("tests/test_cart.py", TEST_CART),
-    ]) else {
+    let Some(p) = Project::cart() else {
         return;
     };
     p.root.config(
@@ -449,11 +446,7 @@ fn watch_fixes_a_new_failure_unattended_then_stops_on_sigterm_leaving_no_worktre
 
 #[test]
 fn sigterm_during_an_attempt_abandons_it_and_removes_the_worktree() {
-    let Some(p) = Project::new(&[
-        ("app/__init__.py", ""),
-        ("app/cart.py", CART),
-        ("tests/test_cart.py", TEST_CART),
-    ]) else {
+    let Some(p) = Project::cart() else {
         return;
     };
     let api = FakeAnthropic::start(vec![Reply::Hang]);
@@ -535,11 +528,7 @@ fn watch_at_a_time_runs_the_nightly_run_once_a_day() {
 
 #[test]
 fn a_fix_that_adds_to_the_checks_problems_is_reverted_and_the_report_has_the_fixing_line() {
-    let Some(p) = Project::new(&[
-        ("app/__init__.py", ""),
-        ("app/cart.py", CART),
-        ("tests/test_cart.py", TEST_CART),
-    ]) else {
+    let Some(p) = Project::cart() else {
         return;
     };
     // The project's check: no `HACK` in the code (prints each one, exits 1 when there is any).

@@ -3,7 +3,6 @@
 //! add one test file), then the fix loop makes that test pass without touching it, on `fix/sentry-<shortId>`.
 
 use std::fmt::Write as _;
-use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use globset::{Glob, GlobSetBuilder};
@@ -13,7 +12,7 @@ use super::run::{FixRun, Prepared, save};
 use super::{FIX_LABEL, FIX_LABEL_COLOR, FIX_LABEL_DESCRIPTION, SENTRY_PREFIX};
 use crate::config::Project;
 use crate::fix::PathRules;
-use crate::fix::engine::{self, Engine, Limits, RootCause, Triage};
+use crate::fix::engine::{self, Engine, RootCause, Triage};
 use crate::fix::failures::Failure;
 use crate::fix::healing::{self, Event};
 use crate::fix::metrics::Source;
@@ -302,17 +301,7 @@ impl FixRun<'_> {
             &project.autofix.protected_paths,
         )?;
         let suite = Suite::in_worktree(&jail, &worktree, &command, &project.tests, &cancel)?;
-        let limits = Limits {
-            max_attempts: engine::DEFAULT_MAX_ATTEMPTS,
-            deadline: Instant::now() + self.time_left().unwrap_or_default(),
-            per_attempt_usd: self.settings.per_fix_usd,
-            total_usd: Some(cap),
-            model: self.settings.model.clone(),
-            max_turns: self.settings.max_turns,
-            call_timeout: self.settings.fix_timeout,
-            test_timeout: project.tests.timeout,
-            confirm_runs: REPRODUCE_RUNS,
-        };
+        let limits = self.loop_limits(cap, REPRODUCE_RUNS);
         let slug = project.slug.clone();
         let mut progress = |line: &str| tracing::info!("autofix {slug}: {line}");
         let mut engine = Engine {

@@ -517,6 +517,22 @@ impl FixRun<'_> {
         Ok(())
     }
 
+    /// The fix loop's limits for one candidate: the auto-fix settings, at most `cap` for the whole loop, the
+    /// step's time left, and each test of a root cause passing `confirm_runs` times.
+    pub(super) fn loop_limits(&self, cap: f64, confirm_runs: u32) -> Limits {
+        Limits {
+            max_attempts: engine::DEFAULT_MAX_ATTEMPTS,
+            deadline: Instant::now() + self.time_left().unwrap_or_default(),
+            per_attempt_usd: self.settings.per_fix_usd,
+            total_usd: Some(cap),
+            model: self.settings.model.clone(),
+            max_turns: self.settings.max_turns,
+            call_timeout: self.settings.fix_timeout,
+            test_timeout: self.project.tests.timeout,
+            confirm_runs,
+        }
+    }
+
     /// What every fix starts from: the rules, the test command, the worktree of `base` on `branch`, the jail.
     fn prepare(&self, cx: &UnitCx<'_>, base: &str, branch: &str) -> Result<Prepared> {
         let project = self.project;
@@ -558,17 +574,7 @@ impl FixRun<'_> {
         } = prepared;
         let (base, branch) = (base.as_str(), branch.as_str());
         let suite = Suite::in_worktree(&jail, &worktree, &command, &project.tests, &cancel)?;
-        let limits = Limits {
-            max_attempts: engine::DEFAULT_MAX_ATTEMPTS,
-            deadline: Instant::now() + self.time_left().unwrap_or_default(),
-            per_attempt_usd: self.settings.per_fix_usd,
-            total_usd: Some(cap),
-            model: self.settings.model.clone(),
-            max_turns: self.settings.max_turns,
-            call_timeout: self.settings.fix_timeout,
-            test_timeout: project.tests.timeout,
-            confirm_runs: 1,
-        };
+        let limits = self.loop_limits(cap, 1);
         let slug = project.slug.clone();
         let mut progress = |line: &str| tracing::info!("autofix {slug}: {line}");
         let mut engine = Engine {
