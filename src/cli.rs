@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Nightly maintenance for your repositories, with a report in the morning.",
     long_about = "Nightly maintenance for your repositories, with a report in the morning.\n\n\
-        daydream runs an ordered list of resumable steps (cleanup, logs, sentry, tasks, docs, reflect, autofix, report) over the projects in \
+        daydream runs an ordered list of resumable steps (cleanup, logs, sentry, tasks, docs, tests, reflect, autofix, report) over the projects in \
         `config/projects.json` under its root, saves `logs/daydream/state.json` after every unit of work, \
         and writes `logs/daydream/report_YYYY-MM-DD.md`. Run it from cron or launchd; run it again the same \
         day and it only does what is not done yet.",
@@ -69,6 +69,13 @@ pub(crate) enum Command {
     /// Group log lines into templates: one `{"cluster", "template"}` JSON object per input line
     #[command(long_about = MINE_ABOUT, after_help = MINE_EXAMPLE)]
     Mine(MineArgs),
+    /// Print a shell completion script: `daydream completions bash > ~/.local/share/bash-completion/completions/daydream`
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout: `daydream man | man -l -`
+    Man,
     /// Internal: confine this process with Landlock, then run COMMAND (how tests of model-edited code run)
     #[command(name = "__confine", hide = true)]
     Confine(ConfineArgs),
@@ -197,7 +204,7 @@ pub(crate) struct RunArgs {
     /// Only this project (repeatable); the slug is its key in `projects.json`
     #[arg(long = "project", value_name = "SLUG")]
     pub(crate) projects: Vec<String>,
-    /// Only this step (repeatable): cleanup, logs, sentry, tasks, docs, reflect, autofix, report
+    /// Only this step (repeatable): cleanup, logs, sentry, tasks, docs, tests, reflect, autofix, report
     #[arg(long = "step", value_name = "NAME")]
     pub(crate) steps: Vec<String>,
     /// Make no model call at all: reflection says what it would have spent at most
@@ -267,3 +274,22 @@ const MINE_EXAMPLE: &str = "Example:\n  \
     {\"cluster\":1,\"template\":\"\"}\n  \
     {\"cluster\":0,\"template\":\"Invalid user bob from <*>\"}\n  \
     $ daydream mine --raw /var/log/auth.log | jq -r .template | sort | uniq -c | sort -rn | head";
+
+/// The command line as users see it: without hidden subcommands (which completions would otherwise offer).
+pub(crate) fn public_command() -> clap::Command {
+    let full = <Cli as clap::CommandFactory>::command();
+    let visible: Vec<clap::Command> = full
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    let mut command = clap::Command::new("daydream")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(full.get_about().cloned().unwrap_or_default())
+        .args(full.get_arguments().cloned())
+        .subcommands(visible);
+    if let Some(long) = full.get_long_about() {
+        command = command.long_about(long.clone());
+    }
+    command
+}

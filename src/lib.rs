@@ -78,10 +78,18 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// The reader of our output went away (`daydream status --json | head`): not an error of ours. The write may
+/// have gone through serde_json, which wraps the io error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = e
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                e.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -220,6 +228,17 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                     "warning: {bad} line(s) of `data/fix_attempts.jsonl` could not be read and were skipped"
                 );
             }
+            Ok(exit_codes::OK)
+        }
+        cli::Command::Completions { shell } => {
+            // Into memory first: the generator panics on a closed pipe (`| head`), a write here does not.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::public_command(), "daydream", &mut script);
+            stdout.write_all(&script)?;
+            Ok(exit_codes::OK)
+        }
+        cli::Command::Man => {
+            clap_mangen::Man::new(cli::public_command()).render(&mut stdout)?;
             Ok(exit_codes::OK)
         }
         cli::Command::Confine(args) => {

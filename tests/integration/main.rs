@@ -18,6 +18,7 @@ mod github;
 mod heal;
 mod layout;
 mod mine;
+mod ops;
 mod reflect;
 mod run;
 mod state;
