@@ -79,7 +79,7 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// The reader of our output went away (`daydream status --json | head`): not an error of ours. The write may
-/// have gone through serde_json, which wraps the io error.
+/// have gone through `serde_json`, which wraps the io error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         let kind = e
