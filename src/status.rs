@@ -68,7 +68,14 @@ struct UnitView {
 )]
 pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Result<u8> {
     let paths = &setup.paths;
-    let date = args.date.unwrap_or_else(|| setup.clock.today());
+    // Without `--date`: the latest saved run (after midnight, or after `run --date D`, that is not today's).
+    let today = setup.clock.today();
+    let date = args
+        .date
+        .unwrap_or_else(|| match state::read(&paths.state(args.dry_run)) {
+            Ok(ReadState::Loaded(latest)) => latest.date,
+            _ => today,
+        });
     let (state, file, problem) = find(paths, date, args.dry_run)?;
     // Units the configuration implies but the state does not have yet show as pending.
     let config = setup.load_config().ok();
@@ -135,6 +142,12 @@ pub(crate) fn run(setup: &Setup, args: &StatusArgs, out: &mut impl Write) -> Res
 
     let kind = if args.dry_run { " (dry run)" } else { "" };
     writeln!(out, "daydream status for {date}{kind} · root {}", view.root)?;
+    if args.date.is_none() && date != today {
+        writeln!(
+            out,
+            "(the latest run; none yet for {today}: `--date {today}` shows what it will do)"
+        )?;
+    }
     if let Some(problem) = problem {
         writeln!(out, "warning: {problem}")?;
     }

@@ -1,6 +1,6 @@
 //! Whole runs: the steps in order, reruns, selection, dry runs, retries, the lock and signals.
 
-use crate::harness::{Root, config_for, kill, unit};
+use crate::harness::{Root, Run, config_for, kill, unit};
 
 #[test]
 fn a_run_does_the_steps_and_writes_the_report() {
@@ -242,5 +242,51 @@ fn status_shows_units_reasons_and_the_report() {
             .contains("`/nonexistent/x` does not exist on this machine"),
         "{}",
         status.stdout
+    );
+}
+
+#[test]
+fn status_without_a_date_shows_the_latest_run_after_midnight() {
+    let root = Root::new();
+    root.project("a").config(&config_for(&["a"]));
+    root.run(&["run"]).expect(0);
+    // The next morning, before that day's run: yesterday's run, said to be the latest, not an empty today.
+    let status = Run::from(
+        root.cmd(&["status"])
+            .env("DAYDREAM_NOW", "2026-11-22T02:00:00+00:00")
+            .output()
+            .unwrap(),
+    );
+    status.expect(0);
+    assert!(
+        status.stdout.contains("daydream status for 2026-11-21"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("(the latest run; none yet for 2026-11-22"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("cleanup                  done\n          a              done"),
+        "{}",
+        status.stdout
+    );
+    // `--date` still asks for that day.
+    let today = Run::from(
+        root.cmd(&["status", "--date", "2026-11-22"])
+            .env("DAYDREAM_NOW", "2026-11-22T02:00:00+00:00")
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        today.stdout.contains("no run yet for 2026-11-22"),
+        "{}",
+        today.stdout
     );
 }
