@@ -46,17 +46,32 @@ pub(crate) fn render(
 
     // Summary.
     out.push_str("## Summary\n\n");
-    let all: Vec<&Unit> = shown.iter().flat_map(|s| units(*s)).collect();
-    let by = |status: Status| all.iter().filter(|u| u.status == status).count();
-    let steps_done = shown
+    // Every step's units, this one's too (so the counts are the console's): the unit writing this report is
+    // done by the time anyone reads it.
+    let status_of = |step: &dyn AnyStep, u: &Unit| {
+        if step.name() == "report" && u.project == ALL_PROJECTS {
+            Status::Done
+        } else {
+            u.status
+        }
+    };
+    let all: Vec<(Status, &Unit)> = steps
+        .iter()
+        .flat_map(|s| units(*s).iter().map(move |u| (status_of(*s, u), u)))
+        .collect();
+    let by = |status: Status| all.iter().filter(|(s, _)| *s == status).count();
+    let steps_done = steps
         .iter()
         .filter(|s| {
-            state
-                .step(s.name())
-                .is_some_and(|st| matches!(st.status(), Status::Done | Status::Skipped))
+            let statuses = units(**s).iter().map(|u| status_of(**s, u));
+            !units(**s).is_empty()
+                && matches!(
+                    crate::state::combine(statuses),
+                    Status::Done | Status::Skipped
+                )
         })
         .count();
-    let _ = writeln!(out, "- **Steps done:** {steps_done}/{}", shown.len());
+    let _ = writeln!(out, "- **Steps done:** {steps_done}/{}", steps.len());
     let _ = writeln!(
         out,
         "- **Units:** {} done, {} failed, {} skipped, {} not finished",
@@ -65,7 +80,7 @@ pub(crate) fn render(
         by(Status::Skipped),
         by(Status::Pending) + by(Status::Running) + by(Status::Interrupted)
     );
-    let total_ms: u64 = all.iter().filter_map(|u| u.duration_ms).sum();
+    let total_ms: u64 = all.iter().filter_map(|(_, u)| u.duration_ms).sum();
     let _ = writeln!(out, "- **Duration:** {}", duration(total_ms));
     if let Some((head, figures)) = fixing.and_then(|f| f.split_once(": ")) {
         let _ = writeln!(out, "- **{head}:** {figures}");
@@ -94,7 +109,7 @@ pub(crate) fn render(
 
     // One row per project, one column per step.
     let mut projects: Vec<&str> = Vec::new();
-    for unit in &all {
+    for (_, unit) in &all {
         if unit.project != ALL_PROJECTS && !projects.contains(&unit.project.as_str()) {
             projects.push(&unit.project);
         }
@@ -159,7 +174,7 @@ pub(crate) fn render(
         }
     }
 
-    let updated = all.iter().filter_map(|u| u.finished_at).max();
+    let updated = all.iter().filter_map(|(_, u)| u.finished_at).max();
     out.push_str("\n---\n\n");
     let _ = write!(
         out,
@@ -417,7 +432,7 @@ mod tests {
             md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
             "{md}"
         );
-        assert!(md.contains("- **Steps done:** 1/8\n"), "{md}");
+        assert!(md.contains("- **Steps done:** 1/9\n"), "{md}");
         assert!(
             md.contains("- **Units:** 1 done, 1 failed, 1 skipped, 0 not finished\n"),
             "{md}"

@@ -216,13 +216,6 @@ pub(crate) enum End {
     Failed(String),
 }
 
-impl StepState {
-    /// The step's overall status (see [`combine`]).
-    pub(crate) fn status(&self) -> Status {
-        combine(self.units.iter().map(|u| u.status))
-    }
-}
-
 /// A step's status from its units': running or failed if any unit is, done when every unit is done or skipped.
 pub(crate) fn combine(statuses: impl IntoIterator<Item = Status>) -> Status {
     let all: Vec<Status> = statuses.into_iter().collect();

@@ -21,6 +21,11 @@ fn the_demo_runs_and_its_report_has_real_findings() {
     );
 
     let report = std::fs::read_to_string(demo.join("logs/daydream/report_2026-11-21.md")).unwrap();
+    // The console and the report count the same units.
+    assert!(
+        report.contains("- **Units:** 8 done, 0 failed, 18 skipped, 0 not finished"),
+        "{report}"
+    );
     // Log findings: recurring errors, a stack trace, an access-log 5xx, and no secret of the logs.
     assert!(
         report.contains("Payment failed for order <*>: <*>"),
