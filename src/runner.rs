@@ -184,7 +184,20 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     );
     let report = paths.report(date, opts.dry_run);
     if report.exists() {
-        say!("report: {}", paths.show(&report));
+        // A run of other steps after the day's report: the file follows the state (GitHub's copy waits for the
+        // next report unit).
+        let reported = selected_steps.iter().any(|s| s.name() == "report");
+        if changed && !reported {
+            let fixing = crate::fix::metrics::night_line(&paths.root, cx.clock.now());
+            let markdown = crate::report::render(&state, &cx.config, cx.steps, fixing.as_deref());
+            crate::fsutil::write_atomic(&report, markdown.as_bytes())?;
+            say!(
+                "report: {} (updated; `daydream run --step report` updates the GitHub issue too)",
+                paths.show(&report)
+            );
+        } else {
+            say!("report: {}", paths.show(&report));
+        }
     }
     if failed > 0 {
         say!(

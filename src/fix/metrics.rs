@@ -124,6 +124,13 @@ pub(crate) fn append(root: &Path, record: &AttemptRecord) -> Result<()> {
     crate::fsutil::append_jsonl(&path(root), record)
 }
 
+/// The report's line of fix metrics of the last 30 days, when there were attempts (unreadable records are left
+/// out).
+pub(crate) fn night_line(root: &Path, now: DateTime<FixedOffset>) -> Option<String> {
+    let (records, _) = load(root).ok()?;
+    line(&compute(&records, now, 30, None))
+}
+
 /// All records, and how many lines could not be read (skipped). A missing file has none.
 pub(crate) fn load(root: &Path) -> Result<(Vec<AttemptRecord>, usize)> {
     crate::fsutil::read_jsonl(&path(root))

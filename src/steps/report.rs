@@ -43,7 +43,7 @@ impl Step for Report {
         }
         let paths = Paths::new(cx.root().to_owned());
         let path = paths.report(cx.run.date, cx.run.dry_run);
-        let fixing = fixing_line(cx.root(), cx.run.clock.now());
+        let fixing = crate::fix::metrics::night_line(cx.root(), cx.run.clock.now());
         let markdown =
             crate::report::render(cx.state, &cx.run.config, cx.run.steps, fixing.as_deref());
         let unchanged = std::fs::read(&path).is_ok_and(|old| old == markdown.as_bytes());
@@ -62,13 +62,4 @@ impl Step for Report {
             warnings: Vec::new(),
         }))
     }
-}
-
-/// The line of fix metrics of the last 30 days, when there were attempts (unreadable records are left out).
-fn fixing_line(
-    root: &std::path::Path,
-    now: chrono::DateTime<chrono::FixedOffset>,
-) -> Option<String> {
-    let (records, _) = crate::fix::metrics::load(root).ok()?;
-    crate::fix::metrics::line(&crate::fix::metrics::compute(&records, now, 30, None))
 }

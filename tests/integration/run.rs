@@ -290,3 +290,39 @@ fn status_without_a_date_shows_the_latest_run_after_midnight() {
         today.stdout
     );
 }
+
+#[test]
+fn a_later_run_of_other_steps_brings_the_days_report_file_up_to_date() {
+    let root = Root::new();
+    root.project("a").config(&config_for(&["a"]));
+    root.write(
+        "projects/a/README.md",
+        "# a\n\nSee [the guide](docs/guide.md).\n",
+    );
+    root.run(&["run", "--step", "logs", "--step", "report"])
+        .expect(0);
+    let before = root.report();
+    let docs = |report: &str| {
+        report
+            .split("## Docs")
+            .nth(1)
+            .unwrap_or_default()
+            .split("\n## ")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(docs(&before).contains("_Not run yet._"), "{before}");
+
+    let run = root.run(&["run", "--step", "docs"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains("report: logs/daydream/report_2026-11-21.md (updated;"),
+        "{}",
+        run.stdout
+    );
+    let after = root.report();
+    assert!(!docs(&after).contains("_Not run yet._"), "{after}");
+    assert!(docs(&after).contains("docs/guide.md"), "{after}");
+}
