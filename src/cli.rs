@@ -99,6 +99,7 @@ pub(crate) enum IgnoreCommand {
     /// Leave the bugs matching PATTERN alone: a fingerprint from the report's Auto-fix section (or its branch
     /// `daydream/fix-<fingerprint>`), or words that the bug's pattern contains (any case)
     Add {
+        /// A fingerprint (`3f2a9c1e0b7d`), its branch (`daydream/fix-3f2a9c1e0b7d`), or words of the bug's pattern
         pattern: String,
         /// For this many days, today included
         #[arg(long, default_value_t = crate::ignore::DEFAULT_DAYS)]

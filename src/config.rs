@@ -153,6 +153,7 @@ impl std::error::Error for ConfigError {}
 struct RawConfig {
     #[serde(default)]
     defaults: RawDefaults,
+    #[serde(deserialize_with = "unique_projects")]
     projects: BTreeMap<String, RawProject>,
 }
 
@@ -308,9 +309,9 @@ pub(crate) fn parse(
     let raw: RawConfig = {
         let mut track = |p: serde_ignored::Path<'_>| unknown.push(p.to_string());
         let ignored = serde_ignored::Deserializer::new(&mut de, &mut track);
-        serde_path_to_error::deserialize(ignored).map_err(|err| explain(path, &err))?
+        serde_path_to_error::deserialize(ignored).map_err(|err| explain(path, text, &err))?
     };
-    de.end().map_err(|err| explain_json(path, &err, ""))?;
+    de.end().map_err(|err| explain_json(path, text, &err, ""))?;
 
     let mut warnings: Vec<String> = unknown
         .iter()
@@ -476,13 +477,17 @@ fn list(items: &[String]) -> String {
         .join(", ")
 }
 
-fn explain(path: &Path, err: &serde_path_to_error::Error<serde_json::Error>) -> ConfigError {
+fn explain(
+    path: &Path,
+    text: &str,
+    err: &serde_path_to_error::Error<serde_json::Error>,
+) -> ConfigError {
     let at = err.path().to_string();
-    explain_json(path, err.inner(), if at == "." { "" } else { &at })
+    explain_json(path, text, err.inner(), if at == "." { "" } else { &at })
 }
 
 /// Turns `serde_json`'s message into what went wrong and how to fix it.
-fn explain_json(path: &Path, err: &serde_json::Error, at: &str) -> ConfigError {
+fn explain_json(path: &Path, text: &str, err: &serde_json::Error, at: &str) -> ConfigError {
     use serde_json::error::Category;
     let raw = err.to_string();
     // serde_json appends " at line L column C"; we print the position ourselves.
@@ -505,6 +510,16 @@ fn explain_json(path: &Path, err: &serde_json::Error, at: &str) -> ConfigError {
                     other => format!("\"{other}\": ..."),
                 };
                 (format!("{owner} has no `{field}`"), format!("add `{example}` to {owner}"))
+            } else if msg.contains("RawConfig") {
+                (
+                    "the top level must be an object with `projects`".to_owned(),
+                    "write `{ \"projects\": { \"app\": { \"working_directory\": \"~/src/app\" } } }`".to_owned(),
+                )
+            } else if let Some(slug) = msg.strip_prefix("duplicate project `").and_then(|m| m.strip_suffix('`')) {
+                (
+                    format!("the project `{slug}` is defined twice (here and at line {})", locate(text, &format!("\"{slug}\"")).0),
+                    format!("keep one `\"{slug}\"` entry in `projects`, or rename the other"),
+                )
             } else {
                 let expected = msg.rsplit_once("expected ").map(|(_, e)| e.to_owned());
                 let key = if at.is_empty() { "the top level".to_owned() } else { format!("`{at}`") };
@@ -523,6 +538,38 @@ fn explain_json(path: &Path, err: &serde_json::Error, at: &str) -> ConfigError {
         message,
         fix,
     }
+}
+
+/// The projects map, refusing a key written twice (JSON allows it; the second would silently win).
+fn unique_projects<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, RawProject>, D::Error> {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = BTreeMap<String, RawProject>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of projects")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut projects = BTreeMap::new();
+            while let Some(slug) = map.next_key::<String>()? {
+                if projects.contains_key(&slug) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate project `{slug}`"
+                    )));
+                }
+                let project = map.next_value()?;
+                projects.insert(slug, project);
+            }
+            Ok(projects)
+        }
+    }
+    d.deserialize_map(Unique)
 }
 
 /// 1-based line and column of the first occurrence of `needle`, or (0, 0).

@@ -151,3 +151,29 @@ fn unknown_step_or_project_is_a_usage_error() {
     run.expect(2);
     assert!(run.stderr.contains("unknown project `b`"), "{}", run.stderr);
 }
+
+#[test]
+fn a_top_level_that_is_not_an_object_and_a_project_written_twice_say_what_to_do() {
+    let root = Root::new();
+    root.config("[]");
+    let run = root.run(&["validate"]);
+    run.expect(2);
+    assert!(
+        run.stdout
+            .contains("the top level must be an object with `projects`")
+            && !run.stdout.contains("RawConfig"),
+        "{}",
+        run.stdout
+    );
+    root.config(
+        "{\"projects\": {\n  \"a\": {\"working_directory\": \"x\"},\n  \"a\": {\"working_directory\": \"y\"}\n}}\n",
+    );
+    let run = root.run(&["validate"]);
+    run.expect(2);
+    assert!(
+        run.stdout
+            .contains("line 3, column 5: the project `a` is defined twice (here and at line 2)"),
+        "{}",
+        run.stdout
+    );
+}
