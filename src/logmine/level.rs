@@ -80,6 +80,12 @@ pub(crate) fn detect(message: &[u8]) -> Detected {
             return Detected { level, body: first };
         }
     }
+    if failure_phrase(&message[..message.len().min(HEAD * 2)]) {
+        return Detected {
+            level: Level::Error,
+            body: first,
+        };
+    }
     match http_status(message) {
         // An access log line has no level; a server error (5xx) is one.
         Some(500..=599) => Detected {
@@ -88,6 +94,13 @@ pub(crate) fn detect(message: &[u8]) -> Detected {
         },
         _ => other,
     }
+}
+
+/// What system logs say of a failure without a level word: systemd's `Failed with result 'exit-code'`, the
+/// kernel's `segfault at ...`.
+fn failure_phrase(head: &[u8]) -> bool {
+    head.windows(18).any(|w| w == b"Failed with result")
+        || head.windows(12).any(|w| w == b"segfault at ")
 }
 
 /// The status of an access-log line (`"GET /x HTTP/1.1" 502 166`): the three digits after the request's
@@ -130,7 +143,9 @@ fn leading_word(message: &[u8], first: usize) -> Option<Detected> {
             continue;
         }
         let bracketed = matches!(before, b'[' | b':' | b'<') && matches!(after, b']' | b'>');
-        let leading = index == 0 && after == b':';
+        // `error:` first, or first after a syslog tag (`host sshd[812]: error: ...`).
+        let after_tag = message[..start].trim_ascii_end().ends_with(b":");
+        let leading = (index == 0 || after_tag) && after == b':';
         let level = if bracketed || leading {
             // `[error]`, `[core:warn]`, `error:`, `Warning:`, and .NET's `fail:`.
             named(word, true)
@@ -248,6 +263,46 @@ mod tests {
         assert_eq!(level("  WARN  [pool-1] slow"), Level::Warning);
         assert_eq!(level(" INFO started"), Level::Other);
         assert_eq!(level(" DEBUG x"), Level::Other);
+    }
+
+    #[test]
+    fn syslog_failures_are_errors_and_prose_is_not() {
+        assert_eq!(
+            level("myhost sshd[812]: error: kex_exchange_identification: closed"),
+            Level::Error
+        );
+        assert_eq!(
+            level("myhost app[1]: fatal: unable to access the repository"),
+            Level::Error
+        );
+        assert_eq!(
+            level("myhost systemd[1]: backup.service: Failed with result 'exit-code'."),
+            Level::Error
+        );
+        assert_eq!(
+            level("myhost kernel: app[99]: segfault at 0 ip 00007f sp 00007f error 4"),
+            Level::Error
+        );
+        assert_eq!(
+            level("panic: runtime error: index out of range [3] with length 3"),
+            Level::Error
+        );
+        assert_eq!(
+            level("myhost sshd[812]: warning: no matching key exchange"),
+            Level::Warning
+        );
+        assert_eq!(
+            level("myhost cron[2]: (root) CMD (run-parts /etc/cron.hourly)"),
+            Level::Other
+        );
+        assert_eq!(
+            level("myhost app[1]: note: the error: field is documented"),
+            Level::Other
+        );
+        assert_eq!(
+            level("myhost systemd[1]: Started backup.service."),
+            Level::Other
+        );
     }
 
     #[test]
