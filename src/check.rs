@@ -48,9 +48,9 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
     let code = validate(setup, out)?;
     writeln!(out)?;
     let run_dir = setup.paths.run_dir();
-    let writable = std::fs::create_dir_all(&run_dir)
-        .and_then(|()| tempfile::tempfile_in(&run_dir))
-        .is_ok();
+    // Probed with a temp file that removes itself: doctor leaves nothing behind, not even `logs/daydream/`.
+    let probe = if run_dir.is_dir() { &run_dir } else { &setup.paths.root };
+    let writable = tempfile::tempfile_in(probe).is_ok();
     line(
         out,
         writable,

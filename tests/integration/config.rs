@@ -177,3 +177,14 @@ fn a_top_level_that_is_not_an_object_and_a_project_written_twice_say_what_to_do(
         run.stdout
     );
 }
+
+#[test]
+fn doctor_on_a_broken_config_says_so_and_leaves_nothing_behind() {
+    let root = Root::new();
+    root.config("{");
+    let run = root.run(&["doctor"]);
+    run.expect(2);
+    assert!(run.stdout.contains("not valid JSON"), "{}", run.stdout);
+    assert!(run.stdout.contains("ok    root is writable"), "{}", run.stdout);
+    assert!(!root.join("logs").exists(), "doctor created `logs/`");
+}
