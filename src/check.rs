@@ -49,7 +49,11 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
     writeln!(out)?;
     let run_dir = setup.paths.run_dir();
     // Probed with a temp file that removes itself: doctor leaves nothing behind, not even `logs/daydream/`.
-    let probe = if run_dir.is_dir() { &run_dir } else { &setup.paths.root };
+    let probe = if run_dir.is_dir() {
+        &run_dir
+    } else {
+        &setup.paths.root
+    };
     let writable = tempfile::tempfile_in(probe).is_ok();
     line(
         out,
@@ -102,6 +106,17 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
              `\"sandbox\": \"required\"` get no fixes",
             crate::sandbox::install_hint()
         ),
+    )?;
+    let schedule = crate::schedule::doctor_line(
+        &setup.env,
+        &setup.paths.root,
+        setup.clock.now().naive_local(),
+    );
+    line(
+        out,
+        schedule.is_some(),
+        &schedule.unwrap_or_else(|| "no schedule installed for this root".to_owned()),
+        "`daydream schedule install` runs it every night (systemd, launchd or cron; `--help` says which)",
     )?;
     for (var, need) in [
         ("SENTRY_AUTH_TOKEN", "the sentry step"),

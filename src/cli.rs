@@ -69,6 +69,10 @@ pub(crate) enum Command {
     /// Group log lines into templates: one `{"cluster", "template"}` JSON object per input line
     #[command(long_about = MINE_ABOUT, after_help = MINE_EXAMPLE)]
     Mine(MineArgs),
+    /// Schedule the nightly run with the system's scheduler (systemd user timer, launchd agent or crontab), or
+    /// show or remove that schedule
+    #[command(after_help = SCHEDULE_HELP)]
+    Schedule(ScheduleArgs),
     /// Print a shell completion script: `daydream completions bash > ~/.local/share/bash-completion/completions/daydream`
     Completions {
         /// The shell
@@ -182,6 +186,30 @@ pub(crate) struct WatchArgs {
 fn parse_time(text: &str) -> Result<chrono::NaiveTime, String> {
     chrono::NaiveTime::parse_from_str(text, "%H:%M")
         .map_err(|_| format!("`{text}` is not a time of day as HH:MM (e.g. 06:30)"))
+}
+
+const SCHEDULE_HELP: &str = "The default system is launchd on macOS, systemd when a user manager answers \
+    (`systemctl --user`), else cron. systemd: `~/.config/systemd/user/daydream.{service,timer}` with \
+    `Persistent=true`, so a night missed while the machine slept runs at the next boot; enabled with `systemctl \
+    --user enable --now daydream.timer`, or the commands are printed when no user manager answers. launchd: \
+    `~/Library/LaunchAgents/dev.daydream.run.plist`, logs under `logs/daydream/`. cron: one line in your crontab, \
+    marked with the root; installing again replaces it and `remove` deletes only it. The job runs this binary \
+    (its absolute path) on this root, with the PATH you have now (for git, gh and claude).";
+
+#[derive(Args, Debug)]
+pub(crate) struct ScheduleArgs {
+    /// install, show or remove
+    #[arg(value_enum)]
+    pub(crate) action: crate::schedule::Action,
+    /// The scheduler (default: launchd on macOS, systemd when a user manager answers, else cron)
+    #[arg(long, value_enum)]
+    pub(crate) system: Option<crate::schedule::System>,
+    /// The local time of the nightly run
+    #[arg(long, value_name = "HH:MM", value_parser = parse_time, default_value = "06:00")]
+    pub(crate) at: chrono::NaiveTime,
+    /// Print the files or the crontab line; change nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Args, Debug)]

@@ -28,6 +28,7 @@ mod redact;
 mod report;
 mod runner;
 mod sandbox;
+mod schedule;
 mod sentry;
 mod setup;
 mod state;
@@ -230,6 +231,16 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             }
             Ok(exit_codes::OK)
         }
+        cli::Command::Schedule(args) => schedule::run(
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &schedule::ScheduleOptions {
+                action: args.action,
+                system: args.system,
+                at: args.at,
+                dry_run: args.dry_run,
+            },
+            &mut stdout,
+        ),
         cli::Command::Completions { shell } => {
             // Into memory first: the generator panics on a closed pipe (`| head`), a write here does not.
             let mut script = Vec::new();

@@ -185,6 +185,10 @@ fn doctor_on_a_broken_config_says_so_and_leaves_nothing_behind() {
     let run = root.run(&["doctor"]);
     run.expect(2);
     assert!(run.stdout.contains("not valid JSON"), "{}", run.stdout);
-    assert!(run.stdout.contains("ok    root is writable"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ok    root is writable"),
+        "{}",
+        run.stdout
+    );
     assert!(!root.join("logs").exists(), "doctor created `logs/`");
 }

@@ -79,3 +79,182 @@ fn the_man_page_is_roff_with_every_command_and_a_closed_pipe_is_not_an_error() {
         assert!(out.stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// Stand-ins for `crontab` (the table in a file) and `systemctl` (its calls in a log; a user manager answers
+/// when `manager` is true), and where the schedule files go.
+fn scheduler(root: &Root, manager: bool) -> Vec<(String, String)> {
+    root.write(
+        "bin/crontab",
+        format!(
+            "#!/bin/sh\nt={}\nif [ \"$1\" = -l ]; then [ -f \"$t\" ] || {{ echo \"no crontab for ann\" >&2; exit 1; }}; cat \"$t\"; \
+             else cat > \"$t\"; fi\n",
+            root.join("crontab.txt").display()
+        ),
+    );
+    root.write(
+        "bin/systemctl",
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {}\n{}\n",
+            root.join("systemctl.log").display(),
+            if manager { "exit 0" } else { "exit 1" }
+        ),
+    );
+    for bin in ["bin/crontab", "bin/systemctl"] {
+        std::fs::set_permissions(
+            root.join(bin),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    vec![
+        (
+            "DAYDREAM_CRONTAB".to_owned(),
+            root.join("bin/crontab").display().to_string(),
+        ),
+        (
+            "DAYDREAM_SYSTEMCTL".to_owned(),
+            root.join("bin/systemctl").display().to_string(),
+        ),
+        (
+            "XDG_CONFIG_HOME".to_owned(),
+            root.join("xdg").display().to_string(),
+        ),
+        ("HOME".to_owned(), root.join("home").display().to_string()),
+    ]
+}
+
+fn schedule(root: &Root, env: &[(String, String)], args: &[&str]) -> crate::harness::Run {
+    let mut all = vec!["schedule"];
+    all.extend_from_slice(args);
+    crate::harness::Run::from(
+        root.cmd(&all)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn cron_installs_one_line_keeps_the_users_and_removes_only_its_own() {
+    let root = Root::new();
+    let env = scheduler(&root, false);
+    root.write("crontab.txt", "MAILTO=ann\n15 3 * * * backup.sh\n");
+    schedule(
+        &root,
+        &env,
+        &["install", "--system", "cron", "--at", "06:30"],
+    )
+    .expect(0);
+    schedule(
+        &root,
+        &env,
+        &["install", "--system", "cron", "--at", "06:30"],
+    )
+    .expect(0);
+    let table = root.read("crontab.txt");
+    let ours: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("# daydream:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{table}");
+    assert!(ours[0].starts_with("30 6 * * * cd "), "{table}");
+    assert!(
+        ours[0].contains(" run --root ") && ours[0].contains("logs/daydream/cron.log"),
+        "{table}"
+    );
+    assert!(
+        table.starts_with("MAILTO=ann\n15 3 * * * backup.sh\n"),
+        "{table}"
+    );
+    let show = schedule(&root, &env, &["show"]);
+    assert!(
+        show.stdout
+            .contains("cron: at 06:30 every day; next run 2026-11-21 06:30"),
+        "{}",
+        show.stdout
+    );
+    let doctor = crate::harness::Run::from(
+        root.cmd(&["doctor"])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        doctor.stdout.contains("ok    cron: at 06:30 every day"),
+        "{}",
+        doctor.stdout
+    );
+    schedule(&root, &env, &["remove", "--system", "cron"]).expect(0);
+    assert_eq!(
+        root.read("crontab.txt"),
+        "MAILTO=ann\n15 3 * * * backup.sh\n"
+    );
+    assert!(
+        schedule(&root, &env, &["show"])
+            .stdout
+            .contains("no schedule installed")
+    );
+}
+
+#[test]
+fn systemd_writes_a_persistent_timer_and_enables_it_or_says_how() {
+    let root = Root::new();
+    let env = scheduler(&root, true);
+    // Without --system: a user manager answers, so systemd.
+    let run = schedule(&root, &env, &["install", "--at", "05:45"]);
+    run.expect(0);
+    let timer = root.read("xdg/systemd/user/daydream.timer");
+    assert!(
+        timer.contains("OnCalendar=*-*-* 05:45:00\nPersistent=true"),
+        "{timer}"
+    );
+    let service = root.read("xdg/systemd/user/daydream.service");
+    assert!(
+        service.contains(&format!("run --root \"{}\"", root.path().display())),
+        "{service}"
+    );
+    let calls = root.read("systemctl.log");
+    assert!(
+        calls.contains("--user daemon-reload\n--user enable --now daydream.timer\n"),
+        "{calls}"
+    );
+    let show = schedule(&root, &env, &["show"]);
+    assert!(
+        show.stdout
+            .contains("at 05:45 every day; next run 2026-11-22 05:45"),
+        "{}",
+        show.stdout
+    );
+    schedule(&root, &env, &["remove"]).expect(0);
+    assert!(!root.join("xdg/systemd/user/daydream.timer").exists());
+
+    // No user manager (a container, a session without systemd): the files, and the commands to run.
+    let bare = Root::new();
+    let env = scheduler(&bare, false);
+    let run = schedule(&bare, &env, &["install", "--system", "systemd"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains("warning: no systemd user manager answers"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  systemctl --user enable --now daydream.timer"),
+        "{}",
+        run.stdout
+    );
+    assert!(bare.join("xdg/systemd/user/daydream.timer").exists());
+    // A dry run writes nothing and says what it would.
+    let dry = Root::new();
+    let env = scheduler(&dry, true);
+    let run = schedule(&dry, &env, &["install", "--system", "launchd", "--dry-run"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("<key>StartCalendarInterval</key>"),
+        "{}",
+        run.stdout
+    );
+    assert!(!dry.join("home/Library").exists() && !dry.join("systemctl.log").exists());
+}
