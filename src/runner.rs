@@ -273,7 +273,17 @@ fn run_unit(
     let mut interrupted = None;
     let end = match result {
         Ok(Outcome::Done(output)) => {
-            print_unit(name, show, "done", &output.summary);
+            let mut detail = output.summary.clone();
+            if !output.warnings.is_empty() {
+                // Unreadable files and the like: counted here, listed in the report under the step's section.
+                let _ = write!(
+                    detail,
+                    " ({} warning(s): see {} in the report)",
+                    output.warnings.len(),
+                    step.title()
+                );
+            }
+            print_unit(name, show, "done", &detail);
             End::Done(output)
         }
         Ok(Outcome::Skipped(reason)) => {

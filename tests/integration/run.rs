@@ -326,3 +326,19 @@ fn a_later_run_of_other_steps_brings_the_days_report_file_up_to_date() {
     assert!(!docs(&after).contains("_Not run yet._"), "{after}");
     assert!(docs(&after).contains("docs/guide.md"), "{after}");
 }
+
+#[test]
+fn the_console_counts_a_units_warnings_and_points_at_the_report() {
+    let root = Root::new();
+    root.write("projects/a/logs/bin.log", b"x\0y\0z\n".to_vec());
+    root.config(&config_for(&["a"]));
+    let run = root.run(&["run", "--step", "logs", "--step", "report"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains("(1 warning(s): see Log Review in the report)"),
+        "{}",
+        run.stdout
+    );
+    assert!(root.report().contains("bin.log"), "{}", root.report());
+}
