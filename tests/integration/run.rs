@@ -330,7 +330,7 @@ fn a_later_run_of_other_steps_brings_the_days_report_file_up_to_date() {
 #[test]
 fn the_console_counts_a_units_warnings_and_points_at_the_report() {
     let root = Root::new();
-    root.write("projects/a/logs/bin.log", b"x\0y\0z\n".to_vec());
+    root.write("projects/a/logs/bin.log", b"x\0y\0z\n");
     root.config(&config_for(&["a"]));
     let run = root.run(&["run", "--step", "logs", "--step", "report"]);
     run.expect(0);
