@@ -312,7 +312,8 @@ pub(crate) fn public_command() -> clap::Command {
         .filter(|s| !s.is_hide_set())
         .cloned()
         .collect();
-    let mut command = clap::Command::new("daydream")
+    let mut command = clap::Command::default()
+        .name("daydream")
         .version(env!("CARGO_PKG_VERSION"))
         .about(full.get_about().cloned().unwrap_or_default())
         .args(full.get_arguments().cloned())
