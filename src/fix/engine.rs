@@ -629,7 +629,7 @@ fn is_flaky(suite: &Suite<'_>, failure: &Failure, timeout: Duration) -> Result<b
 
 /// Whether a rejection is about where the change was (protected or outside the safe paths).
 fn is_path_refusal(reason: &str) -> bool {
-    reason.contains("protected") || reason.contains("safe path") || reason.contains("outside")
+    reason.contains("is a protected path") || reason.contains("is outside `autofix.safe_paths`")
 }
 
 /// Groups failures by their innermost frame in the project's own files and orders the groups: roots whose file
@@ -914,6 +914,22 @@ mod tests {
         );
         let keys: Vec<&str> = roots.iter().map(|r| r.key.as_str()).collect();
         assert_eq!(keys, ["t.py::a", "t.py::b"]);
+    }
+
+    #[test]
+    fn only_refusals_of_where_a_change_was_are_path_refusals() {
+        assert!(is_path_refusal(
+            "diff rejected: `auth/x.py` is a protected path"
+        ));
+        assert!(is_path_refusal(
+            "diff rejected: `lib/x.py` is outside `autofix.safe_paths` (src/)"
+        ));
+        assert!(!is_path_refusal(
+            "rejected after the tests: the tests left a new file `x` outside git-ignored paths"
+        ));
+        assert!(!is_path_refusal(
+            "diff rejected: the diff is empty: Claude changed nothing"
+        ));
     }
 
     #[test]
