@@ -241,6 +241,8 @@ impl Engine<'_> {
             (self.progress)("running the checks before any fix");
             self.suite.checks(self.limits.test_timeout)?
         };
+        // What the baseline runs left in the worktree (caches the project does not ignore) is no part of a fix.
+        self.revert()?;
         let mut done = Vec::new();
         for root in &triage.roots {
             let fixed = self.fix_one(root, &mut failing, &flaky, &mut checks)?;
