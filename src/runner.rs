@@ -256,6 +256,7 @@ fn run_unit(
 
     let snapshot = state.clone();
     let started = Instant::now();
+    let spinner = spinner(name, show);
     let result = {
         let mut save = |point: serde_json::Value| -> Result<()> {
             state.unit_mut(name, slug).checkpoint = Some(point);
@@ -264,6 +265,7 @@ fn run_unit(
         let mut ucx = UnitCx::new(cx, project, &snapshot, resume, &mut save);
         test_knobs(cx, name, slug).and_then(|()| step.run(&mut ucx))
     };
+    spinner.finish_and_clear();
     let elapsed = match cx.clock {
         Clock::System => u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         Clock::Fixed(_) => 0,
@@ -338,6 +340,22 @@ fn test_knobs(cx: &RunCx, step: &str, project: &str) -> Result<()> {
         anyhow::bail!("injected failure (DAYDREAM_TEST_FAIL={step}/{project})");
     }
     Ok(())
+}
+
+/// One updating line on stderr while a unit runs (a 1 GB log, a test suite, a fix), when stderr is a terminal;
+/// nothing otherwise (cron, CI, a pipe), so logs stay clean.
+fn spinner(step: &str, project: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("  {spinner} {msg} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("{step:<8} {project:<12} running"));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 fn print_unit(step: &str, project: &str, status: &str, detail: &str) {

@@ -258,3 +258,41 @@ fn systemd_writes_a_persistent_timer_and_enables_it_or_says_how() {
     );
     assert!(!dry.join("home/Library").exists() && !dry.join("systemctl.log").exists());
 }
+
+#[test]
+fn a_running_unit_has_a_spinner_on_a_terminal_and_nothing_in_a_pipe() {
+    let root = Root::new();
+    root.project("a")
+        .config(&crate::harness::config_for(&["a"]));
+    // Not a terminal (cron, CI, a pipe): plain lines, no escape sequence, no carriage return.
+    let run = crate::harness::Run::from(
+        root.cmd(&["run", "--step", "cleanup"])
+            .env("DAYDREAM_TEST_UNIT_DELAY_MS", "300")
+            .output()
+            .unwrap(),
+    );
+    run.expect(0);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+    }
+    // A terminal (`script` gives the run one): the unit's line updates while it runs, then is cleared.
+    let command = root
+        .cmd(&["run", "--step", "logs"])
+        .get_args()
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let bin = env!("CARGO_BIN_EXE_daydream");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("'{bin}' {command}"), "/dev/null"])
+        .env("DAYDREAM_TEST_UNIT_DELAY_MS", "500")
+        .env("DAYDREAM_NOW", crate::harness::NOW)
+        .output()
+        .expect("`script` (util-linux) runs the command on a terminal");
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(seen.contains("logs     a            running"), "{seen:?}");
+    assert!(
+        seen.contains("\r\u{1b}[2K  logs     a            done"),
+        "{seen:?}"
+    );
+}
