@@ -261,40 +261,18 @@ fn remove(
             }
             for name in [format!("{UNIT}.timer"), format!("{UNIT}.service")] {
                 let path = dir.join(name);
-                if path.exists() {
-                    if !dry_run {
-                        std::fs::remove_file(&path)
-                            .with_context(|| format!("failed to remove {}", path.display()))?;
-                    }
-                    writeln!(
-                        out,
-                        "{} {}",
-                        if dry_run { "would remove" } else { "removed" },
-                        path.display()
-                    )?;
-                }
+                remove_file(&path, dry_run, out)?;
             }
         }
         System::Launchd => {
             let path = tools.plist();
-            if path.exists() {
-                if !dry_run {
-                    if cfg!(target_os = "macos") {
-                        let uid = rustix::process::getuid().as_raw();
-                        let _ = Cmd::new(&tools.launchctl)
-                            .args(["bootout", &format!("gui/{uid}"), &path.to_string_lossy()])
-                            .run();
-                    }
-                    std::fs::remove_file(&path)
-                        .with_context(|| format!("failed to remove {}", path.display()))?;
-                }
-                writeln!(
-                    out,
-                    "{} {}",
-                    if dry_run { "would remove" } else { "removed" },
-                    path.display()
-                )?;
+            if path.exists() && !dry_run && cfg!(target_os = "macos") {
+                let uid = rustix::process::getuid().as_raw();
+                let _ = Cmd::new(&tools.launchctl)
+                    .args(["bootout", &format!("gui/{uid}"), &path.to_string_lossy()])
+                    .run();
             }
+            remove_file(&path, dry_run, out)?;
         }
         System::Cron => {
             let current = crontab(tools)?;
@@ -312,6 +290,24 @@ fn remove(
         }
     }
     Ok(exit_codes::OK)
+}
+
+/// Removes `path` when it is there (a dry run only says it would), and says so.
+fn remove_file(path: &Path, dry_run: bool, out: &mut dyn Write) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    if !dry_run {
+        std::fs::remove_file(path)
+            .with_context(|| format!("failed to remove {}", path.display()))?;
+    }
+    writeln!(
+        out,
+        "{} {}",
+        if dry_run { "would remove" } else { "removed" },
+        path.display()
+    )?;
+    Ok(())
 }
 
 /// What is installed for this root, and when it runs next.

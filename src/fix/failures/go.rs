@@ -202,25 +202,14 @@ fn first_log(trace: &str) -> String {
 mod tests {
     use crate::fix::failures::command::Runner;
     use crate::fix::failures::frames::frames;
-    use crate::fix::failures::parse::{Failure, parse};
+    use crate::fix::failures::parse::parse;
 
     const PLAIN: &str = include_str!("../../../tests/fixtures/test-output/go-test.txt");
     const VERBOSE: &str = include_str!("../../../tests/fixtures/test-output/go-test-v.txt");
     const BUILD: &str =
         include_str!("../../../tests/fixtures/test-output/go-test-build-failed.txt");
 
-    fn summary(failures: &[Failure]) -> Vec<(&str, &str, &str)> {
-        failures
-            .iter()
-            .map(|failure| {
-                (
-                    failure.test.as_str(),
-                    failure.error_type.as_str(),
-                    failure.message.as_str(),
-                )
-            })
-            .collect()
-    }
+    use super::super::testing::ids_types_messages as summary;
 
     const EXPECTED: [(&str, &str, &str); 4] = [
         (

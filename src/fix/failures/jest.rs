@@ -157,12 +157,7 @@ mod tests {
             .collect()
     }
 
-    fn by_id<'a>(failures: &'a [Failure], id: &str) -> &'a Failure {
-        failures
-            .iter()
-            .find(|failure| failure.test == id)
-            .unwrap_or_else(|| panic!("no failure {id}"))
-    }
+    use super::super::testing::by_id;
 
     #[test]
     fn jest_gives_each_failure_with_its_describe_path() {

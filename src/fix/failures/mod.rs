@@ -20,3 +20,31 @@ pub(crate) use self::command::{Runner, runner, single_command};
 pub(crate) use self::frames::{Frame, frames};
 pub(crate) use self::junit::parse_junit;
 pub(crate) use self::parse::{Failure, parse};
+
+/// What the parsers' tests share.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::Failure;
+
+    /// The failure whose id is `id`; the test fails naming it when there is none.
+    pub(crate) fn by_id<'a>(failures: &'a [Failure], id: &str) -> &'a Failure {
+        failures
+            .iter()
+            .find(|failure| failure.test == id)
+            .unwrap_or_else(|| panic!("no failure {id}"))
+    }
+
+    /// Each failure as (test, error type, message), for comparing a whole parse at once.
+    pub(crate) fn ids_types_messages(failures: &[Failure]) -> Vec<(&str, &str, &str)> {
+        failures
+            .iter()
+            .map(|failure| {
+                (
+                    failure.test.as_str(),
+                    failure.error_type.as_str(),
+                    failure.message.as_str(),
+                )
+            })
+            .collect()
+    }
+}

@@ -253,7 +253,6 @@ fn spec_files(failing: &str) -> HashMap<String, &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::fix::failures::command::Runner;
     use crate::fix::failures::frames::frames;
     use crate::fix::failures::parse::parse as parse_output;
@@ -261,18 +260,7 @@ mod tests {
     const TAP: &str = include_str!("../../../tests/fixtures/test-output/node-test-tap.txt");
     const SPEC: &str = include_str!("../../../tests/fixtures/test-output/node-test-spec.txt");
 
-    fn summary(failures: &[Failure]) -> Vec<(&str, &str, &str)> {
-        failures
-            .iter()
-            .map(|failure| {
-                (
-                    failure.test.as_str(),
-                    failure.error_type.as_str(),
-                    failure.message.as_str(),
-                )
-            })
-            .collect()
-    }
+    use super::super::testing::ids_types_messages as summary;
 
     const EXPECTED: [(&str, &str, &str); 4] = [
         (

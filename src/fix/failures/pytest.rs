@@ -296,12 +296,7 @@ mod tests {
         include_str!("../../../tests/fixtures/test-output/pytest-collect-error.txt");
     const TB_NO: &str = include_str!("../../../tests/fixtures/test-output/pytest-tb-no.txt");
 
-    fn by_id<'a>(failures: &'a [Failure], id: &str) -> &'a Failure {
-        failures
-            .iter()
-            .find(|failure| failure.test == id)
-            .unwrap_or_else(|| panic!("no failure {id}"))
-    }
+    use super::super::testing::by_id;
 
     #[test]
     fn pytest_q_gives_every_failure_and_error_with_its_type() {
