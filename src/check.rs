@@ -118,6 +118,17 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
         &schedule.unwrap_or_else(|| "no schedule installed for this root".to_owned()),
         "`daydream schedule install` runs it every night (systemd, launchd or cron; `--help` says which)",
     )?;
+    if crate::workflow::installed(&setup.paths.root) {
+        line(
+            out,
+            true,
+            &format!(
+                "GitHub Actions: `{}` runs the projects as a matrix",
+                crate::workflow::WORKFLOW
+            ),
+            "",
+        )?;
+    }
     for (var, need) in [
         ("SENTRY_AUTH_TOKEN", "the sentry step"),
         ("TELEGRAM_BOT_TOKEN", "Telegram notifications"),

@@ -30,12 +30,25 @@ pub(crate) struct Global {
     /// The daydream root: holds `config/`, `logs/daydream/` and `data/` [default: the current directory]
     #[arg(long, global = true, env = "DAYDREAM_ROOT", value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
-    /// The projects file [default: `<root>/config/projects.json`]
-    #[arg(long, global = true, value_name = "PATH")]
+    /// `--config` before the command (`daydream --config P run`), for the commands that read it
+    #[arg(
+        long = "config",
+        id = "config_before_command",
+        hide = true,
+        value_name = "PATH"
+    )]
     pub(crate) config: Option<PathBuf>,
     /// More detail on stderr (`-v` info, `-vv` debug)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
+}
+
+/// `--config`, on the commands that read the projects file.
+#[derive(Args, Debug, Clone, Default)]
+pub(crate) struct ConfigArg {
+    /// The projects file [default: `<root>/config/projects.json`]
+    #[arg(long, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -46,9 +59,9 @@ pub(crate) enum Command {
     /// Show where the day's run stands: each step and each project's unit
     Status(StatusArgs),
     /// Check `config/projects.json`; exits 2 with file, line, column and the fix when it is wrong
-    Validate,
+    Validate(ConfigArg),
     /// Check the configuration and what this machine has (directories, git, gh, claude, tokens)
-    Doctor,
+    Doctor(ConfigArg),
     /// List the lessons reflection has learned (`data/lessons_learned.jsonl`)
     Lessons(LessonsArgs),
     /// Write the bundled demo root (two small projects with real-looking logs) into DIR and run on it
@@ -73,6 +86,9 @@ pub(crate) enum Command {
     /// show or remove that schedule
     #[command(after_help = SCHEDULE_HELP)]
     Schedule(ScheduleArgs),
+    /// Write configuration for running daydream elsewhere
+    #[command(subcommand)]
+    Init(InitCommand),
     /// Print a shell completion script: `daydream completions bash > ~/.local/share/bash-completion/completions/daydream`
     Completions {
         /// The shell
@@ -96,6 +112,49 @@ pub(crate) struct ConfineArgs {
     /// The program and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub(crate) command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum InitCommand {
+    /// Write `.github/workflows/daydream.yml`: the projects as a GitHub Actions matrix, one job per project
+    #[command(long_about = GITHUB_ACTIONS_ABOUT)]
+    GithubActions(GithubActionsArgs),
+}
+
+const GITHUB_ACTIONS_ABOUT: &str = "Write `.github/workflows/daydream.yml` under the root: the projects of \
+    `config/projects.json` as a GitHub Actions matrix, one job per project (`daydream run --project <slug>`), \
+    nightly and by hand (workflow_dispatch).\n\n\
+    Use it when one machine is no longer enough, or when no machine of yours stays on at night. Each job checks \
+    out the root and the project's `github` repository (linked to where `working_directory` says), restores the \
+    project's state and `data/` from the Actions cache (keyed by project and date), runs daydream with \
+    `DAYDREAM_MACHINE=github-actions` and saves them again, even after a failed run; the report is kept as an \
+    artifact. What needs local files stays on your machines: a job sees no local logs or Claude Code sessions. \
+    Secrets come from the repository secrets ANTHROPIC_API_KEY, GH_TOKEN, SENTRY_AUTH_TOKEN and \
+    TELEGRAM_BOT_TOKEN. Projects without `github`, or whose `machines` leave out `github-actions`, are left out.";
+
+#[derive(Args, Debug)]
+pub(crate) struct GithubActionsArgs {
+    /// The time of the nightly run, in UTC (GitHub's schedules run in UTC)
+    #[arg(long, value_name = "HH:MM", value_parser = parse_time, default_value = "06:00")]
+    pub(crate) at: chrono::NaiveTime,
+    /// Jobs at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) max_parallel: u16,
+    /// What all the jobs may spend on models in a day, in US dollars; each job gets an equal share as its
+    /// `DAYDREAM_BUDGET_USD` and `DAYDREAM_DAILY_BUDGET_USD` (the jobs keep separate ledgers)
+    #[arg(long, value_name = "USD", default_value_t = 5.0)]
+    pub(crate) budget_usd: f64,
+    /// The git URL to `cargo install` daydream from [default: the root itself, when it is a clone of daydream]
+    #[arg(long, value_name = "GIT_URL")]
+    pub(crate) install_from: Option<String>,
+    /// Print the workflow; write nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Replace an existing workflow that differs
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,6 +214,8 @@ pub(crate) struct FixArgs {
     /// Show the failures and the plan: runs the tests, calls no model, keeps no branch
     #[arg(long)]
     pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
 }
 
 const WATCH_EXIT: &str = "It holds the root's lock while it runs: a `daydream run` from cron then exits 3 \
@@ -181,6 +242,8 @@ pub(crate) struct WatchArgs {
     /// Stop after this many polls (for trying it out)
     #[arg(long, hide = true)]
     pub(crate) polls: Option<u64>,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
 }
 
 fn parse_time(text: &str) -> Result<chrono::NaiveTime, String> {
@@ -242,6 +305,8 @@ pub(crate) struct RunArgs {
     /// The run date D (logs reviewed: D-1 00:00 to D 00:00 local time) [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(crate) date: Option<NaiveDate>,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
 }
 
 #[derive(Args, Debug)]
@@ -255,6 +320,8 @@ pub(crate) struct StatusArgs {
     /// Show the dry-run state
     #[arg(long)]
     pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
 }
 
 #[derive(Args, Debug)]

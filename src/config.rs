@@ -24,10 +24,6 @@ pub(crate) struct Config {
 
 /// One project, with defaults applied and `~` expanded.
 #[derive(Clone, Debug)]
-#[expect(
-    dead_code,
-    reason = "github, sentry, telegram, test_command, autofix, tasks are validated now and read by the steps of issues 3-7"
-)]
 pub(crate) struct Project {
     pub(crate) slug: String,
     pub(crate) name: String,

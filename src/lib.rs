@@ -37,6 +37,7 @@ mod step;
 mod steps;
 mod text;
 mod watch;
+mod workflow;
 
 use std::process::ExitCode;
 
@@ -64,6 +65,29 @@ pub fn main() -> ExitCode {
                 exit_codes::UNITS_FAILED
             })
         }
+    }
+}
+
+/// The name of a command that does not read the projects file, for `--config` given before it.
+fn ignores_config(command: &cli::Command) -> Option<&'static str> {
+    use cli::Command as C;
+    match command {
+        C::Run(_)
+        | C::Status(_)
+        | C::Validate(_)
+        | C::Doctor(_)
+        | C::Fix(_)
+        | C::Watch(_)
+        | C::Init(_) => None,
+        C::Lessons(_) => Some("lessons"),
+        C::Demo(_) => Some("demo"),
+        C::Metrics(_) => Some("metrics"),
+        C::Ignore(_) => Some("ignore"),
+        C::Mine(_) => Some("mine"),
+        C::Schedule(_) => Some("schedule"),
+        C::Completions { .. } => Some("completions"),
+        C::Man => Some("man"),
+        C::Confine(_) => Some("__confine"),
     }
 }
 
@@ -100,11 +124,18 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 )]
 fn run(cli: cli::Cli) -> anyhow::Result<u8> {
     let global = cli.global;
+    if let (Some(_), Some(name)) = (&global.config, ignores_config(&cli.command)) {
+        return Err(UsageError(format!(
+            "`daydream {name}` does not read the projects file\n  fix: drop `--config`"
+        ))
+        .into());
+    }
+    let config = |arg: cli::ConfigArg| arg.config.or_else(|| global.config.clone());
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         cli::Command::Run(args) => runner::run(&runner::RunOptions {
             root: global.root,
-            config: global.config,
+            config: config(args.config),
             dry_run: args.dry_run,
             projects: args.projects,
             steps: args.steps,
@@ -114,20 +145,23 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             lock_held: false,
         }),
         cli::Command::Status(args) => status::run(
-            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(
+                global.root.as_deref(),
+                config(args.config.clone()).as_deref(),
+            )?,
             &args,
             &mut stdout,
         ),
-        cli::Command::Validate => check::validate(
-            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+        cli::Command::Validate(arg) => check::validate(
+            &setup::Setup::new(global.root.as_deref(), config(arg).as_deref())?,
             &mut stdout,
         ),
-        cli::Command::Doctor => check::doctor(
-            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+        cli::Command::Doctor(arg) => check::doctor(
+            &setup::Setup::new(global.root.as_deref(), config(arg).as_deref())?,
             &mut stdout,
         ),
         cli::Command::Lessons(args) => {
-            let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let setup = setup::Setup::new(global.root.as_deref(), None)?;
             let (lessons, bad) = lessons::load(&setup.paths.root)?;
             if args.json {
                 for lesson in &lessons {
@@ -158,7 +192,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             Ok(exit_codes::OK)
         }
         cli::Command::Ignore(command) => {
-            let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let setup = setup::Setup::new(global.root.as_deref(), None)?;
             let (root, today) = (&setup.paths.root, setup.clock.today());
             let text = match command {
                 cli::IgnoreCommand::Add {
@@ -173,7 +207,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             Ok(exit_codes::OK)
         }
         cli::Command::Fix(args) => fixer::run(
-            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(global.root.as_deref(), config(args.config).as_deref())?,
             &fixer::FixOptions {
                 projects: args.projects,
                 tests: args.tests,
@@ -184,7 +218,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             &mut stdout,
         ),
         cli::Command::Watch(args) => watch::run(
-            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(global.root.as_deref(), config(args.config).as_deref())?,
             &watch::WatchOptions {
                 projects: args.projects,
                 poll_interval: std::time::Duration::from_secs(args.poll_interval),
@@ -197,7 +231,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             &mut stdout,
         ),
         cli::Command::Metrics(args) => {
-            let setup = setup::Setup::new(global.root.as_deref(), global.config.as_deref())?;
+            let setup = setup::Setup::new(global.root.as_deref(), None)?;
             let (records, bad) = fix::metrics::load(&setup.paths.root)?;
             let mut report = fix::metrics::compute(
                 &records,
@@ -232,12 +266,24 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             Ok(exit_codes::OK)
         }
         cli::Command::Schedule(args) => schedule::run(
-            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            &setup::Setup::new(global.root.as_deref(), None)?,
             &schedule::ScheduleOptions {
                 action: args.action,
                 system: args.system,
                 at: args.at,
                 dry_run: args.dry_run,
+            },
+            &mut stdout,
+        ),
+        cli::Command::Init(cli::InitCommand::GithubActions(args)) => workflow::run(
+            &setup::Setup::new(global.root.as_deref(), config(args.config).as_deref())?,
+            &workflow::Options {
+                at: args.at,
+                max_parallel: args.max_parallel,
+                budget_usd: args.budget_usd,
+                install_from: args.install_from,
+                dry_run: args.dry_run,
+                force: args.force,
             },
             &mut stdout,
         ),

