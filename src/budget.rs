@@ -105,6 +105,9 @@ pub(crate) enum Allowance {
     Exhausted(String),
 }
 
+/// Held while a call's headroom is computed and its `start` line written, so that threads reserve one at a time.
+static RESERVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The ledger of one root, seen from one run.
 pub(crate) struct Budget {
     path: PathBuf,
@@ -124,6 +127,13 @@ pub(crate) struct Ticket {
     project: String,
     purpose: Purpose,
     cap: f64,
+}
+
+impl Ticket {
+    /// What the call may spend: its `--max-budget-usd`.
+    pub(crate) fn cap(&self) -> f64 {
+        self.cap
+    }
 }
 
 impl Budget {
@@ -209,7 +219,9 @@ impl Budget {
         Ok(Allowance::Spend(remaining))
     }
 
-    /// Writes and fsyncs the `start` line before the call. `cap` must be <= the allowance.
+    /// Writes and fsyncs the `start` line before the call, reserving `cap`, or what is left when that is less
+    /// (the ticket's [`Ticket::cap`] is what the call may spend). Reserving is atomic between the threads of a run:
+    /// two calls started at once never reserve the same dollars.
     pub(crate) fn begin(
         &self,
         step: &str,
@@ -222,15 +234,16 @@ impl Budget {
                 "failed to start a model call for `{step}` in `{project}`: its cap ${cap} is not a positive amount"
             );
         }
-        match self.allowance(purpose)? {
+        let _reserving = RESERVING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cap = match self.allowance(purpose)? {
             Allowance::Exhausted(why) => {
                 bail!("failed to start a model call for `{step}` in `{project}`: {why}")
             }
-            Allowance::Spend(most) if cap > most + EPSILON => bail!(
-                "failed to start a model call for `{step}` in `{project}`: its cap ${cap:.2} is more than the ${most:.2} the budget has left"
-            ),
-            Allowance::Spend(_) => {}
-        }
+            // Another call of this run reserved part of it since the caller looked.
+            Allowance::Spend(most) => cap.min(most),
+        };
         let ticket = Ticket {
             id: call_id(&self.run_id),
             step: step.to_owned(),
@@ -846,7 +859,42 @@ mod tests {
     }
 
     #[test]
-    fn the_minimum_call_amount_is_honoured_and_begin_refuses_more_than_remains() {
+    fn calls_started_at_once_from_many_threads_never_reserve_more_than_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = Budget::open(dir.path(), caps(), "run-1", at("2026-11-21T06:00:00+01:00"));
+        let run_cap = budget.caps().run;
+        let start = std::sync::Barrier::new(32);
+        let tickets: Vec<Ticket> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..32)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        budget.begin("reflect", "valor", Purpose::Reflect, 0.5).ok()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let reserved: f64 = tickets.iter().map(Ticket::cap).sum();
+        assert!(
+            reserved <= run_cap + 1e-9,
+            "reserved {reserved} of {run_cap}"
+        );
+        assert!(!tickets.is_empty());
+        assert!(matches!(
+            budget.allowance(Purpose::Reflect).unwrap(),
+            Allowance::Exhausted(_)
+        ));
+        for t in tickets {
+            budget.settle(t, Some(0.0)).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_minimum_call_amount_is_honoured_and_begin_reserves_no_more_than_remains() {
         let dir = tempfile::tempdir().unwrap();
         let budget = Budget::open(
             dir.path(),
@@ -862,11 +910,11 @@ mod tests {
             budget.allowance(Purpose::Reflect).unwrap(),
             Allowance::Spend(0.5)
         );
-        let err = budget
+        let ticket = budget
             .begin("reflect", "valor", Purpose::Reflect, 0.51)
-            .unwrap_err();
-        assert!(err.to_string().contains("more than the $0.50"), "{err}");
-        spend(&budget, Purpose::Reflect, 0.5, 0.01);
+            .unwrap();
+        assert!((ticket.cap() - 0.5).abs() < 1e-9);
+        budget.settle(ticket, Some(0.01)).unwrap();
         assert_eq!(
             budget.allowance(Purpose::Reflect).unwrap(),
             Allowance::Exhausted("budget exhausted: $4.51 of $5.00 spent this run".into())

@@ -302,6 +302,10 @@ pub(crate) struct RunArgs {
     /// Make no model call at all: reflection says what it would have spent at most
     #[arg(long)]
     pub(crate) no_spend: bool,
+    /// Projects worked on at once: the units of a step for different projects run side by side [default:
+    /// `"jobs"` in the config's `defaults`, else the number of cores, at most 8]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) jobs: Option<u16>,
     /// The run date D (logs reviewed: D-1 00:00 to D 00:00 local time) [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(crate) date: Option<NaiveDate>,

@@ -20,6 +20,8 @@ pub(crate) struct Config {
     pub(crate) projects: Vec<Project>,
     /// Unknown keys and other things worth saying that do not stop a run.
     pub(crate) warnings: Vec<String>,
+    /// `"defaults": {"jobs": N}`: projects worked on at once by `run` [default: the cores, at most 8].
+    pub(crate) jobs: Option<usize>,
 }
 
 /// One project, with defaults applied and `~` expanded.
@@ -155,6 +157,7 @@ struct RawConfig {
 
 #[derive(Deserialize, Default)]
 struct RawDefaults {
+    jobs: Option<std::num::NonZeroUsize>,
     stale_issue_days: Option<u32>,
     logs: Option<Vec<String>>,
     deprecated_patterns: Option<Vec<Pattern>>,
@@ -320,6 +323,7 @@ pub(crate) fn parse(
         .collect();
 
     let defaults = raw.defaults;
+    let jobs = defaults.jobs.map(std::num::NonZeroUsize::get);
     let machine = this_machine(env);
     let mut projects = Vec::new();
     for (slug, p) in raw.projects {
@@ -435,6 +439,7 @@ pub(crate) fn parse(
         path: path.to_owned(),
         projects,
         warnings,
+        jobs,
     })
 }
 
@@ -611,6 +616,7 @@ const KNOWN_KEYS: &[&str] = &[
     "label_stale",
     "close_stale_after_days",
     "stale_issue_days",
+    "jobs",
     "allow_test_command",
     "sandbox",
     "sandbox_network",

@@ -131,7 +131,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         .into());
     }
     let config = |arg: cli::ConfigArg| arg.config.or_else(|| global.config.clone());
-    let mut stdout = std::io::stdout().lock();
+    // Not locked for the whole command: `run --jobs` prints from several threads.
+    let mut stdout = std::io::stdout();
     match cli.command {
         cli::Command::Run(args) => runner::run(&runner::RunOptions {
             root: global.root,
@@ -141,6 +142,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             steps: args.steps,
             date: args.date,
             no_spend: args.no_spend,
+            jobs: args.jobs.map(usize::from),
             verbose: global.verbose,
             lock_held: false,
         }),

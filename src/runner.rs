@@ -1,7 +1,9 @@
 //! The step x project loop: select, lock, load the day's state, run what is not done, save after every unit.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -15,7 +17,8 @@ use crate::exit_codes;
 use crate::paths::Paths;
 use crate::setup::Setup;
 use crate::state::{
-    self, ALL_PROJECTS, End, Holder, Locking, MAX_ATTEMPTS, Next, RunLock, RunRecord, State, Status,
+    self, ALL_PROJECTS, End, Holder, Locking, MAX_ATTEMPTS, Next, RunLock, RunRecord, State,
+    Status, Store,
 };
 use crate::step::{AnyStep, Outcome, RunCx, Scope, UnitCx};
 use crate::steps;
@@ -46,6 +49,9 @@ pub(crate) struct RunOptions {
     pub(crate) steps: Vec<String>,
     pub(crate) date: Option<NaiveDate>,
     pub(crate) no_spend: bool,
+    /// Projects worked on at once (`--jobs`) [default: `"jobs"` in the config's defaults, else the cores, at
+    /// most 8].
+    pub(crate) jobs: Option<usize>,
     pub(crate) verbose: u8,
     /// The caller (`watch`) already holds the root's lock.
     pub(crate) lock_held: bool,
@@ -104,7 +110,12 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         finished_at: None,
         outcome: None,
     });
-    state.save(&state_path)?;
+    let store = Mutex::new(Store::open(state, state_path)?);
+    let jobs = opts
+        .jobs
+        .or(config.jobs)
+        .unwrap_or_else(default_jobs)
+        .max(1);
 
     let cx = RunCx {
         root: paths.root.clone(),
@@ -124,8 +135,13 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         ""
     };
     say!(
-        "daydream {date}{mode}: {} project(s), steps {}",
+        "daydream {date}{mode}: {} project(s){}, steps {}",
         selected_projects.len(),
+        if jobs > 1 && selected_projects.len() > 1 {
+            format!(" ({} at once)", jobs.min(selected_projects.len()))
+        } else {
+            String::new()
+        },
         selected_steps
             .iter()
             .map(|s| s.name())
@@ -135,26 +151,67 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
     tracing::info!(%date, dry_run = opts.dry_run, "run started");
 
     let clock = Instant::now();
+    let progress = Progress::new();
     let mut changed = false;
     let mut interrupted = None;
-    'steps: for step in &selected_steps {
-        for (slug, project) in units_of(*step, &cx.config, &selected_projects) {
-            if let Some(signal) = cancel.signal() {
-                interrupted = Some(Interrupted(signal));
-                break 'steps;
+    for step in &selected_steps {
+        let units = units_of(*step, &cx.config, &selected_projects);
+        let (run_wide, projects): (Vec<_>, Vec<_>) = units
+            .into_iter()
+            .partition(|(slug, _)| *slug == ALL_PROJECTS);
+        // The units of one step for different projects side by side, then the step's run-wide unit, which reads
+        // theirs. The state holds the units in this order whatever order they finish in.
+        let mut runs = {
+            let snapshot = {
+                let mut held = lock(&store);
+                for (slug, _) in projects.iter().chain(&run_wide) {
+                    held.state.unit_mut(step.name(), slug);
+                }
+                held.state.clone()
+            };
+            let unit = Unit {
+                cx: &cx,
+                step: *step,
+                store: &store,
+                progress: &progress,
+            };
+            pool(jobs, &projects, &cancel, |(slug, project)| {
+                unit.run(slug, *project, &snapshot, changed)
+            })?
+        };
+        if runs.iter().all(|r| !matches!(r, UnitRun::Interrupted(_))) && cancel.signal().is_none() {
+            for (slug, project) in &run_wide {
+                let snapshot = lock(&store).state.clone();
+                let unit = Unit {
+                    cx: &cx,
+                    step: *step,
+                    store: &store,
+                    progress: &progress,
+                };
+                let changed_before = changed || runs.iter().any(|r| matches!(r, UnitRun::Changed));
+                runs.push(unit.run(slug, *project, &snapshot, changed_before)?);
             }
-            match run_unit(&cx, *step, slug, project, &mut state, &state_path, changed)? {
+        }
+        for run in runs {
+            match run {
                 UnitRun::Unchanged => {}
                 UnitRun::Changed => changed = true,
-                UnitRun::Interrupted(i) => {
-                    interrupted = Some(i);
-                    break 'steps;
-                }
+                UnitRun::Interrupted(i) => interrupted = interrupted.or(Some(i)),
             }
+        }
+        if interrupted.is_none() {
+            interrupted = cancel.signal().map(Interrupted);
+        }
+        if interrupted.is_some() {
+            break;
         }
     }
 
-    let failed = failed_units(&state, &selected_steps, &selected_projects);
+    let mut store = store
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let state = &mut store.state;
+    let failed = failed_units(state, &selected_steps, &selected_projects);
     let (outcome, code) = match interrupted {
         Some(i) => (
             i.to_string(),
@@ -174,10 +231,11 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         run.finished_at = Some(cx.clock.now());
         run.outcome = Some(outcome.clone());
     }
-    state.save(&state_path)?;
+    store.compact()?;
+    let state = &store.state;
     tracing::info!(%outcome, "run ended");
 
-    let counts = count(&state, &selected_steps, &selected_projects);
+    let counts = count(state, &selected_steps, &selected_projects);
     say!(
         "{outcome}: {counts} in {:.1}s",
         clock.elapsed().as_secs_f64()
@@ -189,7 +247,7 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         let reported = selected_steps.iter().any(|s| s.name() == "report");
         if changed && !reported {
             let fixing = crate::fix::metrics::night_line(&paths.root, cx.clock.now());
-            let markdown = crate::report::render(&state, &cx.config, cx.steps, fixing.as_deref());
+            let markdown = crate::report::render(state, &cx.config, cx.steps, fixing.as_deref());
             crate::fsutil::write_atomic(&report, markdown.as_bytes())?;
             say!(
                 "report: {} (updated; `daydream run --step report` updates the GitHub issue too)",
@@ -214,112 +272,210 @@ enum UnitRun {
     Interrupted(Interrupted),
 }
 
-/// Runs one unit if it needs running, saving the state before and after.
-fn run_unit(
-    cx: &RunCx,
-    step: &dyn AnyStep,
-    slug: &str,
-    project: Option<&Project>,
-    state: &mut State,
-    path: &Path,
-    changed_before: bool,
-) -> Result<UnitRun> {
-    let name = step.name();
-    let show = if slug == ALL_PROJECTS { "(all)" } else { slug };
-    let unit = state.unit_mut(name, slug);
+/// The state, locked: a poisoned lock (a unit panicked) still holds a state worth saving.
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
-    if let Some(reason) = project.and_then(|p| p.unavailable.as_ref()) {
-        if !unit.skip_unavailable(reason, cx.clock.now()) {
-            return Ok(UnitRun::Unchanged);
-        }
-        state.save(path)?;
-        print_unit(name, show, "skipped", reason);
-        return Ok(UnitRun::Changed);
-    }
-    match unit.next(step.follows_state() && changed_before) {
-        Next::Run => {}
-        Next::Finished => return Ok(UnitRun::Unchanged),
-        Next::GaveUp => {
-            let error = unit.last_error.clone().unwrap_or_default();
-            print_unit(
-                name,
-                show,
-                "failed",
-                &format!("gave up after {MAX_ATTEMPTS} attempts today: {error}"),
-            );
-            return Ok(UnitRun::Unchanged);
-        }
-    }
-    let resume = unit.start(cx.clock.now());
-    state.save(path)?;
-    tracing::info!(step = name, project = slug, "unit started");
+/// How many projects a run works on at once when neither `--jobs` nor the config says.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8)
+}
 
-    let snapshot = state.clone();
-    let started = Instant::now();
-    let spinner = spinner(name, show);
-    let result = {
-        let mut save = |point: serde_json::Value| -> Result<()> {
-            state.unit_mut(name, slug).checkpoint = Some(point);
-            state.save(path)
+/// Runs `work` on each item with up to `jobs` threads, in the items' order of start; stops starting new ones
+/// once a signal came or `work` failed. The results are in the items' order, for those that ran.
+fn pool<T: Sync, R: Send>(
+    jobs: usize,
+    items: &[T],
+    cancel: &Cancel,
+    work: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Vec<Mutex<Option<Result<R>>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(items.len()) {
+            scope.spawn(|| {
+                loop {
+                    if failed.load(Ordering::SeqCst) || cancel.signal().is_some() {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(i) else { return };
+                    let result = work(item);
+                    if result.is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    *results[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .filter_map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .collect()
+}
+
+/// What running a unit needs: the run, its step, the state's one store and the terminal's progress lines.
+struct Unit<'r> {
+    cx: &'r RunCx,
+    step: &'r dyn AnyStep,
+    store: &'r Mutex<Store>,
+    progress: &'r Progress,
+}
+
+impl Unit<'_> {
+    /// Changes the unit of `slug` and saves it: one line in the journal.
+    fn update<R>(&self, slug: &str, change: impl FnOnce(&mut state::Unit) -> R) -> Result<R> {
+        let mut store = lock(self.store);
+        let result = change(store.state.unit_mut(self.step.name(), slug));
+        store.save_unit(self.step.name(), slug)?;
+        Ok(result)
+    }
+
+    /// Runs the unit of `slug` if it needs running, saving it before and after. `snapshot` is the state the
+    /// step reads (the earlier steps' findings).
+    fn run(
+        &self,
+        slug: &str,
+        project: Option<&Project>,
+        snapshot: &State,
+        changed_before: bool,
+    ) -> Result<UnitRun> {
+        let (cx, step) = (self.cx, self.step);
+        let name = step.name();
+        let show = if slug == ALL_PROJECTS { "(all)" } else { slug };
+        let now = cx.clock.now();
+
+        if let Some(reason) = project.and_then(|p| p.unavailable.as_ref()) {
+            if !self.update(slug, |u| u.skip_unavailable(reason, now))? {
+                return Ok(UnitRun::Unchanged);
+            }
+            self.progress.line(name, show, "skipped", reason);
+            return Ok(UnitRun::Changed);
+        }
+        let next = {
+            let store = lock(self.store);
+            let unit = store
+                .state
+                .unit(name, slug)
+                .context("a unit of the run is missing")?;
+            (
+                unit.next(step.follows_state() && changed_before),
+                unit.last_error.clone(),
+            )
         };
-        let mut ucx = UnitCx::new(cx, project, &snapshot, resume, &mut save);
-        test_knobs(cx, name, slug).and_then(|()| step.run(&mut ucx))
-    };
-    spinner.finish_and_clear();
-    let elapsed = match cx.clock {
-        Clock::System => u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        Clock::Fixed(_) => 0,
-    };
-
-    let unit = state.unit_mut(name, slug);
-    let mut interrupted = None;
-    let end = match result {
-        Ok(Outcome::Done(output)) => {
-            let mut detail = output.summary.clone();
-            if !output.warnings.is_empty() {
-                // Unreadable files and the like: counted here, listed in the report under the step's section.
-                let _ = write!(
-                    detail,
-                    " ({} warning(s): see {} in the report)",
-                    output.warnings.len(),
-                    step.title()
+        match next {
+            (Next::Run, _) => {}
+            (Next::Finished, _) => return Ok(UnitRun::Unchanged),
+            (Next::GaveUp, error) => {
+                self.progress.line(
+                    name,
+                    show,
+                    "failed",
+                    &format!(
+                        "gave up after {MAX_ATTEMPTS} attempts today: {}",
+                        error.unwrap_or_default()
+                    ),
                 );
+                return Ok(UnitRun::Unchanged);
             }
-            print_unit(name, show, "done", &detail);
-            End::Done(output)
         }
-        Ok(Outcome::Skipped(reason)) => {
-            print_unit(name, show, "skipped", &reason);
-            End::Skipped(reason)
-        }
-        Err(err) => {
-            if let Some(i) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
-                interrupted = Some(*i);
-                print_unit(name, show, "interrupted", &i.to_string());
-                End::Interrupted(i.to_string())
-            } else {
-                let message = format!("{err:#}");
-                // This attempt counts: what is left after it.
-                let retry = if unit.attempts_left() > 0 {
-                    format!(
-                        " (attempt {} of {MAX_ATTEMPTS}; a later run today retries)",
-                        unit.attempts
-                    )
+        let resume = self.update(slug, |u| u.start(now))?;
+        tracing::info!(step = name, project = slug, "unit started");
+
+        let started = Instant::now();
+        let spinner = self.progress.spinner(name, show);
+        let result = {
+            let mut save = |point: serde_json::Value| -> Result<()> {
+                self.update(slug, |u| u.checkpoint = Some(point))
+            };
+            let mut ucx = UnitCx::new(cx, project, snapshot, resume, &mut save);
+            test_knobs(cx, name, slug).and_then(|()| step.run(&mut ucx))
+        };
+        spinner.finish_and_clear();
+        let elapsed = match cx.clock {
+            Clock::System => u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            Clock::Fixed(_) => 0,
+        };
+
+        let (end, interrupted) = self.conclude(slug, show, result);
+        let now = cx.clock.now();
+        self.update(slug, |u| u.end(end, now, elapsed))?;
+        Ok(match interrupted {
+            Some(i) => UnitRun::Interrupted(i),
+            None => UnitRun::Changed,
+        })
+    }
+
+    /// How the attempt ended, said on the console.
+    fn conclude(
+        &self,
+        slug: &str,
+        show: &str,
+        result: Result<Outcome>,
+    ) -> (End, Option<Interrupted>) {
+        let (name, step) = (self.step.name(), self.step);
+        let attempts_left = lock(self.store)
+            .state
+            .unit(name, slug)
+            .map_or(0, state::Unit::attempts_left);
+        let attempts = MAX_ATTEMPTS - attempts_left;
+        let mut interrupted = None;
+        let end = match result {
+            Ok(Outcome::Done(output)) => {
+                let mut detail = output.summary.clone();
+                if !output.warnings.is_empty() {
+                    // Unreadable files and the like: counted here, listed in the report under the step's section.
+                    let _ = write!(
+                        detail,
+                        " ({} warning(s): see {} in the report)",
+                        output.warnings.len(),
+                        step.title()
+                    );
+                }
+                self.progress.line(name, show, "done", &detail);
+                End::Done(output)
+            }
+            Ok(Outcome::Skipped(reason)) => {
+                self.progress.line(name, show, "skipped", &reason);
+                End::Skipped(reason)
+            }
+            Err(err) => {
+                if let Some(i) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+                    interrupted = Some(*i);
+                    self.progress
+                        .line(name, show, "interrupted", &i.to_string());
+                    End::Interrupted(i.to_string())
                 } else {
-                    format!(" (attempt {MAX_ATTEMPTS} of {MAX_ATTEMPTS}: giving up for today)")
-                };
-                print_unit(name, show, "failed", &format!("{message}{retry}"));
-                tracing::error!(step = name, project = slug, error = %message, "unit failed");
-                End::Failed(message)
+                    let message = format!("{err:#}");
+                    // This attempt counts: what is left after it.
+                    let retry = if attempts_left > 0 {
+                        format!(
+                            " (attempt {attempts} of {MAX_ATTEMPTS}; a later run today retries)"
+                        )
+                    } else {
+                        format!(" (attempt {MAX_ATTEMPTS} of {MAX_ATTEMPTS}: giving up for today)")
+                    };
+                    self.progress
+                        .line(name, show, "failed", &format!("{message}{retry}"));
+                    tracing::error!(step = name, project = slug, error = %message, "unit failed");
+                    End::Failed(message)
+                }
             }
-        }
-    };
-    unit.end(end, cx.clock.now(), elapsed);
-    state.save(path)?;
-    Ok(match interrupted {
-        Some(i) => UnitRun::Interrupted(i),
-        None => UnitRun::Changed,
-    })
+        };
+        (end, interrupted)
+    }
 }
 
 /// Knobs for the integration tests, harmless when unset: `DAYDREAM_TEST_UNIT_DELAY_MS` holds every unit at its
@@ -342,24 +498,43 @@ fn test_knobs(cx: &RunCx, step: &str, project: &str) -> Result<()> {
     Ok(())
 }
 
-/// One updating line on stderr while a unit runs (a 1 GB log, a test suite, a fix), when stderr is a terminal;
-/// nothing otherwise (cron, CI, a pipe), so logs stay clean.
-fn spinner(step: &str, project: &str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal as _;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("  {spinner} {msg} {elapsed}") {
-        bar.set_style(style);
-    }
-    bar.set_message(format!("{step:<8} {project:<12} running"));
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+/// What the console shows while units run: one line per finished unit on stdout and, when stderr is a
+/// terminal, one updating line per running unit (a 1 GB log, a test suite, a fix); nothing updating otherwise
+/// (cron, CI, a pipe), so logs stay clean. Lines stay whole when units run side by side.
+struct Progress {
+    bars: Option<indicatif::MultiProgress>,
 }
 
-fn print_unit(step: &str, project: &str, status: &str, detail: &str) {
-    say!("  {step:<8} {project:<12} {status:<11} {detail}");
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal as _;
+        Progress {
+            bars: std::io::stderr()
+                .is_terminal()
+                .then(indicatif::MultiProgress::new),
+        }
+    }
+
+    fn spinner(&self, step: &str, project: &str) -> indicatif::ProgressBar {
+        let Some(bars) = &self.bars else {
+            return indicatif::ProgressBar::hidden();
+        };
+        let bar = bars.add(indicatif::ProgressBar::new_spinner());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("  {spinner} {msg} {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.set_message(format!("{step:<8} {project:<12} running"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    }
+
+    fn line(&self, step: &str, project: &str, status: &str, detail: &str) {
+        let print = || say!("  {step:<8} {project:<12} {status:<11} {detail}");
+        match &self.bars {
+            Some(bars) => bars.suspend(print),
+            None => print(),
+        }
+    }
 }
 
 /// Units left `running` by a process that died: run again, unless that already happened too often.

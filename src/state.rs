@@ -1,4 +1,9 @@
-//! `state.json`: the day's units of work and their outcomes, loaded and saved atomically, and the run lock.
+//! `state.json`: the day's units of work and their outcomes, and the run lock.
+//!
+//! A run saves each transition of a unit as one line appended (and fsynced) to the state's journal,
+//! `state.journal` beside `state.json`, so a save costs the same whatever the number of projects. The journal is
+//! compacted into `state.json` (written atomically) when a run starts and when it ends; whoever reads the state
+//! in between replays it (a line torn by a kill is dropped).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek, Write};
@@ -293,18 +298,109 @@ impl State {
 /// What reading a state file found.
 pub(crate) type ReadState = Versioned<State>;
 
-/// Reads a state file without changing anything.
+/// Reads a state file and replays its journal, without changing anything.
 pub(crate) fn read(path: &Path) -> Result<ReadState> {
     Ok(
         match fsutil::read_versioned::<State>(path, FORMAT_VERSION, "a daydream state file")? {
             // Older layouts load with defaults for what they lack and are saved in the current layout.
             Versioned::Loaded(mut state) => {
                 state.format_version = FORMAT_VERSION;
+                replay(&mut state, &journal_of(path))?;
                 Versioned::Loaded(state)
             }
             other => other,
         },
     )
+}
+
+/// The journal of the state file `path`: `state.journal` beside `state.json`.
+pub(crate) fn journal_of(path: &Path) -> PathBuf {
+    path.with_extension("journal")
+}
+
+/// One line of the journal: a unit as it is now. (The run records change when a run starts and ends, and
+/// both compact.)
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Entry {
+    Unit { step: String, unit: Unit },
+}
+
+fn replay(state: &mut State, journal: &Path) -> Result<()> {
+    let (entries, bad) = fsutil::read_jsonl::<Entry>(journal)?;
+    if bad > 0 {
+        tracing::warn!(
+            "skipped {bad} unreadable line(s) of `{}` (a save torn by a kill)",
+            journal.display()
+        );
+    }
+    for entry in entries {
+        match entry {
+            Entry::Unit { step, unit } => {
+                let project = unit.project.clone();
+                *state.unit_mut(&step, &project) = unit;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The state of a run and where it is saved: `state.json` plus its journal.
+pub(crate) struct Store {
+    pub(crate) state: State,
+    path: PathBuf,
+    journal: PathBuf,
+}
+
+impl Store {
+    /// Takes over `state` (already replayed from `path` and its journal): writes it whole and starts an empty
+    /// journal.
+    pub(crate) fn open(state: State, path: PathBuf) -> Result<Store> {
+        let mut store = Store {
+            state,
+            journal: journal_of(&path),
+            path,
+        };
+        store.compact()?;
+        Ok(store)
+    }
+
+    /// Saves the unit of `step` for `project` as it is now.
+    pub(crate) fn save_unit(&self, step: &str, project: &str) -> Result<()> {
+        let unit = self
+            .state
+            .unit(step, project)
+            .context("saving a unit the state does not have")?
+            .clone();
+        let entry = Entry::Unit {
+            step: step.to_owned(),
+            unit,
+        };
+        fsutil::append_jsonl(&self.journal, &entry)
+    }
+
+    /// Writes the whole state to `state.json` and empties the journal (in that order: a kill between the two
+    /// leaves a journal whose replay changes nothing).
+    pub(crate) fn compact(&mut self) -> Result<()> {
+        self.state.save(&self.path)?;
+        match std::fs::remove_file(&self.journal) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                Err(err).with_context(|| format!("failed to remove `{}`", self.journal.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Folds the journal of `path` into it, when there is one: what a new day does before keeping the file.
+fn compact_in_place(path: &Path) -> Result<()> {
+    if !journal_of(path).exists() {
+        return Ok(());
+    }
+    if let Versioned::Loaded(state) = read(path)? {
+        Store::open(state, path.to_owned())?;
+    }
+    Ok(())
 }
 
 /// The state a run of `date` works on, the file it lives in, and what the run should tell the user about it.
@@ -323,6 +419,7 @@ pub(crate) fn load_for(
     stamp: &str,
 ) -> Result<Loaded> {
     let current = paths.state(dry_run);
+    compact_in_place(&current)?;
     let mut notices = Vec::new();
     let mut path = current.clone();
     let mut found = read_or_set_aside(paths, &current, stamp, &mut notices)?;

@@ -396,6 +396,7 @@ impl Engine<'_> {
         let ticket = self
             .budget
             .begin("fix", &self.project.slug, Purpose::Autofix, cap)?;
+        let cap = ticket.cap();
         let claude = Claude::new(self.env, self.cancel.clone());
         let timeout = self
             .limits

@@ -97,6 +97,7 @@ impl Step for Reflect {
         let schema = schema();
         let claude = Claude::new(&cx.run.env, cx.run.cancel.clone());
         let ticket = budget.begin(Self::NAME, ALL_PROJECTS, Purpose::Reflect, cap)?;
+        let cap = ticket.cap();
         let request = Request {
             prompt: &prompt,
             model: &model,

@@ -104,8 +104,33 @@ impl Root {
         cmd.spawn().unwrap()
     }
 
+    /// The state as a reader sees it: `state.json` with its journal replayed (what a run saved since it started).
     pub fn state(&self) -> Value {
-        serde_json::from_str(&self.read("logs/daydream/state.json")).expect("state.json parses")
+        self.replayed().expect("state.json parses")
+    }
+
+    fn replayed(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.join("logs/daydream/state.json")).ok()?;
+        let mut state: Value = serde_json::from_str(&text).ok()?;
+        let journal =
+            std::fs::read_to_string(self.join("logs/daydream/state.journal")).unwrap_or_default();
+        // A line torn by a kill does not parse and is dropped, as daydream does.
+        for entry in journal
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        {
+            let (step, unit) = (&entry["unit"]["step"], &entry["unit"]["unit"]);
+            let steps = state["steps"].as_array_mut()?;
+            if !steps.iter().any(|s| s["name"] == *step) {
+                steps.push(serde_json::json!({"name": step, "units": []}));
+            }
+            let units = steps.iter_mut().find(|s| s["name"] == *step)?["units"].as_array_mut()?;
+            match units.iter_mut().find(|u| u["project"] == unit["project"]) {
+                Some(known) => *known = unit.clone(),
+                None => units.push(unit.clone()),
+            }
+        }
+        Some(state)
     }
 
     pub fn report(&self) -> String {
@@ -116,9 +141,7 @@ impl Root {
     pub fn wait_for_state(&self, what: &str, pred: impl Fn(&Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let text =
-                std::fs::read_to_string(self.join("logs/daydream/state.json")).unwrap_or_default();
-            if serde_json::from_str::<Value>(&text).is_ok_and(|v| pred(&v)) {
+            if self.replayed().is_some_and(|v| pred(&v)) {
                 return;
             }
             assert!(Instant::now() < deadline, "timed out waiting for {what}");

@@ -19,6 +19,7 @@ mod heal;
 mod layout;
 mod mine;
 mod ops;
+mod parallel;
 mod reflect;
 mod run;
 mod state;

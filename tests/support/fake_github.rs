@@ -22,7 +22,7 @@ mod http_core;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -62,6 +62,9 @@ pub struct Recorded {
 struct Shared {
     state: Mutex<State>,
     stop: AtomicBool,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 impl Shared {
@@ -77,6 +80,8 @@ struct State {
     requests: Vec<Recorded>,
     failures: Vec<Failure>,
     create_delay: Duration,
+    /// Every answer waits this long first (a GitHub far away), outside the lock.
+    latency: Duration,
     /// Ids of comments and labels.
     next_id: u64,
 }
@@ -160,6 +165,8 @@ impl FakeGitHub {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             stop: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
         });
         let accept = {
             let shared = Arc::clone(&shared);
@@ -398,6 +405,16 @@ impl FakeGitHub {
         });
     }
 
+    /// The most requests that were being answered at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared.most_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Every answer waits this long first, as a GitHub across the ocean does; requests overlap.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
     /// Issue creation waits this long before it takes a number (nothing is locked meanwhile), so that
     /// concurrent creators both get past their "does it exist?" check.
     pub fn set_create_delay(&self, delay: Duration) {
@@ -510,7 +527,12 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
             return;
         }
     };
+    let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    let latency = shared.lock().latency;
+    std::thread::sleep(latency);
     let response = handle(shared, &request);
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     write_response(&mut stream, &response);
 }
 

@@ -393,6 +393,7 @@ impl FixRun<'_> {
         let ticket = self
             .budget
             .begin("autofix", &project.slug, Purpose::Autofix, cap)?;
+        let cap = ticket.cap();
         let reply = claude.run(&Request {
             prompt: &prompt,
             model: &self.settings.model,
