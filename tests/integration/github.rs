@@ -61,7 +61,7 @@ fn with_telegram(env: &mut Vec<(String, String)>, telegram: &crate::fake_http::F
     );
 }
 
-fn run(root: &Root, env: &[(String, String)], args: &[&str]) -> Run {
+pub fn run(root: &Root, env: &[(String, String)], args: &[&str]) -> Run {
     Run::from(
         root.cmd(args)
             .envs(env.iter().map(|(k, v)| (k, v)))

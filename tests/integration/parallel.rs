@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use crate::fake_github::FakeGitHub;
-use crate::github::gh_available;
-use crate::harness::{Root, Run};
+use crate::github::{gh_available, run};
+use crate::harness::Root;
 
 /// `n` projects, each with yesterday's errors and its own GitHub repository on `github`.
 fn root_with(github: &FakeGitHub, n: usize) -> (Root, Vec<(String, String)>) {
@@ -31,15 +31,6 @@ fn root_with(github: &FakeGitHub, n: usize) -> (Root, Vec<(String, String)>) {
     let mut env = github.gh_env(&root.join("gh-config"));
     env.push(("DAYDREAM_GH_BACKOFF_MS".to_owned(), "10".to_owned()));
     (root, env)
-}
-
-fn run(root: &Root, env: &[(String, String)], args: &[&str]) -> Run {
-    Run::from(
-        root.cmd(args)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap(),
-    )
 }
 
 /// The issues of every project's repository: (repo, title, state).
