@@ -18,6 +18,7 @@ use super::links::bases;
 use super::markdown::parse;
 use super::paths::{file_name, normalize, parent, path_candidate, relative};
 use super::shell::commands;
+use super::site::Site;
 use super::{INDEX_DOCS, SITE_CONFIGS};
 use crate::cancel::Cancel;
 use crate::text::code;
@@ -68,6 +69,8 @@ pub(super) struct Audit<'a> {
     pub(super) env_skipped: bool,
     pub(super) checked: Checked,
     pub(super) notes: BTreeSet<String>,
+    /// The generator that builds the docs into a site, if one does.
+    pub(super) site: Option<Site>,
 }
 
 impl<'a> Audit<'a> {
@@ -102,6 +105,7 @@ impl<'a> Audit<'a> {
             env_skipped: false,
             checked: Checked::default(),
             notes: BTreeSet::new(),
+            site: Site::detect(root),
         }
     }
 
