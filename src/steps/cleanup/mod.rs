@@ -954,6 +954,14 @@ mod tests {
         put(&root, "pkg/testdata/x.go", "// XXX: golden input\n");
         put(&root, "tests/__snapshots__/a.ts", "// TODO: a snapshot\n");
         put(&root, "tests/cases/input.rb", "# TODO: read by a test\n");
+        // Code a test imports or mocks, or a file it names in a comment, is the project's own.
+        put(&root, "lib/reply.js", "// TODO: the project's note\n");
+        put(&root, "tests/helpers.js", "// TODO: a helper's note\n");
+        put(
+            &root,
+            "tests/reply.test.js",
+            "const reply = proxyquire('../lib/reply.js', {}) // see `helpers.js`\n",
+        );
         put(
             &root,
             "tests/test_lint.py",
@@ -969,7 +977,14 @@ mod tests {
             .iter()
             .map(|m| (m.path.as_str(), m.line))
             .collect();
-        assert_eq!(found, [("app/a.py", 1)]);
+        assert_eq!(
+            found,
+            [
+                ("app/a.py", 1),
+                ("lib/reply.js", 1),
+                ("tests/helpers.js", 1)
+            ]
+        );
         assert_eq!(data.legacy.fixtures_skipped, 5);
     }
 

@@ -131,7 +131,7 @@ pub(super) fn scan_legacy(
     }
     // Inputs of the tests (fixtures, and files a test names) are data, not the project's own notes or code.
     for (rel, found) in files {
-        if fixture(&rel) || read_by_tests.contains(&rel) {
+        if fixture(&rel) || read_by_a_test(&rel, &read_by_tests) {
             legacy.fixtures_skipped += 1;
             continue;
         }
@@ -174,27 +174,61 @@ pub(super) fn named_paths(rel: &str, text: &str) -> Vec<String> {
             .expect("valid regex")
     });
     let folder = rel.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let Some(family) = Family::of(Path::new(rel)) else {
+        return Vec::new();
+    };
+    let lexed = lex(text, family);
     let mut out = Vec::new();
-    for found in PATH.captures_iter(text) {
-        let written = &found[1];
-        // From the project's folder only with a folder in it: a bare `"setup.py"` is more often a name than
-        // the top-level file.
-        if written.contains('/') {
-            out.push(written.trim_start_matches("./").to_owned());
-        }
-        let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
-        for part in written.split('/') {
-            match part {
-                "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                part => parts.push(part),
+    for (index, line) in text.lines().enumerate() {
+        for found in PATH.captures_iter(line) {
+            // In a string literal: a path named in a comment is read by nobody.
+            if lexed.at(index, found.get(1).map_or(0, |m| m.start())) != Region::Str {
+                continue;
             }
+            out.extend(resolved(folder, &found[1]));
         }
-        out.push(parts.join("/"));
     }
     out
+}
+
+/// A path written in a test, from the project's folder (when it has a folder in it: a bare `"setup.py"` is
+/// more often a name than the top-level file) and from the test's folder.
+fn resolved(folder: &str, written: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if written.contains('/') {
+        out.push(written.trim_start_matches("./").to_owned());
+    }
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for part in written.split('/') {
+        match part {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    out.push(parts.join("/"));
+    out
+}
+
+/// Whether `rel` is data a test reads: named in a test's string literal, inside a test folder, and no test or
+/// test helper itself (a module a test imports or mocks is code under test).
+fn read_by_a_test(rel: &str, named: &HashSet<String>) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    named.contains(rel)
+        && rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .any(|f| matches!(f, "test" | "tests" | "spec" | "__tests__"))
+        && !(name.starts_with("test_")
+            || name.contains("_test.")
+            || name.contains(".test.")
+            || name.contains(".spec.")
+            || name.contains(".test-d.")
+            || name.starts_with("conftest.")
+            || name.starts_with("__init__."))
 }
 
 /// What one file holds: its markers, deprecated uses (per pattern) and commented-out blocks.

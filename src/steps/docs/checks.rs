@@ -12,7 +12,7 @@ use regex::Regex;
 use super::binaries::Bins;
 use super::commands::Shell;
 use super::data::{Checked, Finding, Kind};
-use super::env::span_vars;
+use super::env::{example_reads, span_vars};
 use super::files::{HISTORICAL_LINE, Ignores, SETTING_LINE, Tree, is_historical};
 use super::links::bases;
 use super::markdown::parse;
@@ -71,6 +71,8 @@ pub(super) struct Audit<'a> {
     pub(super) notes: BTreeSet<String>,
     /// The generator that builds the docs into a site, if one does.
     pub(super) site: Option<Site>,
+    /// The variables the example programs of the doc being checked read.
+    pub(super) example_reads: HashSet<String>,
 }
 
 impl<'a> Audit<'a> {
@@ -106,11 +108,13 @@ impl<'a> Audit<'a> {
             checked: Checked::default(),
             notes: BTreeSet::new(),
             site: Site::detect(root),
+            example_reads: HashSet::new(),
         }
     }
 
     pub(super) fn doc(&mut self, rel: &str, text: &str) -> Result<()> {
         let parsed = parse(text);
+        self.example_reads = example_reads(&parsed.blocks);
         let lines: Vec<&str> = text.lines().collect();
         let dir = parent(rel);
         let line_is = |re: &Regex, line: usize| {

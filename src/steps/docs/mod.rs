@@ -774,6 +774,30 @@ Options:
         );
     }
 
+    #[test]
+    fn a_variable_the_docs_example_program_reads_is_the_readers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        put(root, "src/config.py", "class Config: pass\n");
+        put(
+            root,
+            "README.md",
+            "# Config\n\n```python\nconfig = Config(\".env\")\nALLOWED_HOSTS = config('ALLOWED_HOSTS')\n```\n\n```shell\nALLOWED_HOSTS=127.0.0.1\nPAYMENT_TIMEOUT=5\n```\n",
+        );
+
+        let (_, data) = run(root);
+
+        assert_eq!(
+            found(&data),
+            [(
+                "README.md".to_owned(),
+                10,
+                "names `PAYMENT_TIMEOUT`, which no source file mentions (and there is no `.env.example`)"
+                    .to_owned()
+            )]
+        );
+    }
+
     /// Runs git in `dir` with both commit dates set to `date`; returns its stdout.
     fn git(dir: &Path, date: &str, args: &[&str]) -> String {
         let done = Cmd::new("git")
