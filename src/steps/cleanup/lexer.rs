@@ -220,10 +220,6 @@ fn multiline_quote(family: Family, quote: u8) -> bool {
 
 /// In code at `i`: the state a token starting there opens and how many bytes open it, with their region; or
 /// `None` when the byte is plain code.
-#[expect(
-    clippy::type_complexity,
-    reason = "a state, a length and a region, used once"
-)]
 fn code_byte(
     bytes: &[u8],
     i: usize,

@@ -34,7 +34,7 @@ pub(super) static SETEXT_UNDERLINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ {0,3}(?:=+|-+)[ \t]*$").expect("valid regex"));
 pub(super) static MYST_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ {0,3}\(([^()\s]+)\)=[ \t]*$").expect("valid regex"));
-/// A MyST role right before a code span: `{ref}`, `{py:class}`.
+/// A `MyST` role right before a code span: `{ref}`, `{py:class}`.
 pub(super) static ROLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{[\w:.+-]+\}$").expect("valid regex"));
 pub(super) static REFERENCE_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {

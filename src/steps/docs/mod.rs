@@ -12,9 +12,9 @@
 //!   `struct.Item.html`) are not checked. In a doc that a site generator builds (`conf.py` Sphinx, `mkdocs.yml`,
 //!   `docusaurus.config.*`; see `site`), a link resolves as the generator resolves it: site-root links from its
 //!   docs folder (Docusaurus: `static/`), extensionless pages with their extension or as a folder's index
-//!   (MkDocs also from the page's URL), and under Sphinx a target that names no file is a cross-reference
-//!   (a MyST label, a document, an object) that Sphinx checks itself. MyST `(label)=` lines are anchors, and
-//!   the argument of a MyST role (`` {ref}`x` ``) is no path.
+//!   (`MkDocs` also from the page's URL), and under Sphinx a target that names no file is a cross-reference
+//!   (a `MyST` label, a document, an object) that Sphinx checks itself. `MyST` `(label)=` lines are anchors, and
+//!   the argument of a `MyST` role (`` {ref}`x` ``) is no path.
 //! - **Missing paths**: what looks like a repository path in inline code or in the arguments of a shell block
 //!   (a `/` or a known extension; no spaces, globs, placeholders such as `<slug>`, `YYYY`, `DIR` or
 //!   `path/to/...`, URLs, `~` or `$`) that exists neither from the project root nor from the doc's folder, and is

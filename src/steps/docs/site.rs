@@ -1,4 +1,4 @@
-//! The generator that builds the docs into a site (Sphinx, MkDocs, Docusaurus), and how it resolves a link
+//! The generator that builds the docs into a site (Sphinx, `MkDocs`, Docusaurus), and how it resolves a link
 //! that is not a file as written: from the site's root, without the page's extension, or as a reference it
 //! owns (a Sphinx label or object).
 
@@ -10,7 +10,7 @@ use super::paths::normalize;
 /// A docs site generator, with the folder its pages live in (relative to the project).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Site {
-    /// `conf.py` in the folder: reStructuredText and MyST pages; `[text](target)` may name a label or an object.
+    /// `conf.py` in the folder: reStructuredText and `MyST` pages; `[text](target)` may name a label or an object.
     Sphinx { source: String },
     /// `mkdocs.yml` with its `docs_dir`.
     MkDocs { docs: String },
