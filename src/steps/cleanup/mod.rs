@@ -1329,6 +1329,8 @@ Legacy-code signals in 1 source file:
             "TODO: remove",
             "Returns:",
             "eslint-disable-next-line no-console",
+            "         Ready(s)   |       |             Ready(s + 2p)      |      |",
+            "| method | returns |",
         ] {
             assert_eq!(classify(neutral), Class::Neutral, "{neutral}");
         }

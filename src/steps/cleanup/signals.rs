@@ -561,7 +561,8 @@ pub(super) static SENTENCE_START: LazyLock<Regex> =
 /// - it quotes code in backticks, as markdown does;
 /// - it is a list item (`- item`, `* item`, `1. item`): two points.
 ///
-/// A line made only of brackets and `;`/`,` (`}`, `});`) is code. A directive (`type: ignore`, `noqa`,
+/// A line made only of brackets and `;`/`,` (`}`, `});`) is code. A line of a table or an ASCII diagram (three
+/// `|` or more, no `||`), a directive (`type: ignore`, `noqa`,
 /// `eslint-disable`, `-*- coding -*-`, ...), a TODO/FIXME/XXX note, or a line without letters or digits
 /// (a separator) is neutral. Otherwise the side with more points wins; a tie is neutral.
 pub(super) fn classify(line: &str) -> Class {
@@ -577,6 +578,7 @@ pub(super) fn classify(line: &str) -> Class {
         || !s.chars().any(char::is_alphanumeric)
         || s.contains("{{{")
         || s.contains("}}}")
+        || (s.matches('|').count() >= 3 && !s.contains("||"))
     {
         return Class::Neutral;
     }

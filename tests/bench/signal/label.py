@@ -2,7 +2,7 @@
 # inside a COMMENT or STRING token is not a use); everything else from the manual table.
 import io, re, sys, tokenize, os
 src = sys.argv[2]  # folder holding <project>/<folder>
-folders = {"attrs": "attrs-25.3.0", "starlette": "starlette-0.46.2", "fastify": "package", "express": "package", "clap": "clap-4.5.20"}
+folders = {"attrs": "attrs-25.3.0", "starlette": "starlette-0.46.2", "fastify": "package", "express": "package", "clap": "clap-4.5.20", "httpx": "httpx-0.28.1", "structlog": "structlog-25.4.0", "ws": "package", "tokio": "tokio-1.41.0"}
 manual = {}
 for line in open(sys.argv[3]):
     if line.strip() and not line.startswith("#"):

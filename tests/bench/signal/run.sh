@@ -33,6 +33,11 @@ projects=(
   'fastify|npm|https://registry.npmjs.org/fastify/-/fastify-5.3.3.tgz|package|["new Buffer\\(", "\\.substr\\(", "url\\.parse\\(", "process\\.binding\\("]'
   'express|npm|https://registry.npmjs.org/express/-/express-5.1.0.tgz|package|["url\\.parse\\(", "req\\.param\\(", "\\.substr\\(", "new Buffer\\("]'
   'clap|crates.io|https://static.crates.io/crates/clap/clap-4.5.20.crate|clap-4.5.20|["\\btry!\\(", "lazy_static!", "once_cell", "\\.description\\(\\)"]'
+  # Held out: added after the fixes, to see whether they hold on projects they were not tuned on.
+  'httpx|pypi|https://files.pythonhosted.org/packages/source/h/httpx/httpx-0.28.1.tar.gz|httpx-0.28.1|["typing\\.Optional\\b", "asyncio\\.get_event_loop\\(", "datetime\\.utcnow\\("]'
+  'structlog|pypi|https://files.pythonhosted.org/packages/source/s/structlog/structlog-25.4.0.tar.gz|structlog-25.4.0|["typing\\.Optional\\b", "asyncio\\.get_event_loop\\(", "datetime\\.utcnow\\("]'
+  'ws|npm|https://registry.npmjs.org/ws/-/ws-8.18.0.tgz|package|["new Buffer\\(", "\\.substr\\(", "url\\.parse\\(", "util\\.inherits\\("]'
+  'tokio|crates.io|https://static.crates.io/crates/tokio/tokio-1.41.0.crate|tokio-1.41.0|["\\btry!\\(", "mem::uninitialized", "\\.description\\(\\)", "lazy_static!"]'
 )
 
 mkdir -p "$work/root/config"
