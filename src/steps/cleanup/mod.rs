@@ -5,7 +5,12 @@
 //! Two walks, neither of which follows symbolic links:
 //! - artifacts: every folder except version-control, vendored and virtualenv folders and nested repositories,
 //!   with `.gitignore` NOT applied (artifacts are usually ignored, which is how they survive);
-//! - legacy signals: source files only, `.gitignore`-aware (the `ignore` crate's standard filters).
+//! - legacy signals: source files only, `.gitignore`-aware (the `ignore` crate's standard filters). Each file is
+//!   lexed for its comments and strings (`lexer`): a marker counts in a comment only (not as a placeholder such
+//!   as `noqa:XXX`), a deprecated pattern in code only (not in a comment, a string or a longer name). Inputs of
+//!   the tests (`fixtures/`, `testdata/`, `snapshots/`, `tests/data/`, files a test names in a string) are
+//!   data, not the project's code; commented alternatives in example folders and doctest prompts (`# >>>`)
+//!   are documentation, not dead code.
 //!
 //! What git tracks comes from `git ls-files`. When that cannot be known (git missing, a git error), nothing is
 //! removed: deleting a tracked file is the one mistake this step must never make.

@@ -188,6 +188,7 @@ mod tests {
     use std::fs;
 
     use super::*;
+    use crate::logmine::history::Changes;
 
     fn example(line: &str, trace: &[&str]) -> Example {
         Example {
@@ -236,5 +237,64 @@ mod tests {
             &["  File \"/usr/lib/python3.12/json/decoder.py\", line 355, in raw_decode"],
         );
         assert_eq!(own_frame(&library, root), None);
+    }
+
+    fn change(template: &str, today: u64, baseline: f64, severity: Level) -> Change {
+        Change {
+            template: template.to_owned(),
+            today,
+            baseline,
+            last_seen: None,
+            example: None,
+            severity,
+        }
+    }
+
+    fn row(template: &str, errors: u64, own_frame: Option<&str>) -> TemplateRow {
+        TemplateRow {
+            template: template.to_owned(),
+            count: errors,
+            errors,
+            own_frame: own_frame.map(str::to_owned),
+            example: Some(example("ERROR x", &["KeyError: 'sku'"])),
+            ..TemplateRow::default()
+        }
+    }
+
+    #[test]
+    fn actions_say_why_new_and_traced_before_rising_before_volume() {
+        let data = LogsData {
+            top: vec![
+                row("Payment failed for order <*>", 22, None),
+                row(
+                    "Could not reserve stock for order <*>",
+                    3,
+                    Some("app/inventory.py:29"),
+                ),
+                row("Timeout talking to <*>", 9, None),
+                row("Brand new failure <*>", 2, Some("app/new.py:3")),
+                row("Two errors <*>", 2, None),
+            ],
+            history: Some(Changes {
+                first_day: false,
+                new: vec![
+                    change("Brand new failure <*>", 2, 0.0, Level::Error),
+                    change("A new warning <*>", 4, 0.0, Level::Warning),
+                ],
+                spiking: vec![change("Timeout talking to <*>", 9, 1.5, Level::Error)],
+                stopped: Vec::new(),
+            }),
+            ..LogsData::default()
+        };
+
+        assert_eq!(
+            actions(&data),
+            [
+                "new · `Brand new failure <*>` appeared yesterday, 2 times: `KeyError: 'sku'` at `app/new.py:3`",
+                "traceback · 3 errors of `Could not reserve stock for order <*>` yesterday: `KeyError: 'sku'` at `app/inventory.py:29`",
+                "rising · `Timeout talking to <*>`: 9 times yesterday, 1.5 a night before",
+                "volume · 22 errors of `Payment failed for order <*>` yesterday",
+            ]
+        );
     }
 }
