@@ -308,7 +308,10 @@ fn char_literal(rest: &[u8]) -> Option<usize> {
     }
     // One character, ASCII or up to 4 bytes of UTF-8, then the closing quote.
     (1..=4)
-        .find(|&n| body.get(n) == Some(&b'\'') && std::str::from_utf8(&body[..n]).is_ok())
+        .find(|&n| {
+            body.get(n) == Some(&b'\'')
+                && std::str::from_utf8(&body[..n]).is_ok_and(|c| c.chars().count() == 1)
+        })
         .map(|n| n + 2)
 }
 
@@ -384,11 +387,11 @@ mod tests {
 
     #[test]
     fn rust_lifetimes_chars_raw_strings_and_block_comments() {
-        let text = "fn f<'a>(x: &'a str) -> char { 'x' }\nlet s = r#\"say \"hi\" // no\"#; /* a\nb */ let t = '\\n';\n";
+        let text = "fn f<'a, 'b>(x: &'a str) -> char { 'x' }\nlet s = r#\"say \"hi\" // no\"#; /* a\nb */ let t = '\\n';\n";
         assert_eq!(
             regions(text, Family::Rust),
             [
-                "c:fn f<'a>(x: &'a str) -> char { |s:'x'|c: }",
+                "c:fn f<'a, 'b>(x: &'a str) -> char { |s:'x'|c: }",
                 "c:let s = |s:r#\"say \"hi\" // no\"#|c:; |#:/* a",
                 "#:b */|c: let t = |s:'\\n'|c:;",
             ]

@@ -1043,11 +1043,21 @@ mod tests {
             "src/lib.rs",
             "/// Replaces `try!(x)`.\nfn f<'a>(x: &'a str) -> R { let m = \"try!(\"; try!(g(x)) }\n",
         );
+        put(
+            &root,
+            "app/old.py",
+            "x = 1  # pylint: disable=old-division\n",
+        );
 
         let (_, data) = run(
             &root,
             Opts {
-                patterns: &[r"add_event_handler\(", r"url\.parse\(", r"try!\("],
+                patterns: &[
+                    r"add_event_handler\(",
+                    r"url\.parse\(",
+                    r"try!\(",
+                    r"# pylint: disable=old",
+                ],
                 ..Opts::default()
             },
         );
@@ -1070,6 +1080,7 @@ mod tests {
                 vec![("app/routing.py", 1), ("app/routing.py", 5)],
                 vec![("lib/request.js", 5)],
                 vec![("src/lib.rs", 2)],
+                vec![("app/old.py", 1)],
             ]
         );
     }

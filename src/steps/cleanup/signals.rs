@@ -241,7 +241,7 @@ pub(super) struct FileSignals {
 
 /// The signals of one source file. A marker counts in a comment only, and not as a placeholder (`noqa:XXX`,
 /// `E-XXX`); a deprecated pattern counts in code only, not in a comment or a string (a deprecation message
-/// names the old API on purpose) nor inside a longer name. Commented-out code is not looked for in example
+/// names the old API on purpose) nor inside a longer name, unless the pattern is a comment itself. Commented-out code is not looked for in example
 /// folders, where a commented alternative is documentation.
 pub(super) fn scan_text(path: &str, text: &str, syntax: Syntax, patterns: &[Regex]) -> FileSignals {
     let mut found = FileSignals {
@@ -273,9 +273,15 @@ pub(super) fn scan_text(path: &str, text: &str, syntax: Syntax, patterns: &[Rege
             }
         }
         for (pattern, uses) in patterns.iter().zip(&mut found.deprecated) {
-            if pattern.find_iter(line).any(|m| {
-                lexed.at(index, m.start()) == Region::Code && !inside_name(line, m.start())
-            }) {
+            if pattern
+                .find_iter(line)
+                .any(|m| match lexed.at(index, m.start()) {
+                    Region::Code => !inside_name(line, m.start()),
+                    // A pattern that is itself a comment (`# pylint: disable=...`) is looked for in comments.
+                    Region::Comment => ["#", "//", "/*"].iter().any(|c| m.as_str().starts_with(c)),
+                    Region::Str => false,
+                })
+            {
                 uses.push(Location {
                     path: path.to_owned(),
                     line: number,

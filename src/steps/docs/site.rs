@@ -124,7 +124,17 @@ impl Site {
             let Some(rel) = normalize(base, path) else {
                 return false;
             };
+            // A link to the built page (`api.html`) names the page it is built from.
+            let built = rel
+                .strip_suffix(".html")
+                .filter(|_| !matches!(self, Site::Docusaurus))
+                .is_some_and(|stem| {
+                    PAGE_EXTENSIONS
+                        .iter()
+                        .any(|ext| exists(&format!("{stem}.{ext}")))
+                });
             exists(&rel)
+                || built
                 || (!named_file
                     && PAGE_EXTENSIONS.iter().any(|ext| {
                         exists(&format!("{rel}.{ext}"))
@@ -157,6 +167,9 @@ mod tests {
         assert!(site.resolves("docs/a/b.md", "/_static/logo.png", &exists));
         assert!(!site.resolves("docs/a/b.md", "/_static/gone.png", &exists));
         assert!(!site.resolves("docs/a/b.md", "missing.md", &exists));
+        // The built page of a source page.
+        assert!(site.resolves("docs/index.md", "advanced/transports.html", &exists));
+        assert!(!site.resolves("docs/index.md", "advanced/gone.html", &exists));
     }
 
     #[test]
