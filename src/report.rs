@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::config::Config;
 use crate::redact::redact;
 use crate::state::{ALL_PROJECTS, State, Status, Unit};
-use crate::step::{AnyStep, Scope};
+use crate::step::{AnyStep, Reason, Scope};
 use crate::text::{capitalise, cell, duration, one_line};
 
 /// Renders the report of `state`. `config` supplies display names; projects no longer configured show by slug.
@@ -190,7 +190,8 @@ pub(crate) fn render(
 }
 
 /// The Action Required items of the units of `steps` (of one project, or all): failures first, then what the
-/// steps asked a human to do, ranked by [`Step::action_rank`]. Each comes with the unit's project.
+/// steps asked a human to do, ranked by their [`Reason`] (kind and novelty before volume) and, within a tier,
+/// by the step's `action_rank` and the order the step gave them. Each comes with the unit's project.
 fn unit_actions<'s>(
     state: &'s State,
     steps: &[&dyn AnyStep],
@@ -198,6 +199,7 @@ fn unit_actions<'s>(
 ) -> Vec<(&'s str, String)> {
     let mut ranked = steps.to_vec();
     ranked.sort_by_key(|s| s.action_rank());
+    let mut failures = Vec::new();
     let mut actions = Vec::new();
     for step in &ranked {
         let units = state
@@ -210,7 +212,7 @@ fn unit_actions<'s>(
         {
             let project = unit.project.as_str();
             match unit.status {
-                Status::Failed => actions.push((
+                Status::Failed => failures.push((
                     project,
                     format!(
                         "`{}` failed after {} attempt(s): {}",
@@ -219,7 +221,7 @@ fn unit_actions<'s>(
                         one_line(unit.last_error.as_deref().unwrap_or("no error recorded"))
                     ),
                 )),
-                Status::Interrupted | Status::Running => actions.push((
+                Status::Interrupted | Status::Running => failures.push((
                     project,
                     format!(
                         "`{}` did not finish; the next run today does it again",
@@ -233,7 +235,10 @@ fn unit_actions<'s>(
             }
         }
     }
-    actions
+    // A stable sort: within a tier, the steps' rank and their own order stand.
+    actions.sort_by_key(|(_, action)| Reason::tier(action));
+    failures.extend(actions);
+    failures
 }
 
 /// One unit's findings under its heading: the step's rendering, or why there is none.
@@ -486,6 +491,56 @@ mod tests {
         assert_eq!(
             render(&state(), &config(), crate::steps::ORDER, None),
             render(&state(), &config(), crate::steps::ORDER, None)
+        );
+    }
+
+    #[test]
+    fn actions_rank_by_kind_and_novelty_before_volume_across_steps() {
+        let mut state = State::new("2026-11-21".parse().unwrap(), false);
+        let mut done = |step: &str, actions: &[String]| {
+            let unit = state.unit_mut(step, "shop");
+            unit.status = Status::Done;
+            unit.output = Some(Output {
+                actions: actions.to_vec(),
+                ..Output::default()
+            });
+        };
+        done("cleanup", &["untrack `x.pyc`".to_owned()]);
+        done(
+            "logs",
+            &[
+                Reason::Traceback.tag("3 errors of `KeyError`"),
+                Reason::Rising.tag("`slow query`"),
+                Reason::Volume.tag("22 errors of `card declined`"),
+            ],
+        );
+        done("sentry", &[Reason::P1.tag("Sentry issue 4")]);
+        done("docs", &["`README.md:3` links to `gone.md`".to_owned()]);
+        done(
+            "tests",
+            &[
+                Reason::Chronic.tag("`test_a` fails for 9 nights"),
+                Reason::Failing.tag("New failing test `test_b`"),
+            ],
+        );
+
+        let actions: Vec<String> = unit_actions(&state, crate::steps::ORDER, Some("shop"))
+            .into_iter()
+            .map(|(_, action)| action)
+            .collect();
+
+        assert_eq!(
+            actions,
+            [
+                "traceback · 3 errors of `KeyError`",
+                "failing · New failing test `test_b`",
+                "P1 · Sentry issue 4",
+                "rising · `slow query`",
+                "volume · 22 errors of `card declined`",
+                "chronic · `test_a` fails for 9 nights",
+                "untrack `x.pyc`",
+                "`README.md:3` links to `gone.md`",
+            ]
         );
     }
 }

@@ -230,6 +230,86 @@ impl Warnings {
     }
 }
 
+/// Why an action ranks where it does in Action Required: kind and novelty first, volume after. Its word leads
+/// the action (`traceback · 3 errors of ...`), so the report ranks the actions of every step together and the
+/// reader sees why each is where it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Reason {
+    /// A P0 Sentry issue, or an error storm.
+    P0,
+    /// An error template the logs never had before.
+    New,
+    /// Errors with a traceback through the project's own code.
+    Traceback,
+    /// A test that fails on the default branch.
+    Failing,
+    /// A P1 Sentry issue.
+    P1,
+    /// An error template spiking against the nights before.
+    Rising,
+    /// Many errors of one template, nothing more telling about them.
+    Volume,
+    /// A test that passes on a rerun.
+    Flaky,
+    /// A test that has been failing for nights.
+    Chronic,
+}
+
+impl Reason {
+    const ALL: [Reason; 9] = [
+        Reason::P0,
+        Reason::New,
+        Reason::Traceback,
+        Reason::Failing,
+        Reason::P1,
+        Reason::Rising,
+        Reason::Volume,
+        Reason::Flaky,
+        Reason::Chronic,
+    ];
+    const SEPARATOR: &str = " · ";
+
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Reason::P0 => "P0",
+            Reason::New => "new",
+            Reason::Traceback => "traceback",
+            Reason::Failing => "failing",
+            Reason::P1 => "P1",
+            Reason::Rising => "rising",
+            Reason::Volume => "volume",
+            Reason::Flaky => "flaky",
+            Reason::Chronic => "chronic",
+        }
+    }
+
+    /// The action, led by this reason's word.
+    pub(crate) fn tag(self, action: &str) -> String {
+        format!("{}{}{action}", self.word(), Reason::SEPARATOR)
+    }
+
+    /// The reason an action was tagged with, if any.
+    pub(crate) fn of(action: &str) -> Option<Reason> {
+        let (word, _) = action.split_once(Reason::SEPARATOR)?;
+        Reason::ALL.into_iter().find(|r| r.word() == word)
+    }
+
+    /// The tier of an action in Action Required, lowest first: P0; what is new or broken in the code (new
+    /// templates, tracebacks through the project's code, failing tests); P1; rising; volume; flaky and chronic
+    /// tests; then what carries no reason (docs, cleanup, housekeeping).
+    pub(crate) fn tier(action: &str) -> u8 {
+        match Reason::of(action) {
+            Some(Reason::P0) => 0,
+            Some(Reason::New | Reason::Traceback | Reason::Failing) => 1,
+            Some(Reason::P1) => 2,
+            Some(Reason::Rising) => 3,
+            Some(Reason::Volume) => 4,
+            Some(Reason::Flaky | Reason::Chronic) => 5,
+            None => 6,
+        }
+    }
+}
+
 /// A bounded list in a step's data: the first `LIMIT` items and how many there were.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Listed<T, const LIMIT: usize> {

@@ -32,7 +32,7 @@ fn the_demo_runs_and_its_report_has_real_findings() {
         "{report}"
     );
     assert!(report.contains("KeyError: 'sku'"), "{report}");
-    assert!(report.contains("\"POST /checkout HTTP/<*>\""), "{report}");
+    assert!(report.contains("`POST /checkout -> 502`"), "{report}");
     assert!(
         !report.contains("hunter2") && !report.contains("7c1e4b9a2f6d8e03b5a4c2d1e0f9a8b7"),
         "{report}"

@@ -109,6 +109,9 @@ pub(super) struct Legacy {
     /// Source files not scanned because they hold a NUL byte.
     #[serde(default)]
     pub(super) skipped_binary: usize,
+    /// Source files left out because they are inputs of the tests (fixtures, files a test names).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) fixtures_skipped: usize,
     #[serde(default)]
     pub(super) commented_out: Listed<Block>,
     /// Markers in comments, per marker (`TODO`, `FIXME`, `XXX`).
@@ -158,4 +161,12 @@ pub(super) struct Location {
 #[derive(Serialize, Deserialize)]
 pub(super) struct Plan {
     pub(super) removing: Vec<Artifact>,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -5,7 +5,12 @@
 //! Two walks, neither of which follows symbolic links:
 //! - artifacts: every folder except version-control, vendored and virtualenv folders and nested repositories,
 //!   with `.gitignore` NOT applied (artifacts are usually ignored, which is how they survive);
-//! - legacy signals: source files only, `.gitignore`-aware (the `ignore` crate's standard filters).
+//! - legacy signals: source files only, `.gitignore`-aware (the `ignore` crate's standard filters). Each file is
+//!   lexed for its comments and strings (`lexer`): a marker counts in a comment only (not as a placeholder such
+//!   as `noqa:XXX`), a deprecated pattern in code only (not in a comment, a string or a longer name). Inputs of
+//!   the tests (`fixtures/`, `testdata/`, `snapshots/`, `tests/data/`, files a test names in a string) are
+//!   data, not the project's code; commented alternatives in example folders and doctest prompts (`# >>>`)
+//!   are documentation, not dead code.
 //!
 //! What git tracks comes from `git ls-files`. When that cannot be known (git missing, a git error), nothing is
 //! removed: deleting a tracked file is the one mistake this step must never make.
@@ -22,6 +27,7 @@ use crate::step::{Outcome, Output, Step, UnitCx, Warnings};
 
 mod artifacts;
 mod data;
+mod lexer;
 mod render;
 mod signals;
 mod tracked;
@@ -941,6 +947,145 @@ mod tests {
     }
 
     #[test]
+    fn test_inputs_and_placeholders_are_not_the_projects_notes() {
+        let (_tmp, root) = tempdir();
+        put(&root, "app/a.py", "# TODO: a real note\n");
+        put(
+            &root,
+            "tests/data/sample.py",
+            "# TODO: part of a test input\n",
+        );
+        put(&root, "tests/fixtures/old.js", "// FIXME: a fixture\n");
+        put(&root, "pkg/testdata/x.go", "// XXX: golden input\n");
+        put(&root, "tests/__snapshots__/a.ts", "// TODO: a snapshot\n");
+        put(&root, "tests/cases/input.rb", "# TODO: read by a test\n");
+        // Code a test imports or mocks, or a file it names in a comment, is the project's own.
+        put(&root, "lib/reply.js", "// TODO: the project's note\n");
+        put(&root, "tests/helpers.js", "// TODO: a helper's note\n");
+        put(
+            &root,
+            "tests/reply.test.js",
+            "const reply = proxyquire('../lib/reply.js', {}) // see `helpers.js`\n",
+        );
+        put(
+            &root,
+            "tests/test_lint.py",
+            "def test_lint():\n    check(open(\"tests/cases/input.rb\").read())\n    \"\"\"Flags `# noqa:XXX`, not TODO notes.\"\"\"\n    x = 1  # noqa:XXX\n",
+        );
+
+        let (_, data) = run(&root, Opts::default());
+
+        let found: Vec<(&str, usize)> = data
+            .legacy
+            .markers
+            .items
+            .iter()
+            .map(|m| (m.path.as_str(), m.line))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("app/a.py", 1),
+                ("lib/reply.js", 1),
+                ("tests/helpers.js", 1)
+            ]
+        );
+        assert_eq!(data.legacy.fixtures_skipped, 5);
+    }
+
+    #[test]
+    fn doctests_and_example_alternatives_are_not_dead_code() {
+        let (_tmp, root) = tempdir();
+        put(
+            &root,
+            "app/client.py",
+            "def get(url):\n    # >>> client = Client()\n    # >>> client.get(\"https://example.com\")\n    # >>> response.status_code\n    # 200\n    return url\n\n# old = compute(a, b)\n# if old > 10:\n#     print(old)\n",
+        );
+        put(
+            &root,
+            "examples/server.js",
+            "const app = fastify()\n// app.register(require('./plugin'))\n// app.listen({ port: 3000 })\n// console.log('listening')\napp.listen()\n",
+        );
+
+        let (_, data) = run(&root, Opts::default());
+
+        let found: Vec<(&str, usize, usize)> = data
+            .legacy
+            .commented_out
+            .items
+            .iter()
+            .map(|b| (b.path.as_str(), b.start, b.end))
+            .collect();
+        assert_eq!(found, [("app/client.py", 8, 10)]);
+    }
+
+    #[test]
+    fn deprecated_names_in_comments_strings_and_longer_names_are_not_uses() {
+        let (_tmp, root) = tempdir();
+        put(
+            &root,
+            "app/routing.py",
+            concat!(
+                "def add_event_handler(self, func):\n",
+                "    \"\"\"Deprecated: use lifespan, not add_event_handler(...).\"\"\"\n",
+                "    warnings.warn(\"add_event_handler() is deprecated\")  # add_event_handler( too\n",
+                "def test_app_add_event_handler():\n",
+                "    app.add_event_handler(startup)\n",
+            ),
+        );
+        put(
+            &root,
+            "lib/request.js",
+            "/**\n * Short-hand for `url.parse(req.url).pathname`.\n */\nconst re = /url.parse(/\nconst u = url.parse(req.url)\nconst s = `url.parse(${x})`\n",
+        );
+        put(
+            &root,
+            "src/lib.rs",
+            "/// Replaces `try!(x)`.\nfn f<'a>(x: &'a str) -> R { let m = \"try!(\"; try!(g(x)) }\n",
+        );
+        put(
+            &root,
+            "app/old.py",
+            "x = 1  # pylint: disable=old-division\n",
+        );
+
+        let (_, data) = run(
+            &root,
+            Opts {
+                patterns: &[
+                    r"add_event_handler\(",
+                    r"url\.parse\(",
+                    r"try!\(",
+                    r"# pylint: disable=old",
+                ],
+                ..Opts::default()
+            },
+        );
+
+        let uses: Vec<Vec<(&str, usize)>> = data
+            .legacy
+            .deprecated
+            .iter()
+            .map(|d| {
+                d.uses
+                    .items
+                    .iter()
+                    .map(|u| (u.path.as_str(), u.line))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                vec![("app/routing.py", 1), ("app/routing.py", 5)],
+                vec![("lib/request.js", 5)],
+                vec![("src/lib.rs", 2)],
+                vec![("app/old.py", 1)],
+            ]
+        );
+    }
+
+    #[test]
     fn deprecated_patterns_are_located_and_asked_of_a_human() {
         let (_tmp, root) = tempdir();
         put(
@@ -1200,6 +1345,8 @@ Legacy-code signals in 1 source file:
             "TODO: remove",
             "Returns:",
             "eslint-disable-next-line no-console",
+            "         Ready(s)   |       |             Ready(s + 2p)      |      |",
+            "| method | returns |",
         ] {
             assert_eq!(classify(neutral), Class::Neutral, "{neutral}");
         }

@@ -1,5 +1,6 @@
 //! Legacy-code signals: commented-out code blocks, TODO/FIXME/XXX markers, configured deprecated patterns.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -9,6 +10,7 @@ use regex::Regex;
 
 use super::artifacts::skipped_dir;
 use super::data::{Block, Deprecated, Legacy, Listed, Location, Todo};
+use super::lexer::{Family, Region, lex};
 use super::render::{clip, show};
 use super::{BINARY_PROBE, MAX_SOURCE_BYTES, MIN_BLOCK_LINES};
 use crate::cancel::Cancel;
@@ -67,6 +69,8 @@ pub(super) fn scan_legacy(
             .collect(),
         ..Legacy::default()
     };
+    let mut files: Vec<(String, FileSignals)> = Vec::new();
+    let mut read_by_tests: HashSet<String> = HashSet::new();
     let walk = ignore::WalkBuilder::new(root)
         .standard_filters(true)
         // Honour `.gitignore` even where git is not (a copy of a repository, a project without git).
@@ -119,47 +123,166 @@ pub(super) fn scan_legacy(
             continue;
         }
         legacy.files_scanned += 1;
-        scan_text(
-            &rel,
-            &String::from_utf8_lossy(&bytes),
-            syntax,
-            patterns,
-            &mut legacy,
-        );
+        let text = String::from_utf8_lossy(&bytes);
+        if test_file(&rel) {
+            read_by_tests.extend(named_paths(&rel, &text));
+        }
+        files.push((rel.clone(), scan_text(&rel, &text, syntax, patterns)));
+    }
+    // Inputs of the tests (fixtures, and files a test names) are data, not the project's own notes or code.
+    for (rel, found) in files {
+        if fixture(&rel) || read_by_a_test(&rel, &read_by_tests) {
+            legacy.fixtures_skipped += 1;
+            continue;
+        }
+        for todo in found.markers {
+            *legacy.marker_counts.entry(todo.marker.clone()).or_default() += 1;
+            legacy.markers.push(todo);
+        }
+        for (uses, deprecated) in found.deprecated.into_iter().zip(&mut legacy.deprecated) {
+            for use_ in uses {
+                deprecated.uses.push(use_);
+            }
+        }
+        for block in found.blocks {
+            legacy.commented_out.push(block);
+        }
     }
     Ok(legacy)
 }
 
-pub(super) fn scan_text(
-    path: &str,
-    text: &str,
-    syntax: Syntax,
-    patterns: &[Regex],
-    legacy: &mut Legacy,
-) {
+/// Whether a file is a test: under a `test`/`tests`/`spec` folder, or named so (`test_x.py`, `x_test.go`,
+/// `x.test.js`, `x.spec.ts`).
+pub(super) fn test_file(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let stem = name.split('.').next().unwrap_or(name);
+    rel.split('/')
+        .rev()
+        .skip(1)
+        .any(|f| matches!(f, "test" | "tests" | "spec" | "__tests__"))
+        || stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+}
+
+/// The project paths a test names in its string literals, from the project's folder or from the test's
+/// (`"tests/data/sample.py"`, `"./sample.py"`).
+pub(super) fn named_paths(rel: &str, text: &str) -> Vec<String> {
+    static PATH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"["'`]((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*\.[A-Za-z]{1,5})["'`]"#)
+            .expect("valid regex")
+    });
+    let folder = rel.rsplit_once('/').map_or("", |(folder, _)| folder);
+    let Some(family) = Family::of(Path::new(rel)) else {
+        return Vec::new();
+    };
+    let lexed = lex(text, family);
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        for found in PATH.captures_iter(line) {
+            // In a string literal: a path named in a comment is read by nobody.
+            if lexed.at(index, found.get(1).map_or(0, |m| m.start())) != Region::Str {
+                continue;
+            }
+            out.extend(resolved(folder, &found[1]));
+        }
+    }
+    out
+}
+
+/// A path written in a test, from the project's folder (when it has a folder in it: a bare `"setup.py"` is
+/// more often a name than the top-level file) and from the test's folder.
+fn resolved(folder: &str, written: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if written.contains('/') {
+        out.push(written.trim_start_matches("./").to_owned());
+    }
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    for part in written.split('/') {
+        match part {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    out.push(parts.join("/"));
+    out
+}
+
+/// Whether `rel` is data a test reads: named in a test's string literal, inside a test folder, and no test or
+/// test helper itself (a module a test imports or mocks is code under test).
+fn read_by_a_test(rel: &str, named: &HashSet<String>) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    named.contains(rel)
+        && rel
+            .split('/')
+            .rev()
+            .skip(1)
+            .any(|f| matches!(f, "test" | "tests" | "spec" | "__tests__"))
+        && !(name.starts_with("test_")
+            || name.contains("_test.")
+            || name.contains(".test.")
+            || name.contains(".spec.")
+            || name.contains(".test-d.")
+            || name.starts_with("conftest.")
+            || name.starts_with("__init__."))
+}
+
+/// What one file holds: its markers, deprecated uses (per pattern) and commented-out blocks.
+#[derive(Default)]
+pub(super) struct FileSignals {
+    pub(super) markers: Vec<Todo>,
+    pub(super) deprecated: Vec<Vec<Location>>,
+    pub(super) blocks: Vec<Block>,
+}
+
+/// The signals of one source file. A marker counts in a comment only, and not as a placeholder (`noqa:XXX`,
+/// `E-XXX`); a deprecated pattern counts in code only, not in a comment or a string (a deprecation message
+/// names the old API on purpose) nor inside a longer name, unless the pattern is a comment itself. Commented-out code is not looked for in example
+/// folders, where a commented alternative is documentation.
+pub(super) fn scan_text(path: &str, text: &str, syntax: Syntax, patterns: &[Regex]) -> FileSignals {
+    let mut found = FileSignals {
+        deprecated: vec![Vec::new(); patterns.len()],
+        ..FileSignals::default()
+    };
+    let family = Family::of(Path::new(path)).unwrap_or(match syntax {
+        Syntax::Hash => Family::Hash,
+        Syntax::Slash => Family::CLike,
+        Syntax::Both => Family::Php,
+    });
+    let lexed = lex(text, family);
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
-        for found in MARKER.find_iter(line) {
-            if in_comment(line, found.start(), syntax) {
-                *legacy
-                    .marker_counts
-                    .entry(found.as_str().to_owned())
-                    .or_default() += 1;
-                let text = line[found.start()..]
+        for marker in MARKER.find_iter(line) {
+            if lexed.at(index, marker.start()) == Region::Comment
+                && !placeholder(line, marker.start())
+            {
+                let text = line[marker.start()..]
                     .trim_end()
                     .trim_end_matches("*/")
                     .trim();
-                legacy.markers.push(Todo {
+                found.markers.push(Todo {
                     path: path.to_owned(),
                     line: number,
-                    marker: found.as_str().to_owned(),
+                    marker: marker.as_str().to_owned(),
                     text: clip(text),
                 });
             }
         }
-        for (pattern, deprecated) in patterns.iter().zip(&mut legacy.deprecated) {
-            if pattern.is_match(line) {
-                deprecated.uses.push(Location {
+        for (pattern, uses) in patterns.iter().zip(&mut found.deprecated) {
+            if pattern
+                .find_iter(line)
+                .any(|m| match lexed.at(index, m.start()) {
+                    Region::Code => !inside_name(line, m.start()),
+                    // A pattern that is itself a comment (`# pylint: disable=...`) is looked for in comments.
+                    Region::Comment => ["#", "//", "/*"].iter().any(|c| m.as_str().starts_with(c)),
+                    Region::Str => false,
+                })
+            {
+                uses.push(Location {
                     path: path.to_owned(),
                     line: number,
                     text: clip(line.trim()),
@@ -167,25 +290,82 @@ pub(super) fn scan_text(
             }
         }
     }
-    for block in commented_out_blocks(text, syntax) {
-        legacy.commented_out.push(Block {
-            path: path.to_owned(),
-            start: block.start,
-            end: block.end,
-            preview: clip(&block.preview),
-        });
+    if !example_folder(path) {
+        for block in commented_out_blocks(text, syntax) {
+            found.blocks.push(Block {
+                path: path.to_owned(),
+                start: block.start,
+                end: block.end,
+                preview: clip(&block.preview),
+            });
+        }
     }
+    found
 }
 
-/// Whether the text at `at` is in a comment: a comment opener comes before it on the line, or the line
-/// continues a `/* */` block (starts with `*`). A marker inside a string literal is not a TODO.
-pub(super) fn in_comment(line: &str, at: usize, syntax: Syntax) -> bool {
-    let before = &line[..at];
-    (syntax.hash() && before.contains('#'))
-        || (syntax.slash()
-            && (before.contains("//")
-                || before.contains("/*")
-                || line.trim_start().starts_with('*')))
+/// Whether the marker at `at` is a placeholder rather than a note: glued to what comes before it
+/// (`noqa:XXX`, `E-XXX`, `ID=XXX`).
+pub(super) fn placeholder(line: &str, at: usize) -> bool {
+    line[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| matches!(c, ':' | '-' | '=' | '/' | '.'))
+}
+
+/// Whether a match at `at` starts inside a longer name (`test_app_add_event_handler(` for
+/// `add_event_handler\(`): a match that starts with a name character right after another.
+pub(super) fn inside_name(line: &str, at: usize) -> bool {
+    let name = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    line[at..].chars().next().is_some_and(name) && line[..at].chars().next_back().is_some_and(name)
+}
+
+/// Folders of examples, samples and docs: code there shows a reader the ways to do something, and a
+/// commented alternative is one of them.
+pub(super) fn example_folder(path: &str) -> bool {
+    const FOLDERS: &[&str] = &[
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "demo",
+        "demos",
+        "docs",
+        "doc",
+        "tutorial",
+        "tutorials",
+        "cookbook",
+    ];
+    path.split('/')
+        .rev()
+        .skip(1)
+        .any(|folder| FOLDERS.contains(&folder.to_ascii_lowercase().as_str()))
+}
+
+/// Whether a file is an input of the tests rather than the project's own code: under a fixtures folder
+/// (`fixtures/`, `testdata/`, `snapshots/`, `tests/data/`, ...).
+pub(super) fn fixture(path: &str) -> bool {
+    const FOLDERS: &[&str] = &[
+        "fixtures",
+        "fixture",
+        "testdata",
+        "test_data",
+        "test-data",
+        "snapshots",
+        "__snapshots__",
+        "golden",
+        "testcases",
+    ];
+    let folders: Vec<String> = path
+        .split('/')
+        .rev()
+        .skip(1)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    folders.iter().any(|f| FOLDERS.contains(&f.as_str()))
+        || folders.windows(2).any(|w| {
+            matches!(w[0].as_str(), "data" | "inputs" | "cases")
+                && matches!(w[1].as_str(), "tests" | "test" | "spec")
+        })
 }
 
 /// A block of commented-out code, by line numbers (1-based, inclusive).
@@ -205,7 +385,7 @@ pub(super) struct CodeBlock {
 ///
 /// Each line, marker stripped, is judged by [`classify`]. A run is not reported when it contains a license
 /// header line (copyright, SPDX, "licensed under", ...) or introduces a documentation example (a line that
-/// starts with "Example", "Usage" or "e.g.", a markdown fence, or a line ending with `:` right before the
+/// starts with "Example", "Usage" or "e.g.", a markdown fence, a doctest prompt `>>>` or a shell prompt `$`, or a line ending with `:` right before the
 /// first code line, as in "cases such as:"). A block is located from its first to its last code line, and
 /// previewed by the first.
 pub(super) fn commented_out_blocks(text: &str, syntax: Syntax) -> Vec<CodeBlock> {
@@ -284,7 +464,8 @@ pub(super) static LICENSE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 pub(super) static EXAMPLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:for\s+)?(?:examples?\b|usage\b|e\.g\.|```)").expect("valid regex")
+    Regex::new(r"(?i)^(?:(?:for\s+)?(?:examples?\b|usage\b|e\.g\.|```)|>>>(?:\s|$)|\$\s)")
+        .expect("valid regex")
 });
 
 /// The block a run of comment lines is, if it is commented-out code.
@@ -386,7 +567,8 @@ pub(super) static SENTENCE_START: LazyLock<Regex> =
 /// - it quotes code in backticks, as markdown does;
 /// - it is a list item (`- item`, `* item`, `1. item`): two points.
 ///
-/// A line made only of brackets and `;`/`,` (`}`, `});`) is code. A directive (`type: ignore`, `noqa`,
+/// A line made only of brackets and `;`/`,` (`}`, `});`) is code. A line of a table or an ASCII diagram (three
+/// `|` or more, no `||`), a directive (`type: ignore`, `noqa`,
 /// `eslint-disable`, `-*- coding -*-`, ...), a TODO/FIXME/XXX note, or a line without letters or digits
 /// (a separator) is neutral. Otherwise the side with more points wins; a tie is neutral.
 pub(super) fn classify(line: &str) -> Class {
@@ -402,6 +584,7 @@ pub(super) fn classify(line: &str) -> Class {
         || !s.chars().any(char::is_alphanumeric)
         || s.contains("{{{")
         || s.contains("}}}")
+        || (s.matches('|').count() >= 3 && !s.contains("||"))
     {
         return Class::Neutral;
     }

@@ -211,3 +211,18 @@ pub(super) fn package_scripts(path: &Path) -> Option<BTreeSet<String>> {
             .unwrap_or_default(),
     )
 }
+
+/// Whether the `package.json` at `path` is a library published for others (an entry point, not private): its
+/// docs show the reader's own project, whose `npm run` scripts are not in this manifest.
+pub(super) fn published_library(path: &Path) -> bool {
+    let Some(json) = fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    else {
+        return false;
+    };
+    json.get("private").and_then(serde_json::Value::as_bool) != Some(true)
+        && ["main", "exports", "module", "types", "typings"]
+            .iter()
+            .any(|key| json.get(key).is_some())
+}

@@ -12,12 +12,13 @@ use regex::Regex;
 use super::binaries::Bins;
 use super::commands::Shell;
 use super::data::{Checked, Finding, Kind};
-use super::env::span_vars;
+use super::env::{example_reads, span_vars};
 use super::files::{HISTORICAL_LINE, Ignores, SETTING_LINE, Tree, is_historical};
 use super::links::bases;
 use super::markdown::parse;
 use super::paths::{file_name, normalize, parent, path_candidate, relative};
 use super::shell::commands;
+use super::site::Site;
 use super::{INDEX_DOCS, SITE_CONFIGS};
 use crate::cancel::Cancel;
 use crate::text::code;
@@ -68,6 +69,10 @@ pub(super) struct Audit<'a> {
     pub(super) env_skipped: bool,
     pub(super) checked: Checked,
     pub(super) notes: BTreeSet<String>,
+    /// The generator that builds the docs into a site, if one does.
+    pub(super) site: Option<Site>,
+    /// The variables the example programs of the doc being checked read.
+    pub(super) example_reads: HashSet<String>,
 }
 
 impl<'a> Audit<'a> {
@@ -102,11 +107,14 @@ impl<'a> Audit<'a> {
             env_skipped: false,
             checked: Checked::default(),
             notes: BTreeSet::new(),
+            site: Site::detect(root),
+            example_reads: HashSet::new(),
         }
     }
 
     pub(super) fn doc(&mut self, rel: &str, text: &str) -> Result<()> {
         let parsed = parse(text);
+        self.example_reads = example_reads(&parsed.blocks);
         let lines: Vec<&str> = text.lines().collect();
         let dir = parent(rel);
         let line_is = |re: &Regex, line: usize| {

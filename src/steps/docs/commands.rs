@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::binaries::{Help, built_binary, package_scripts, parse_help};
+use super::binaries::{Help, built_binary, package_scripts, parse_help, published_library};
 use super::checks::Audit;
 use super::data::{Finding, Kind, Replace};
 use super::markdown::{Block, DOLLAR_NAME};
@@ -400,12 +400,18 @@ impl Audit<'_> {
         if scripts.contains(script) {
             return;
         }
+        let near = closest(script, scripts.iter()).cloned();
+        // A library's docs show the reader's project (`npm run dev` after `npm init`): a script it lacks is
+        // flagged only when it is a near miss of one it has.
+        if near.is_none() && published_library(&root.join(base).join("package.json")) {
+            return;
+        }
         let manifest = code(&if base.is_empty() {
             "package.json".to_owned()
         } else {
             format!("{base}/package.json")
         });
-        let (fix, replace) = match closest(script, scripts.iter()) {
+        let (fix, replace) = match near.as_deref() {
             Some(near) => (
                 format!("use {} instead", code(near)),
                 Some(Replace {

@@ -1,15 +1,16 @@
 //! Environment variables the docs tell you to set: known to the project, or not.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::checks::Audit;
 use super::data::{Finding, Kind, Replace};
-use super::markdown::DOLLAR_NAME;
+use super::markdown::{Block, DOLLAR_NAME};
 use super::paths::closest;
 use super::shell::ASSIGNMENT;
-use super::{KNOWN_VAR_PREFIXES, KNOWN_VARS};
+use super::{ENV_LANGS, KNOWN_VAR_PREFIXES, KNOWN_VARS, OTHER_ENV_LANGS, SHELL_LANGS};
 use crate::text::code;
 
 impl Audit<'_> {
@@ -30,6 +31,10 @@ impl Audit<'_> {
                 .chain(&self.tree.env_prefixes)
                 .any(|prefix| name.starts_with(prefix.as_str()))
         {
+            return;
+        }
+        // The doc's own example program reads it (`config('ALLOWED_HOSTS')`): the reader's variable.
+        if self.example_reads.contains(name) {
             return;
         }
         if !self.env_seen.insert((doc.to_owned(), name.to_owned())) {
@@ -133,4 +138,26 @@ pub(super) fn well_known(name: &str) -> bool {
         || ["PATH_TO_", "YOUR_", "MY_", "SOME_", "EXAMPLE_"]
             .iter()
             .any(|p| name.starts_with(p))
+}
+
+/// The variables that the example programs of a doc read: quoted names in its code blocks that are not shell
+/// sessions or env files (`config('ALLOWED_HOSTS')`, `os.environ["API_KEY"]`, `process.env.API_KEY`).
+pub(super) fn example_reads(blocks: &[Block]) -> HashSet<String> {
+    static READ: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"["']([A-Z][A-Z0-9]*_[A-Z0-9_]+)["']|\benv\.([A-Z][A-Z0-9]*_[A-Z0-9_]+)"#)
+            .expect("valid regex")
+    });
+    blocks
+        .iter()
+        .filter(|block| {
+            let lang = block.lang.as_str();
+            !SHELL_LANGS.contains(&lang)
+                && !ENV_LANGS.contains(&lang)
+                && !OTHER_ENV_LANGS.contains(&lang)
+        })
+        .flat_map(|block| &block.lines)
+        .flat_map(|(_, line)| READ.captures_iter(line))
+        .filter_map(|found| found.get(1).or_else(|| found.get(2)))
+        .map(|name| name.as_str().to_owned())
+        .collect()
 }

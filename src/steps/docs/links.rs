@@ -69,6 +69,12 @@ impl Audit<'_> {
         if self.ignores.ignored(&rel, dir_link) || placeholder(&path) {
             return;
         }
+        let root = self.root;
+        if self.site.as_ref().is_some_and(|site| {
+            site.builds(doc) && site.resolves(doc, &path, &|rel| root.join(rel).exists())
+        }) {
+            return;
+        }
         self.missing.push(Missing {
             kind: Kind::BrokenLink,
             file: doc.to_owned(),

@@ -32,6 +32,11 @@ pub(super) static ATX_HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ {0,3}#{1,6}(?:[ \t]+(.*?))?[ \t]*$").expect("valid regex"));
 pub(super) static SETEXT_UNDERLINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ {0,3}(?:=+|-+)[ \t]*$").expect("valid regex"));
+pub(super) static MYST_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ {0,3}\(([^()\s]+)\)=[ \t]*$").expect("valid regex"));
+/// A `MyST` role right before a code span: `{ref}`, `{py:class}`.
+pub(super) static ROLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{[\w:.+-]+\}$").expect("valid regex"));
 pub(super) static REFERENCE_DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^ {0,3}\[([^\]^][^\]]*)\]:[ \t]*(<[^>]*>|\S+)").expect("valid regex")
 });
@@ -86,6 +91,12 @@ pub(super) fn parse(text: &str) -> Parsed {
                     lines: Vec::new(),
                 },
             ));
+            previous = None;
+            continue;
+        }
+        // A MyST label, `(name)=` on its own line: a target for `[text](#name)` and `{ref}` roles.
+        if let Some(label) = MYST_LABEL.captures(raw) {
+            parsed.anchors.push(label[1].to_lowercase());
             previous = None;
             continue;
         }
@@ -200,7 +211,11 @@ pub(super) fn mask(line: &str, comment: &mut bool) -> Masked {
             let run = rest.bytes().take_while(|b| *b == b'`').count();
             if let Some((content, len)) = code_span(rest, run) {
                 text.push_str(&content);
-                spans.push(content);
+                // The argument of a MyST role (`` {ref}`label` ``, `` {doc}`../page` ``) is the site
+                // generator's to resolve, not a path or command of the project.
+                if !ROLE.is_match(&prose) {
+                    spans.push(content);
+                }
                 prose.push(' ');
                 i += len;
             } else {

@@ -9,7 +9,12 @@
 //!   exist, resolved from the doc's folder (from the project with a leading `/`), and `#anchors` that match no
 //!   heading of the target (GitHub's slugs) and no explicit `id`/`name`. URLs, mail links, links that leave the
 //!   project, git-ignored targets (generated docs) and rustdoc's links (`crate::Item`, `Item`,
-//!   `struct.Item.html`) are not checked.
+//!   `struct.Item.html`) are not checked. In a doc that a site generator builds (`conf.py` Sphinx, `mkdocs.yml`,
+//!   `docusaurus.config.*`; see `site`), a link resolves as the generator resolves it: site-root links from its
+//!   docs folder (Docusaurus: `static/`), extensionless pages with their extension or as a folder's index
+//!   (`MkDocs` also from the page's URL), and under Sphinx a target that names no file is a cross-reference
+//!   (a `MyST` label, a document, an object) that Sphinx checks itself. `MyST` `(label)=` lines are anchors, and
+//!   the argument of a `MyST` role (`` {ref}`x` ``) is no path.
 //! - **Missing paths**: what looks like a repository path in inline code or in the arguments of a shell block
 //!   (a `/` or a known extension; no spaces, globs, placeholders such as `<slug>`, `YYYY`, `DIR` or
 //!   `path/to/...`, URLs, `~` or `$`) that exists neither from the project root nor from the doc's folder, and is
@@ -22,7 +27,8 @@
 //!   that does not exist (`./scripts/x.sh`, `python tools/y.py`); this project's own binary (the Cargo package
 //!   or `[[bin]]` names) used with a subcommand its `--help` does not list, checked by running
 //!   `target/{debug,release}/<name> --help` when that build is newer than the sources (otherwise a note says
-//!   the check was skipped); `npm run X` where `package.json` has no script `X`. Inline code that starts with
+//!   the check was skipped); `npm run X` where `package.json` has no script `X` (in a published library's docs,
+//!   which show the reader's project, only a near miss of one of its scripts). Inline code that starts with
 //!   the project's binary, `cargo run` or `npm run` is checked the same way. System programs are never flagged.
 //! - **Unknown environment variables**: a `NAME_WITH_UNDERSCORE` that neither the `.env.example` nor any
 //!   non-markdown file of the project mentions, when the doc tells the reader to set it (`NAME=...` or
@@ -62,6 +68,7 @@ mod markdown;
 mod paths;
 mod render;
 mod shell;
+mod site;
 mod staleness;
 
 use checks::Audit;
@@ -630,6 +637,165 @@ Options:
         let path = root.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, content).unwrap();
+    }
+
+    /// The findings of a run, as (file, line, what).
+    fn found(data: &DocsData) -> Vec<(String, usize, String)> {
+        data.findings
+            .items
+            .iter()
+            .map(|f| (f.file.clone(), f.line, f.what.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_sphinx_myst_site_owns_its_labels_references_and_pages() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        put(root, "docs/conf.py", "extensions = ['myst_parser']\n");
+        put(root, "docs/_static/logo.png", "png");
+        put(root, "docs/advanced/transports.md", "# Transports\n");
+        put(
+            root,
+            "docs/index.md",
+            "(labels/x)=\n# Title\n\nSee [the API](attrs.frozen), [x](labels/x), [adv](advanced/transports) and {ref}`the label <labels/x>`.\n\nAlso {doc}`advanced/gone/page.md`, [jump](#labels/x) and [logo](/_static/logo.png).\n\nBut [gone](/_static/gone.png) and [missing](missing.md) are broken.\n",
+        );
+        // Read on the forge, not built by Sphinx: its links are files.
+        put(root, "README.md", "# Shop\n\nSee [x](labels/x).\n");
+
+        let (_, data) = run(root);
+
+        assert_eq!(
+            found(&data),
+            [
+                (
+                    "README.md".to_owned(),
+                    3,
+                    "links to `labels/x`, which does not exist".to_owned()
+                ),
+                (
+                    "docs/index.md".to_owned(),
+                    8,
+                    "links to `/_static/gone.png`, which does not exist".to_owned()
+                ),
+                (
+                    "docs/index.md".to_owned(),
+                    8,
+                    "links to `missing.md`, which does not exist".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_mkdocs_site_resolves_pages_from_its_root_and_without_extension() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        put(root, "mkdocs.yml", "site_name: shop\n");
+        put(
+            root,
+            "docs/index.md",
+            "# Shop\n\n[Quickstart](quickstart.md)\n",
+        );
+        put(root, "docs/img/logo.svg", "<svg/>");
+        put(root, "docs/advanced/transports.md", "# Transports\n");
+        put(
+            root,
+            "docs/quickstart.md",
+            "![logo](/img/logo.svg)\n\nSee [transports](../advanced/transports/) or [the same](advanced/transports).\n\n![gone](/img/gone.svg) and [a typo](../advanced/transport/).\n",
+        );
+
+        let (_, data) = run(root);
+
+        assert_eq!(
+            found(&data),
+            [
+                (
+                    "docs/quickstart.md".to_owned(),
+                    5,
+                    "links to `../advanced/transport/`, which does not exist".to_owned()
+                ),
+                (
+                    "docs/quickstart.md".to_owned(),
+                    5,
+                    "links to `/img/gone.svg`, which does not exist".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn cd_into_the_clone_or_a_folder_the_project_lacks_is_not_a_project_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        put(root, "scripts/setup.sh", "#!/bin/sh\n");
+        put(
+            root,
+            "README.md",
+            "# Shop\n\n```sh\ngit clone https://github.com/acme/shop.git && cd shop\n./scripts/setup.sh\n./scripts/gone.sh\ncd build-output\n./configure\n```\n\n```sh\ngit clone git@github.com:acme/shop.git\ncd shop/\n./scripts/setup.sh\n```\n",
+        );
+
+        let (_, data) = run(root);
+
+        assert_eq!(
+            found(&data),
+            [(
+                "README.md".to_owned(),
+                6,
+                "runs `./scripts/gone.sh`, which does not exist".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_librarys_docs_run_the_readers_scripts_and_only_near_misses_are_flagged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        put(
+            root,
+            "package.json",
+            r#"{ "name": "fastlib", "main": "index.js", "scripts": { "test": "node test.js", "lint": "eslint ." } }"#,
+        );
+        put(
+            root,
+            "README.md",
+            "# fastlib\n\n```sh\nnpm init -y && npm install fastlib\nnpm run dev\nnpm run tset\n```\n",
+        );
+
+        let (_, data) = run(root);
+
+        assert_eq!(
+            found(&data),
+            [(
+                "README.md".to_owned(),
+                6,
+                "`npm run tset`: `package.json` has no script `tset`".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_variable_the_docs_example_program_reads_is_the_readers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        put(root, "src/config.py", "class Config: pass\n");
+        put(
+            root,
+            "README.md",
+            "# Config\n\n```python\nconfig = Config(\".env\")\nALLOWED_HOSTS = config('ALLOWED_HOSTS')\n```\n\n```shell\nALLOWED_HOSTS=127.0.0.1\nPAYMENT_TIMEOUT=5\n```\n",
+        );
+
+        let (_, data) = run(root);
+
+        assert_eq!(
+            found(&data),
+            [(
+                "README.md".to_owned(),
+                10,
+                "names `PAYMENT_TIMEOUT`, which no source file mentions (and there is no `.env.example`)"
+                    .to_owned()
+            )]
+        );
     }
 
     /// Runs git in `dir` with both commit dates set to `date`; returns its stdout.

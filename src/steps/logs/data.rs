@@ -49,6 +49,9 @@ pub(crate) struct TemplateRow {
     pub(crate) last: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) example: Option<Example>,
+    /// The innermost frame of the example's trace in the project's own code, `path:line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) own_frame: Option<String>,
 }
 
 /// The first record of a template in the window, redacted.

@@ -17,8 +17,10 @@ use anyhow::{Context, Result};
 use crate::redact::redact;
 use crate::step::{Outcome, Output, Step, UnitCx};
 
+mod access;
 mod data;
 mod files;
+mod rank;
 mod render;
 mod scanner;
 
@@ -108,6 +110,7 @@ impl Step for Logs {
             Ok(())
         })?;
         let (mut data, mut warnings, seen) = scanner.finish();
+        rank::own_frames(&mut data, &project.dir);
         data.history = remember(cx, &data, &seen, &mut warnings);
         Ok(Outcome::Done(output(data, warnings)))
     }
@@ -854,9 +857,8 @@ java.lang.NullPointerException: name is null
         assert!(md.contains("Errors that stopped appearing:\n\n- `Cache refresh failed for shard <*>` (average 1.0 a night, last seen 2026-11-19)"), "{md}");
         assert!(!md.contains("s3cr3t"), "examples are redacted: {md}");
         assert!(
-            last.actions
-                .iter()
-                .any(|a| a.starts_with("New error in the logs: `Payment failed")),
+            last.actions.iter().any(|a| a
+                .starts_with("new · `Payment failed for order <*>: token=<*>` appeared yesterday")),
             "{:?}",
             last.actions
         );
@@ -897,7 +899,7 @@ java.lang.NullPointerException: name is null
         assert!(saved.len() > 5, "checkpoints were saved: {}", saved.len());
         assert_eq!(
             output.actions,
-            vec!["6 errors of `Refund failed for order <*>|<*>` yesterday".to_owned()],
+            vec!["volume · 6 errors of `Refund failed for order <*>|<*>` yesterday".to_owned()],
             "3 errors are not an action"
         );
         let data: LogsData = serde_json::from_value(output.data.clone()).unwrap();

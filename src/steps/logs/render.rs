@@ -3,45 +3,17 @@
 use std::fmt::Write as _;
 
 use super::data::{FileRow, LogsData, TemplateRow};
-use super::{ACTION_MIN_ERRORS, ACTIONS_MAX, EXAMPLES_SHOWN, FILES_SHOWN, TABLE_ROWS};
+use super::rank;
+use super::{ACTIONS_MAX, EXAMPLES_SHOWN, FILES_SHOWN, TABLE_ROWS};
 use crate::logmine::history::{self, Changes};
 use crate::logmine::level::Level;
 use crate::redact::redact;
 use crate::step::Output;
 use crate::text::{code, human_bytes, longest_run, thousands};
 
-/// The unit's output: a one-line summary, the data, actions for the top recurring errors and rotation.
+/// The unit's output: a one-line summary, the data, actions for the errors that matter (see `rank`) and rotation.
 pub(crate) fn output(data: LogsData, warnings: Vec<String>) -> Output<LogsData> {
-    let mut actions = Vec::new();
-    for t in data
-        .top
-        .iter()
-        .filter(|t| t.errors >= ACTION_MIN_ERRORS)
-        .take(ACTIONS_MAX)
-    {
-        actions.push(format!(
-            "{} of {} yesterday",
-            plural(t.errors, "error"),
-            code(&redact(&shorten(&t.template, 120)))
-        ));
-    }
-    if let Some(changes) = &data.history {
-        let errors = |list: &'static str, v: &[history::Change]| {
-            v.iter()
-                .filter(|c| c.severity == Level::Error)
-                .take(ACTIONS_MAX)
-                .map(|c| {
-                    format!(
-                        "{list}: {} ({} yesterday)",
-                        code(&redact(&shorten(&c.template, 120))),
-                        plural(c.today, "time")
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        actions.extend(errors("New error in the logs", &changes.new));
-        actions.extend(errors("Error spike in the logs", &changes.spiking));
-    }
+    let mut actions = rank::actions(&data);
     for r in data.rotation.iter().take(ACTIONS_MAX) {
         actions.push(r.hint.clone());
     }

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Local, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
+use super::access;
 use super::data::{Example, FileRow, LogsData, Rotation, TemplateRow};
 use super::files::LogFile;
 use super::{
@@ -451,8 +452,12 @@ impl Scanner {
                 // A file without timestamps (stderr): `java.lang.IllegalStateException: boom` is an error.
                 detected.level = Level::Error;
             }
-            self.miner
-                .template(&text[detected.body..], &mut self.template);
+            if let Some(request) = access::template(text) {
+                self.template = request;
+            } else {
+                self.miner
+                    .template(&text[detected.body..], &mut self.template);
+            }
             self.message = message;
             let index = self.count(ts, detected.level);
             pending.level = detected.level;
@@ -676,6 +681,7 @@ impl Scanner {
             } else {
                 None
             },
+            own_frame: None,
         };
         let mut notable: Vec<&Template> = all
             .iter()
@@ -748,6 +754,10 @@ impl Scanner {
 /// its count, joins those that differ only in their variable parts and names the cluster with `<*>` there. A pure
 /// function of the list, so a resumed scan ends with the same templates as an uninterrupted one.
 pub(super) fn cluster(templates: Vec<Template>) -> Vec<Template> {
+    // A request's status is what tells its lines apart: access-log templates are never merged.
+    let (requests, templates): (Vec<Template>, Vec<Template>) = templates
+        .into_iter()
+        .partition(|t| access::is_template(&t.text));
     let mut miner = TemplateMiner::new();
     let ids: Vec<ClusterId> = templates
         .iter()
@@ -780,6 +790,7 @@ pub(super) fn cluster(templates: Vec<Template>) -> Vec<Template> {
             merged.push(t);
         }
     }
+    merged.extend(requests);
     merged
 }
 

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     DEFAULT_P0_RISE, DEFAULT_P0_USERS, DEFAULT_STORM_PER_HOUR, FRAMES_SHOWN_ISSUES, ISSUES_KEPT,
-    P0_ACTIONS, RISE_MIN_EVENTS, RISE_RECENT_HOURS, TABLE_ROWS, TEXT_MAX_CHARS,
+    P0_ACTIONS, P1_ACTIONS, RISE_MIN_EVENTS, RISE_RECENT_HOURS, TABLE_ROWS, TEXT_MAX_CHARS,
 };
 use crate::env::Env;
 use crate::redact::redact;
 use crate::sentry::ApiIssue;
-use crate::step::Output;
+use crate::step::{Output, Reason};
 use crate::text::{code, thousands};
 
 /// What the step stores in the state: the ranked issues and the totals.
@@ -390,7 +390,7 @@ pub(super) fn output(data: SentryData, warnings: Vec<String>) -> Output<SentryDa
     };
     let mut actions = Vec::new();
     if let Some(storm) = &data.storm {
-        actions.push(format!(
+        actions.push(Reason::P0.tag(&format!(
             "error storm: likely infrastructure, needs a human: Sentry `{}` had {} events in the hour from {} UTC \
              (more than {} per hour); its {} issue(s) in those hours are not for auto-fix",
             data.project,
@@ -398,37 +398,44 @@ pub(super) fn output(data: SentryData, warnings: Vec<String>) -> Output<SentryDa
             storm.hour.format("%Y-%m-%d %H:%M"),
             data.rules.storm_per_hour,
             storm.issues
-        ));
+        )));
     }
-    let p0: Vec<&IssueRow> = data
-        .issues
-        .iter()
-        .filter(|i| i.severity == Severity::P0)
-        .collect();
-    for issue in p0.iter().take(P0_ACTIONS) {
-        let mut action = format!(
-            "P0 in Sentry `{}`: {} ({}): {} events in 24 h, {} users, {}",
-            data.project,
-            link(&issue.title, issue.permalink.as_deref()),
-            issue.reason,
-            thousands(issue.events_24h),
-            thousands(issue.users),
-            if issue.new { "new today" } else { "recurring" }
-        );
-        if let Some(frame) = issue.frames.first() {
-            let _ = write!(action, "; at {}", code(&frame.location()));
+    // P0 then P1, each led by its severity: the report ranks P0 first and P1 above log volume.
+    for (severity, reason, count, shown) in [
+        (Severity::P0, Reason::P0, data.p0, P0_ACTIONS),
+        (Severity::P1, Reason::P1, data.p1, P1_ACTIONS),
+    ] {
+        let issues: Vec<&IssueRow> = data
+            .issues
+            .iter()
+            .filter(|i| i.severity == severity)
+            .collect();
+        for issue in issues.iter().take(shown) {
+            let mut action = format!(
+                "Sentry `{}`: {} ({}): {} events in 24 h, {} users, {}",
+                data.project,
+                link(&issue.title, issue.permalink.as_deref()),
+                issue.reason,
+                thousands(issue.events_24h),
+                thousands(issue.users),
+                if issue.new { "new today" } else { "recurring" }
+            );
+            if let Some(frame) = issue.frames.first() {
+                let _ = write!(action, "; at {}", code(&frame.location()));
+            }
+            if issue.not_for_autofix {
+                action.push_str("; part of the error storm, not for auto-fix");
+            }
+            actions.push(reason.tag(&action));
         }
-        if issue.not_for_autofix {
-            action.push_str("; part of the error storm, not for auto-fix");
+        if count > shown {
+            actions.push(reason.tag(&format!(
+                "{} more {} issue(s) in Sentry `{}`: see the Sentry section",
+                count - shown,
+                reason.word(),
+                data.project
+            )));
         }
-        actions.push(action);
-    }
-    if data.p0 > P0_ACTIONS {
-        actions.push(format!(
-            "{} more P0 issue(s) in Sentry `{}`: see the Sentry section",
-            data.p0 - P0_ACTIONS,
-            data.project
-        ));
     }
     Output {
         summary,

@@ -48,6 +48,8 @@ const FRAMES_KEPT: usize = 8;
 const TABLE_ROWS: usize = 20;
 const FRAMES_SHOWN_ISSUES: usize = 5;
 const P0_ACTIONS: usize = 5;
+/// P1 issues named one per action (below P0, above log volume in the report).
+const P1_ACTIONS: usize = 3;
 const DIGEST_ISSUES: usize = 10;
 const TEXT_MAX_CHARS: usize = 200;
 
@@ -498,9 +500,18 @@ mod tests {
             output.summary,
             "3 unresolved issue(s) in the last 24 hours: 0 P0, 2 P1, 1 P2; 60 events"
         );
+        assert_eq!(
+            output.actions.len(),
+            2,
+            "no P0, no storm; the 2 P1: {:?}",
+            output.actions
+        );
         assert!(
-            output.actions.is_empty(),
-            "no P0, no storm: {:?}",
+            output
+                .actions
+                .iter()
+                .all(|a| a.starts_with("P1 · Sentry `acme/valor`: ")),
+            "{:?}",
             output.actions
         );
         let stored = serde_json::to_string(&output).unwrap();
@@ -584,15 +595,21 @@ mod tests {
                 "fatal"
             ]
         );
+        let tagged = |actions: &[String], word: &str| {
+            actions
+                .iter()
+                .filter(|a| a.starts_with(&format!("{word} · ")))
+                .count()
+        };
         assert_eq!(
-            output.actions.len(),
-            3,
-            "one action per P0: {:?}",
+            (tagged(&output.actions, "P0"), tagged(&output.actions, "P1")),
+            (3, 1),
+            "one action per P0 and per P1, P0 first: {:?}",
             output.actions
         );
         assert!(
             output.actions[1].starts_with(
-                "P0 in Sentry `acme/valor`: [Issue 2](https://acme.sentry.io/issues/2/) (80 users): 24 events in 24 h, 80 users, recurring"
+                "P0 · Sentry `acme/valor`: [Issue 2](https://acme.sentry.io/issues/2/) (80 users): 24 events in 24 h, 80 users, recurring"
             ),
             "{:?}",
             output.actions
@@ -614,7 +631,7 @@ mod tests {
             .collect();
         assert_eq!(p0, ["1"]);
         assert_eq!(data.rules.p0_users, 100);
-        assert_eq!(output.actions.len(), 1);
+        assert_eq!(tagged(&output.actions, "P0"), 1);
 
         // A knob that does not parse is a warning and the default, not a lost day.
         let server = FakeHttp::start();
@@ -676,7 +693,7 @@ mod tests {
             [("21", true, true), ("22", true, true), ("23", false, false)]
         );
         assert!(
-            output.actions[0].starts_with("error storm: likely infrastructure, needs a human: Sentry `acme/valor` had 150 events in the hour from 2026-11-19 17:00 UTC (more than 100 per hour)"),
+            output.actions[0].starts_with("P0 · error storm: likely infrastructure, needs a human: Sentry `acme/valor` had 150 events in the hour from 2026-11-19 17:00 UTC (more than 100 per hour)"),
             "{:?}",
             output.actions
         );
@@ -703,7 +720,11 @@ mod tests {
         let (output, data) = done(run_step(dir.path(), env(&server, &knobs)));
         assert_eq!(data.storm, None);
         assert!(data.issues.iter().all(|i| !i.storm && !i.not_for_autofix));
-        assert!(output.actions.is_empty(), "{:?}", output.actions);
+        assert!(
+            output.actions.iter().all(|a| a.starts_with("P1 · ")),
+            "no storm, the P1 issues only: {:?}",
+            output.actions
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::TestsData;
-use crate::step::Output;
+use crate::step::{Output, Reason};
 use crate::text::{cell, code, plural, squeeze};
 
 /// Tests listed per kind in the report; the counts cover all.
@@ -25,7 +25,7 @@ pub(super) fn output(data: TestsData, warnings: Vec<String>) -> Output<TestsData
         "New failing test"
     };
     for t in new.iter().take(ACTIONS) {
-        actions.push(format!(
+        actions.push(Reason::Failing.tag(&format!(
             "{what} on `{}`: {} ({})",
             data.base,
             code(&t.failure.test),
@@ -33,13 +33,13 @@ pub(super) fn output(data: TestsData, warnings: Vec<String>) -> Output<TestsData
                 &format!("{}: {}", t.failure.error_type, t.failure.message),
                 120
             )
-        ));
+        )));
     }
     if new.len() > ACTIONS {
-        actions.push(format!(
+        actions.push(Reason::Failing.tag(&format!(
             "{} more new failing tests (see Tests)",
             new.len() - ACTIONS
-        ));
+        )));
     }
     if data.status.starts_with("timed out") || data.status.starts_with("could not run") {
         actions.push(format!(
