@@ -316,8 +316,9 @@ impl Worktree {
         })
     }
 
-    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
-    pub(crate) fn commit(&self, message: &str) -> Result<String> {
+    /// A git command in the worktree as daydream (author and committer), without the project's hooks or
+    /// signing.
+    fn as_daydream(&self) -> Cmd {
         git(&self.dir, &self.cancel)
             .args([
                 "-c",
@@ -328,22 +329,72 @@ impl Worktree {
                 "core.hooksPath=/dev/null",
                 "-c",
                 "commit.gpgsign=false",
-                "commit",
-                "--no-verify",
-                "--quiet",
-                "-m",
-                message,
             ])
             .env("GIT_AUTHOR_NAME", AUTHOR_NAME)
             .env("GIT_AUTHOR_EMAIL", AUTHOR_EMAIL)
             .env("GIT_COMMITTER_NAME", AUTHOR_NAME)
             .env("GIT_COMMITTER_EMAIL", AUTHOR_EMAIL)
+    }
+
+    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
+    pub(crate) fn commit(&self, message: &str) -> Result<String> {
+        self.as_daydream()
+            .args(["commit", "--no-verify", "--quiet", "-m", message])
             .run()
             .map_err(ExecError::into_anyhow)
             .context("failed to commit the fix")?;
         Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?
             .trim()
             .to_owned())
+    }
+
+    /// Merges `commit` into the worktree's branch as daydream. `Ok(Err(files))`: it conflicts in these files;
+    /// the merge is aborted and the worktree is back where it was.
+    pub(crate) fn merge(&self, commit: &str, message: &str) -> Result<Result<(), Vec<String>>> {
+        let done = self
+            .as_daydream()
+            .args([
+                "merge",
+                "--no-verify",
+                "--no-edit",
+                "--quiet",
+                "-m",
+                message,
+                commit,
+            ])
+            .run_any()
+            .map_err(ExecError::into_anyhow)?;
+        if done.code == Some(0) {
+            return Ok(Ok(()));
+        }
+        let conflicted = git_out(
+            &self.dir,
+            &self.cancel,
+            &["diff", "--name-only", "-z", "--diff-filter=U"],
+        )?;
+        let files: Vec<String> = conflicted
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let _ = git_out(&self.dir, &self.cancel, &["merge", "--abort"]);
+        if files.is_empty() {
+            anyhow::bail!(
+                "failed to merge `{commit}`: {}",
+                crate::text::squeeze(&String::from_utf8_lossy(&done.stderr), 300)
+            );
+        }
+        Ok(Err(files))
+    }
+
+    /// Replaces the commits since `onto` by one commit of the same tree; returns it.
+    pub(crate) fn squash(&self, onto: &str, message: &str) -> Result<String> {
+        git_out(
+            &self.dir,
+            &self.cancel,
+            &["reset", "--quiet", "--soft", onto],
+        )?;
+        self.commit(message)
     }
 }
 
@@ -451,8 +502,10 @@ fn remove_worktrees(repo: &Path, branch: &str) {
 /// there (another machine pushed it first).
 pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> Result<bool> {
     assert!(
-        branch.starts_with("daydream/fix-") || branch.starts_with("fix/sentry-"),
-        "auto-fix pushes only its own branches"
+        branch.starts_with("daydream/fix-")
+            || branch.starts_with("fix/sentry-")
+            || branch.starts_with("daydream/build-"),
+        "daydream pushes only its own branches"
     );
     match git(repo, cancel)
         .args([
