@@ -408,7 +408,9 @@ mod tests {
         assert!(error(same).contains("`backend` and `frontend` may own the same files"));
         let mut nested = four();
         nested[2]["owns"] = json!(["app/**"]);
-        assert!(error(nested).contains("`contracts` and `frontend` may own the same files: `app/types.py` and `app/**`"));
+        assert!(error(nested).contains(
+            "`contracts` and `frontend` may own the same files: `app/types.py` and `app/**`"
+        ));
         let mut empty = four();
         empty[0]["owns"] = json!([]);
         assert!(error(empty).contains("stream `contracts` owns nothing"));
