@@ -16,7 +16,7 @@ use crate::fix::Worktree;
 use crate::fix::engine::{Caller, ask_files};
 use crate::fix::suite::{Status, Suite, SuiteRun};
 
-/// What the integration came to.
+/// What the integration came to; `notes` say what failed before the repair call.
 #[derive(Debug)]
 pub(crate) struct Integration {
     /// The build's commit and branch, or why there is none.
@@ -26,7 +26,6 @@ pub(crate) struct Integration {
     /// What the repair call cost.
     pub(crate) cost_usd: f64,
     pub(crate) wall: std::time::Duration,
-    /// How the verification went, in a line or two.
     pub(crate) notes: Vec<String>,
 }
 
@@ -36,6 +35,8 @@ pub(crate) struct Landed {
     pub(crate) branch: String,
     pub(crate) commit: String,
     pub(crate) files: usize,
+    /// How it was verified.
+    pub(crate) verified: String,
 }
 
 /// Integrates the streams (all committed) on `branch`; the worktree is removed, the branch kept when it landed.
@@ -109,19 +110,25 @@ fn integrate(
     let commit = worktree.squash(&cx.base_commit, &message(cx, streams, done.repaired))?;
     drop(suite);
     worktree.keep_branch();
-    done.notes.push(format!(
-        "`{}` passes{}",
+    let verified = format!(
+        "the whole suite (`{}`) passes{}{}",
         cx.command,
         if cx.project.tests.checks.is_empty() {
-            String::new()
+            ""
         } else {
-            " and the checks report no new problem".to_owned()
+            " and the checks report no new problem"
+        },
+        if done.repaired {
+            " after one repair call"
+        } else {
+            ""
         }
-    ));
+    );
     Ok(Ok(Landed {
         branch: branch.to_owned(),
         commit,
         files,
+        verified,
     }))
 }
 

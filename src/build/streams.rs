@@ -148,7 +148,11 @@ pub(crate) fn run(
                         runs[i].wall = started.elapsed().saturating_sub(runs[i].started);
                         (cx.progress)(&format!("stream `{}`: failed: {why}", runs[i].id));
                         stop = Some(runs[i].id.clone());
-                        runs[i].state = State::Failed(why);
+                        runs[i].state = if why.starts_with(NOT_STARTED) {
+                            State::NotStarted(why)
+                        } else {
+                            State::Failed(why)
+                        };
                     }
                 }
             }
@@ -157,40 +161,54 @@ pub(crate) fn run(
             }
             let Ok(done) = rx.recv() else { break };
             running -= 1;
-            let run = &mut runs[done.index];
-            run.wall = started.elapsed().saturating_sub(run.started);
-            run.cost_usd = done.cost_usd;
-            let mut worktree = done.worktree;
-            match done.verdict {
-                Ok(work) => {
-                    (cx.progress)(&format!(
-                        "stream `{}`: committed {} in {}",
-                        run.id,
-                        short(&work.commit),
-                        super::secs(run.wall)
-                    ));
-                    run.state = State::Committed(work.commit);
-                    run.files = work.files;
-                    run.tests = work.tests;
-                    run.approach = work.approach;
-                    worktree.keep_branch();
-                }
-                Err(why) => {
-                    (cx.progress)(&format!("stream `{}`: failed: {why}", run.id));
-                    stop.get_or_insert_with(|| run.id.clone());
-                    run.state = State::Failed(why);
-                }
-            }
+            let worktree = finish(cx, &mut runs[done.index], done, started, &mut stop);
             // Worktrees come and go on this thread only: git's worktree metadata is not for concurrent writers.
             drop(worktree);
         }
     });
     for (i, run) in runs.iter_mut().enumerate() {
-        if let State::NotStarted(why) = &mut run.state {
+        if let State::NotStarted(why) = &mut run.state
+            && why.is_empty()
+        {
             *why = not_started(cx, i, stop.as_deref());
         }
     }
     runs
+}
+
+/// A stream's thread is done: its verdict recorded; the worktree back to the scheduler, which removes it (and
+/// keeps the branch of a commit).
+fn finish(
+    cx: &Cx<'_>,
+    run: &mut StreamRun,
+    done: Done,
+    started: Instant,
+    stop: &mut Option<String>,
+) -> Worktree {
+    run.wall = started.elapsed().saturating_sub(run.started);
+    run.cost_usd = done.cost_usd;
+    let mut worktree = done.worktree;
+    match done.verdict {
+        Ok(work) => {
+            (cx.progress)(&format!(
+                "stream `{}`: committed {} in {}",
+                run.id,
+                short(&work.commit),
+                super::secs(run.wall)
+            ));
+            run.state = State::Committed(work.commit);
+            run.files = work.files;
+            run.tests = work.tests;
+            run.approach = work.approach;
+            worktree.keep_branch();
+        }
+        Err(why) => {
+            (cx.progress)(&format!("stream `{}`: failed: {why}", run.id));
+            stop.get_or_insert_with(|| run.id.clone());
+            run.state = State::Failed(why);
+        }
+    }
+    worktree
 }
 
 /// Why stream `i` never started.
@@ -206,11 +224,14 @@ fn not_started(cx: &Cx<'_>, i: usize, stop: Option<&str>) -> String {
         .filter(|id| Some(*id) == stop)
         .collect();
     match (failed_before.first(), stop) {
-        (Some(id), _) => format!("not started: it comes after `{id}`, which failed"),
-        (None, Some(id)) => format!("not started: the build stopped when `{id}` failed"),
+        (Some(id), _) => format!("not started: it comes after `{id}`, which did not commit"),
+        (None, Some(id)) => format!("not started: the build stopped when `{id}` did not commit"),
         (None, None) => "not started".to_owned(),
     }
 }
+
+/// How `prepare` says the stream never started (the budget was exhausted) rather than failed.
+const NOT_STARTED: &str = "not started: ";
 
 /// The branch of a stream's worktree: this process's, so that two builds never share one.
 pub(crate) fn stream_branch(id: &str) -> String {
@@ -232,7 +253,7 @@ fn prepare(
         .allowance(Purpose::Autofix)
         .map_err(|e| format!("{e:#}"))?
     {
-        Allowance::Exhausted(why) => return Err(format!("not started: {why}")),
+        Allowance::Exhausted(why) => return Err(format!("{NOT_STARTED}{why}")),
         Allowance::Spend(remaining) => {
             let share = cents(remaining / count(left)).max(cx.budget.caps().min_call);
             cx.limits

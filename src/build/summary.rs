@@ -36,7 +36,10 @@ pub(crate) fn plan(manifest: &Manifest, spec_name: &str, base: &str, at_once: us
             crate::text::squeeze(&s.task, 200)
         );
     }
-    let _ = writeln!(out, "would land on: `daydream/build-{spec_name}`");
+    let _ = writeln!(
+        out,
+        "lands on: the local branch `daydream/build-{spec_name}` (`-2`, `-3` when taken)"
+    );
     out
 }
 
@@ -150,12 +153,8 @@ fn integration(s: &Summary<'_>) -> String {
                 Ok(landed) => {
                     let _ = writeln!(
                         out,
-                        "integration: passed{}\n\nThe build is one commit ({}, {} file(s)) on the local branch `{}` (from `{}`).\n  review: git show {}\n  push when you approve: git push origin {}",
-                        if i.repaired {
-                            " after one repair call"
-                        } else {
-                            ""
-                        },
+                        "integration: passed: {}\n\nThe build is one commit ({}, {} file(s)) on the local branch `{}` (from `{}`).\n  review: git show {}\n  push when you approve: git push origin {}",
+                        landed.verified,
                         short(&landed.commit),
                         landed.files,
                         landed.branch,

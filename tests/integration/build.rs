@@ -266,7 +266,7 @@ fn four_streams_land_as_one_commit_whose_suite_passes_and_the_middle_streams_ove
         "tests: 1 test file(s) passed",
         "serial estimate (the streams one after another)",
         "cost: $0.09 (coordinator $0.01, streams $0.08, repair $0.00)",
-        "integration: passed",
+        "integration: passed: the whole suite (`python3 -m pytest -q -p no:cacheprovider`) passes\n",
         &format!("on the local branch `{BRANCH}` (from `main`)"),
     ] {
         assert!(
@@ -322,7 +322,7 @@ fn a_stream_writing_outside_its_files_is_rejected_and_the_streams_after_it_never
     );
     assert!(
         run.stdout
-            .contains("not started: it comes after `backend`, which failed"),
+            .contains("not started: it comes after `backend`, which did not commit"),
         "{}",
         run.stdout
     );
@@ -492,4 +492,157 @@ fn usage_errors_exit_2_and_the_help_answers_what_a_build_does() {
             help.stdout
         );
     }
+}
+
+#[test]
+fn with_pr_the_build_is_pushed_to_its_own_branch_and_opened_as_a_draft_pull_request() {
+    let Some(b) = Build::new(&four(), &actions(), "0") else {
+        return;
+    };
+    let dir = b.dir();
+    let bare = b.root.join("remote.git");
+    git(
+        b.root.path(),
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    git(&dir, &["remote", "add", "origin", bare.to_str().unwrap()]);
+    git(&dir, &["push", "-q", "origin", "main"]);
+    let main_before = git(&bare, &["rev-parse", "main"]);
+    b.root.config(
+        r#"{"projects": {"shop": {"working_directory": "projects/shop",
+            "github": {"org": "acme", "repo": "shop"},
+            "test_command": "python3 -m pytest -q -p no:cacheprovider"}}}"#,
+    );
+    let github = crate::fake_github::FakeGitHub::start();
+    let spec = b.root.join("specs/Cart Export.md");
+    let run = Run::from(
+        b.root
+            .cmd(&["build", spec.to_str().unwrap(), "--project", "shop", "--pr"])
+            .env("DAYDREAM_CLAUDE", b.root.join("stand-in/claude"))
+            .envs(github.gh_env(&b.root.join("gh-config")))
+            .env("DAYDREAM_GH_BACKOFF_MS", "10")
+            .output()
+            .unwrap(),
+    );
+    run.expect(0);
+    // The branch is on `origin` with the build's one commit; `main` did not move.
+    assert_eq!(git(&bare, &["rev-parse", "main"]), main_before);
+    assert_eq!(
+        git(&bare, &["rev-parse", BRANCH]),
+        git(&dir, &["rev-parse", BRANCH])
+    );
+    assert_eq!(
+        git(&bare, &["log", "-1", "--format=%an", BRANCH]),
+        "daydream"
+    );
+    let pulls = github.pulls("acme/shop");
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(pulls[0]["draft"], true);
+    assert_eq!(pulls[0]["head"]["ref"], BRANCH);
+    assert_eq!(pulls[0]["base"]["ref"], "main");
+    assert!(pulls[0]["body"].as_str().unwrap().contains("Cart export"));
+    let url = pulls[0]["html_url"].as_str().unwrap();
+    assert!(
+        run.stdout.contains(&format!("draft pull request: {url}")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(b.records()[0]["pr"], url);
+    b.assert_untouched();
+}
+
+#[test]
+fn sigterm_during_the_streams_ends_the_calls_and_removes_every_worktree() {
+    let Some(b) = Build::new(&four(), &actions(), "30") else {
+        return;
+    };
+    let spec = b.root.join("specs/Cart Export.md");
+    let mut child = b
+        .root
+        .cmd(&["build", spec.to_str().unwrap(), "--project", "shop"])
+        .env("DAYDREAM_CLAUDE", b.root.join("stand-in/claude"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !b.calls().iter().any(|(w, _)| w == "start contracts") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first stream never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    crate::harness::kill(&child, "TERM");
+    let started = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    assert_eq!(status.code(), Some(143), "{stdout}");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the 30 s call was ended, not waited for"
+    );
+    assert!(stdout.contains("stopped by signal 15"), "{stdout}");
+    assert!(
+        !b.calls().iter().any(|(w, _)| w == "start backend"),
+        "{:?}",
+        b.calls()
+    );
+    assert!(git(&b.dir(), &["branch", "--list", "daydream/*"]).is_empty());
+    b.assert_untouched();
+    assert_eq!(b.records()[0]["outcome"], "stopped");
+}
+
+#[test]
+fn an_exhausted_budget_stops_the_build_before_the_next_stream() {
+    let Some(b) = Build::new(&four(), &actions(), "0") else {
+        return;
+    };
+    let spec = b.root.join("specs/Cart Export.md");
+    // The coordinator settles at $0.01 and each stream at $0.02; a call needs $0.05 to start: after
+    // contracts and backend, $0.08 leaves $0.03: too little for frontend.
+    let run = Run::from(
+        b.root
+            .cmd(&[
+                "build",
+                spec.to_str().unwrap(),
+                "--project",
+                "shop",
+                "--streams",
+                "1",
+            ])
+            .env("DAYDREAM_CLAUDE", b.root.join("stand-in/claude"))
+            .env("DAYDREAM_AUTO_FIX_BUDGET_USD", "0.08")
+            .output()
+            .unwrap(),
+    );
+    run.expect(1);
+    assert!(
+        run.stdout.contains(
+            "$0.00  not started: budget exhausted: $0.05 of $0.08 spent on auto-fix this run"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("not started: it comes after `frontend`, which did not commit"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !b.calls().iter().any(|(w, _)| w == "start tests"),
+        "{:?}",
+        b.calls()
+    );
+    let spent: f64 = std::fs::read_to_string(b.root.join("data/spend.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["kind"] == "settle")
+        .map(|v| v["cost"].as_f64().unwrap())
+        .sum();
+    assert!(spent <= 0.08, "spent {spent}");
+    b.assert_untouched();
 }
