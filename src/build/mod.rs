@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::budget::{Allowance, Budget, Caps, Purpose};
+use crate::budget::{Allowance, Budget, Purpose};
 use crate::cancel::Cancel;
 use crate::claude::{Claude, Request, Tools};
 use crate::config::Project;
@@ -28,7 +28,6 @@ use crate::fix::builds::{self, Outcome, Record};
 use crate::fix::engine::Limits;
 use crate::sandbox::Jail;
 use crate::setup::Setup;
-use crate::state::Holder;
 use manifest::Manifest;
 
 /// The coordinator answers from the prompt alone: a few turns are plenty.
@@ -110,41 +109,22 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         ))
         .into());
     }
-    let me = Holder {
-        pid: std::process::id(),
-        started_at: setup.clock.now(),
-        dry_run: opts.dry_run,
-    };
-    let Some(_lock) = crate::runner::take_lock(&setup.paths, &me)? else {
+    let Some(session) = crate::fixer::Session::start(setup, "build", opts.dry_run)? else {
         return Ok(exit_codes::LOCKED);
     };
-    let cancel = Cancel::default();
-    cancel
-        .install()
-        .context("failed to install signal handlers")?;
-    let run_id = format!(
-        "build-{}-{}",
-        setup.clock.now().format("%Y%m%dT%H%M%S"),
-        me.pid
-    );
-    let budget = Budget::open(
-        &setup.paths.root,
-        Caps::from_env(&setup.env)?,
-        &run_id,
-        setup.clock.clone(),
-    );
+    let (cancel, budget) = (&session.cancel, &session.budget);
     let spec_name = spec_name(&opts.spec);
-    let (base, start) = crate::fix::worktree::default_base(&project.dir, &cancel)?;
+    let (base, start) = crate::fix::worktree::default_base(&project.dir, cancel)?;
     let base_commit = crate::fix::worktree::git_out(
         &project.dir,
-        &cancel,
+        cancel,
         &["rev-parse", "--verify", &format!("{start}^{{commit}}")],
     )?
     .trim()
     .to_owned();
     let tracked: Vec<String> = crate::fix::worktree::git_out(
         &project.dir,
-        &cancel,
+        cancel,
         &["ls-tree", "-r", "-z", "--name-only", &base_commit],
     )?
     .split('\0')
@@ -162,8 +142,8 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
     ));
     let (answer, coordinator_cost) = coordinate(
         setup,
-        &budget,
-        &cancel,
+        budget,
+        cancel,
         &limits,
         project,
         &manifest::prompt(&spec, &tracked, command),
@@ -190,8 +170,8 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         setup,
         project,
         command,
-        cancel: &cancel,
-        budget: &budget,
+        cancel,
+        budget,
         limits,
         jail,
         rules,
@@ -214,7 +194,7 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
     if all_committed && cancel.signal().is_none() {
         let branch = crate::fix::worktree::free_branch(
             &project.dir,
-            &cancel,
+            cancel,
             &format!("daydream/build-{}", cx.spec_name),
         );
         let done = integrate::run(&cx, &streams, &branch);

@@ -526,3 +526,86 @@ pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> 
         Err(err) => Err(err.into_anyhow()).context("failed to push the fix branch to `origin`"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// A repository whose branches `left` and `right` change the same line of `a.txt`, and `other` another file.
+    fn repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        sh(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a.txt"), "one\n").unwrap();
+        sh(d, &["add", "."]);
+        sh(d, &["commit", "-q", "-m", "start"]);
+        for (branch, file, text) in [
+            ("left", "a.txt", "left\n"),
+            ("right", "a.txt", "right\n"),
+            ("other", "b.txt", "b\n"),
+        ] {
+            sh(d, &["checkout", "-q", "-b", branch, "main"]);
+            std::fs::write(d.join(file), text).unwrap();
+            sh(d, &["add", "."]);
+            sh(d, &["commit", "-q", "-m", branch]);
+        }
+        sh(d, &["checkout", "-q", "main"]);
+        dir
+    }
+
+    #[test]
+    fn a_merge_that_conflicts_names_the_files_and_leaves_the_worktree_as_it_was() {
+        let repo = repo();
+        let cancel = Cancel::default();
+        let wt = Worktree::add(repo.path(), "left", "daydream/build-test", &cancel).unwrap();
+        let head = wt.head().unwrap();
+        let right = sh(repo.path(), &["rev-parse", "right"]);
+        assert_eq!(
+            wt.merge(&right, "merge right").unwrap(),
+            Err(vec!["a.txt".to_owned()])
+        );
+        assert_eq!(wt.head().unwrap(), head);
+        assert_eq!(sh(wt.dir(), &["status", "--porcelain"]), "");
+        // A merge that does not conflict is a commit by daydream; squashed, the branch is one commit on main.
+        let other = sh(repo.path(), &["rev-parse", "other"]);
+        assert_eq!(wt.merge(&other, "merge other").unwrap(), Ok(()));
+        assert_eq!(
+            sh(wt.dir(), &["log", "-1", "--format=%an %s"]),
+            "daydream merge other"
+        );
+        let main = sh(repo.path(), &["rev-parse", "main"]);
+        let one = wt.squash(&main, "all of it").unwrap();
+        assert_eq!(sh(wt.dir(), &["rev-parse", &format!("{one}^")]), main);
+        assert_eq!(
+            sh(wt.dir(), &["diff", "--name-only", &main, &one]),
+            "a.txt\nb.txt"
+        );
+        drop(wt);
+        assert!(
+            !local_has(repo.path(), &cancel, "daydream/build-test"),
+            "the branch went with the worktree"
+        );
+    }
+}

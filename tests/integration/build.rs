@@ -120,16 +120,18 @@ printf '{{"type":"result","subtype":"success","is_error":false,"result":"did %s"
     }
 
     fn build(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args, &[]).output().unwrap())
+    }
+
+    /// `daydream build <spec> --project shop ARGS` with the stand-in `claude`, then `env` over it.
+    fn command(&self, args: &[&str], env: &[(String, String)]) -> std::process::Command {
         let spec = self.root.join("specs/Cart Export.md");
         let mut all = vec!["build", spec.to_str().unwrap(), "--project", "shop"];
         all.extend_from_slice(args);
-        Run::from(
-            self.root
-                .cmd(&all)
-                .env("DAYDREAM_CLAUDE", self.root.join("stand-in/claude"))
-                .output()
-                .unwrap(),
-        )
+        let mut cmd = self.root.cmd(&all);
+        cmd.env("DAYDREAM_CLAUDE", self.root.join("stand-in/claude"))
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        cmd
     }
 
     /// `(what, seconds)` per line of the stand-in's log.
@@ -163,6 +165,20 @@ printf '{{"type":"result","subtype":"success","is_error":false,"result":"did %s"
         assert_eq!(worktrees.lines().count(), 1, "{worktrees}");
         let branches = git(&dir, &["branch", "--list", "daydream/build-stream-*"]);
         assert!(branches.is_empty(), "stream branches left: {branches}");
+    }
+
+    /// Whether the stand-in logged `what` (`start backend`, `end tests`).
+    fn called(&self, what: &str) -> bool {
+        self.calls().iter().any(|(w, _)| w == what)
+    }
+
+    /// The build failed or stopped: no `daydream/*` branch is kept, the checkout is untouched, and the record
+    /// says `outcome`.
+    #[track_caller]
+    fn assert_nothing_kept(&self, outcome: &str) {
+        assert!(git(&self.dir(), &["branch", "--list", "daydream/*"]).is_empty());
+        self.assert_untouched();
+        assert_eq!(self.records().last().unwrap()["outcome"], outcome);
     }
 
     fn records(&self) -> Vec<Value> {
@@ -253,11 +269,7 @@ fn four_streams_land_as_one_commit_whose_suite_passes_and_the_middle_streams_ove
     assert!(
         b.at("end backend") <= b.at("start tests") && b.at("end frontend") <= b.at("start tests")
     );
-    assert!(
-        !b.calls().iter().any(|(w, _)| w.contains("repair")),
-        "{:?}",
-        b.calls()
-    );
+    assert!(!b.called("start repair"), "{:?}", b.calls());
     // The summary: each stream, the wall time against the serial estimate, the cost, the integration.
     for needle in [
         "wave 2: backend, frontend",
@@ -331,14 +343,8 @@ fn a_stream_writing_outside_its_files_is_rejected_and_the_streams_after_it_never
         "{}",
         run.stdout
     );
-    assert!(
-        !b.calls().iter().any(|(w, _)| w == "start tests"),
-        "{:?}",
-        b.calls()
-    );
-    assert!(git(&b.dir(), &["branch", "--list", "daydream/*"]).is_empty());
-    b.assert_untouched();
-    assert_eq!(b.records()[0]["outcome"], "stream_failed");
+    assert!(!b.called("start tests"), "{:?}", b.calls());
+    b.assert_nothing_kept("stream_failed");
 }
 
 #[test]
@@ -374,9 +380,7 @@ fn a_failing_integration_suite_gets_one_repair_call_then_the_build_fails() {
         run.stdout
     );
     assert!(run.stdout.contains("No branch was kept."));
-    assert!(git(&b.dir(), &["branch", "--list", "daydream/*"]).is_empty());
-    b.assert_untouched();
-    assert_eq!(b.records()[0]["outcome"], "integration_failed");
+    b.assert_nothing_kept("integration_failed");
     assert_eq!(b.records()[0]["repaired"], true);
     let metrics = b.root.run(&["metrics"]);
     assert!(
@@ -514,16 +518,9 @@ fn with_pr_the_build_is_pushed_to_its_own_branch_and_opened_as_a_draft_pull_requ
             "test_command": "python3 -m pytest -q -p no:cacheprovider"}}}"#,
     );
     let github = crate::fake_github::FakeGitHub::start();
-    let spec = b.root.join("specs/Cart Export.md");
-    let run = Run::from(
-        b.root
-            .cmd(&["build", spec.to_str().unwrap(), "--project", "shop", "--pr"])
-            .env("DAYDREAM_CLAUDE", b.root.join("stand-in/claude"))
-            .envs(github.gh_env(&b.root.join("gh-config")))
-            .env("DAYDREAM_GH_BACKOFF_MS", "10")
-            .output()
-            .unwrap(),
-    );
+    let mut env = github.gh_env(&b.root.join("gh-config"));
+    env.push(("DAYDREAM_GH_BACKOFF_MS".to_owned(), "10".to_owned()));
+    let run = Run::from(b.command(&["--pr"], &env).output().unwrap());
     run.expect(0);
     // The branch is on `origin` with the build's one commit; `main` did not move.
     assert_eq!(git(&bare, &["rev-parse", "main"]), main_before);
@@ -556,17 +553,14 @@ fn sigterm_during_the_streams_ends_the_calls_and_removes_every_worktree() {
     let Some(b) = Build::new(&four(), &actions(), "30") else {
         return;
     };
-    let spec = b.root.join("specs/Cart Export.md");
     let mut child = b
-        .root
-        .cmd(&["build", spec.to_str().unwrap(), "--project", "shop"])
-        .env("DAYDREAM_CLAUDE", b.root.join("stand-in/claude"))
+        .command(&[], &[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !b.calls().iter().any(|(w, _)| w == "start contracts") {
+    while !b.called("start contracts") {
         assert!(
             std::time::Instant::now() < deadline,
             "the first stream never started"
@@ -584,14 +578,8 @@ fn sigterm_during_the_streams_ends_the_calls_and_removes_every_worktree() {
         "the 30 s call was ended, not waited for"
     );
     assert!(stdout.contains("stopped by signal 15"), "{stdout}");
-    assert!(
-        !b.calls().iter().any(|(w, _)| w == "start backend"),
-        "{:?}",
-        b.calls()
-    );
-    assert!(git(&b.dir(), &["branch", "--list", "daydream/*"]).is_empty());
-    b.assert_untouched();
-    assert_eq!(b.records()[0]["outcome"], "stopped");
+    assert!(!b.called("start backend"), "{:?}", b.calls());
+    b.assert_nothing_kept("stopped");
 }
 
 #[test]
@@ -599,24 +587,10 @@ fn an_exhausted_budget_stops_the_build_before_the_next_stream() {
     let Some(b) = Build::new(&four(), &actions(), "0") else {
         return;
     };
-    let spec = b.root.join("specs/Cart Export.md");
     // The coordinator settles at $0.01 and each stream at $0.02; a call needs $0.05 to start: after
     // contracts and backend, $0.08 leaves $0.03: too little for frontend.
-    let run = Run::from(
-        b.root
-            .cmd(&[
-                "build",
-                spec.to_str().unwrap(),
-                "--project",
-                "shop",
-                "--streams",
-                "1",
-            ])
-            .env("DAYDREAM_CLAUDE", b.root.join("stand-in/claude"))
-            .env("DAYDREAM_AUTO_FIX_BUDGET_USD", "0.08")
-            .output()
-            .unwrap(),
-    );
+    let budget = [("DAYDREAM_AUTO_FIX_BUDGET_USD".to_owned(), "0.08".to_owned())];
+    let run = Run::from(b.command(&["--streams", "1"], &budget).output().unwrap());
     run.expect(1);
     assert!(
         run.stdout.contains(
@@ -631,11 +605,7 @@ fn an_exhausted_budget_stops_the_build_before_the_next_stream() {
         "{}",
         run.stdout
     );
-    assert!(
-        !b.calls().iter().any(|(w, _)| w == "start tests"),
-        "{:?}",
-        b.calls()
-    );
+    assert!(!b.called("start tests"), "{:?}", b.calls());
     let spent: f64 = std::fs::read_to_string(b.root.join("data/spend.jsonl"))
         .unwrap()
         .lines()
@@ -644,5 +614,85 @@ fn an_exhausted_budget_stops_the_build_before_the_next_stream() {
         .map(|v| v["cost"].as_f64().unwrap())
         .sum();
     assert!(spent <= 0.08, "spent {spent}");
+    b.assert_untouched();
+}
+
+#[test]
+fn the_real_claude_coordinates_through_the_schema_and_each_stream_gets_file_tools_only() {
+    let Some(claude) = crate::reflect::real_claude() else {
+        return;
+    };
+    let Some(b) = Build::new(&four(), &[], "0") else {
+        return;
+    };
+    let write = |file: &str, content: &str| {
+        crate::fake_anthropic::Reply::tool(
+            "Write",
+            json!({ "file_path": format!("{{cwd}}/{file}"), "content": content }),
+        )
+    };
+    let text = |t: &str| crate::fake_anthropic::Reply::Text(t.to_owned());
+    // One stream at a time, so the scripted replies come in the manifest's order.
+    let api = crate::fake_anthropic::FakeAnthropic::start(vec![
+        crate::fake_anthropic::Reply::tool("StructuredOutput", four()),
+        write("app/contracts.py", "PRICE = 3\n"),
+        text("The price contract."),
+        // `app/backend.py` exists: Claude Code writes a file only once it has read it.
+        crate::fake_anthropic::Reply::tool("Read", json!({ "file_path": "{cwd}/app/backend.py" })),
+        write(
+            "app/backend.py",
+            "from app.contracts import PRICE\n\n\ndef total(n):\n    return n * PRICE\n",
+        ),
+        text("Totals."),
+        write(
+            "app/frontend.py",
+            "from app.contracts import PRICE\n\n\ndef label(n):\n    return f\"{n} x {PRICE}\"\n",
+        ),
+        text("Labels."),
+        write(
+            "tests/test_export.py",
+            "from app.backend import total\nfrom app.frontend import label\n\n\ndef test_both():\n    assert total(2) == 6 and label(2) == \"2 x 3\"\n",
+        ),
+        text("Tests of both."),
+    ]);
+    let home = b.root.join("claude-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut env = api.env(&home);
+    env.push((
+        "DAYDREAM_CLAUDE".to_owned(),
+        claude.to_string_lossy().into_owned(),
+    ));
+    let run = Run::from(b.command(&["--streams", "1"], &env).output().unwrap());
+    run.expect(0);
+    let dir = b.dir();
+    assert_eq!(
+        git(&dir, &["diff", "--name-only", "main", BRANCH])
+            .lines()
+            .count(),
+        4
+    );
+    assert!(
+        run.stdout.contains("tests: 1 test file(s) passed"),
+        "{}",
+        run.stdout
+    );
+    let requests = api.requests();
+    // The coordinator is offered only the answer's shape; a stream the file tools, nothing that runs things.
+    assert_eq!(
+        crate::fake_anthropic::tool_names(&requests[0]),
+        ["StructuredOutput"]
+    );
+    let prompt = crate::fake_anthropic::user_text(&requests[0]);
+    assert!(
+        prompt.contains("Cart export") && prompt.contains("- app/backend.py"),
+        "{prompt}"
+    );
+    let stream = requests
+        .iter()
+        .find(|r| crate::fake_anthropic::user_text(r).contains("You are stream `backend`."))
+        .expect("the backend stream's request");
+    let tools = crate::fake_anthropic::tool_names(stream);
+    assert!(tools.contains(&"Write".to_owned()), "{tools:?}");
+    assert!(!tools.iter().any(|t| t == "Bash"), "{tools:?}");
     b.assert_untouched();
 }
