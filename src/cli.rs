@@ -231,7 +231,8 @@ const BUILD_ABOUT: &str = "Build a feature from a spec in parallel streams, veri
     branch (as this clone last fetched it) with the commits of the streams it comes after merged in, started as \
     soon as those are done, up to --streams at once. Its diff is refused when it changes a file outside its \
     `owns`, a protected path or adds a credential; a stream that owns test files (`test_*.py`, `*_test.go`, \
-    `*.test.ts`, ...) has them run. The first failing stream stops new ones.\n\n\
+    `*.test.ts`, ...) has them run. A stream's diff has the fix engine's caps (20 files, 500 changed lines): split \
+    larger work into more streams. The first failing stream stops new ones.\n\n\
     Integration merges the streams' commits in dependency order into a fresh worktree (a conflict fails the build \
     and names the files), then runs the project's `test_command` and checks: the suite must pass and the checks \
     report no more problems than on the default branch. One repair call is allowed, confined to the files of the \

@@ -341,12 +341,14 @@ fn publish_inner(cx: &Cx<'_>, landed: &Landed, base: &str) -> Result<String> {
     let gh = crate::github::Gh::new(&cx.setup.env, cx.cancel.clone());
     let title = format!("build: {}", cx.spec_name);
     let body = format!(
-        "A feature built by `daydream build` from the spec `{}`, in parallel streams, merged and verified: the \
-         whole suite passes. Commit {}.\n\nReview before merging.\n\n## The spec\n\n{}\n",
+        "A feature built by `daydream build` from the spec `{}`, in parallel streams, merged and verified: {}. \
+         Commit {}.\n\nReview before merging.\n\n## The spec\n\n{}\n",
         cx.spec_name,
+        landed.verified,
         short(&landed.commit),
-        crate::redact::redact(&super::manifest::head(&cx.spec, 20_000))
+        super::manifest::head(&cx.spec, 20_000)
     );
+    let body = crate::redact::for_publishing(&body, cx.project.keep_pii);
     crate::steps::autofix::open_pull(
         &gh,
         repo,

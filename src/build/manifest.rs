@@ -77,7 +77,7 @@ pub(crate) fn schema() -> Value {
 
 /// What the coordinator is told: the spec, the tree, the rules of a manifest.
 pub(crate) fn prompt(spec: &str, files: &[String], test_command: &str) -> String {
-    let mut p = String::from(
+    let mut p = format!(
         "You are the coordinator of a feature build. Split the specification below into streams of work that \
          separate agents do in separate git worktrees, side by side where they can. Each stream owns its files \
          exclusively: `owns` lists globs relative to the repository root (`app/api/**`, `src/types.ts`), and no \
@@ -85,7 +85,10 @@ pub(crate) fn prompt(spec: &str, files: &[String], test_command: &str) -> String
          implementation streams in parallel after them, and tests last, as `after` says (ids of the streams a \
          stream builds on; no cycles). Ids are short, lowercase letters, digits and dashes. Each task must be \
          self-contained: its agent sees the spec, its task and the other streams' ids and globs, nothing else. \
-         Prefer few streams; a small feature is one stream.\n",
+         Prefer few streams; a small feature is one stream, but no stream may change more than {} files or {} \
+         lines.\n",
+        crate::fix::guard::MAX_FILES,
+        crate::fix::guard::MAX_LINES
     );
     let _ = writeln!(
         p,

@@ -140,14 +140,25 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         "asking the coordinator to split `{}` into streams",
         opts.spec.display()
     ));
-    let (answer, coordinator_cost) = coordinate(
+    let coordinated = coordinate(
         setup,
         budget,
         cancel,
         &limits,
         project,
         &manifest::prompt(&spec, &tracked, command),
-    )?;
+    );
+    let (answer, coordinator_cost) = match coordinated {
+        Ok(done) => done,
+        Err(_) if cancel.signal().is_some() => {
+            return stopped(
+                out,
+                cancel,
+                "the coordinator call was ended; nothing else started",
+            );
+        }
+        Err(err) => return Err(err),
+    };
     let manifest =
         Manifest::check(&answer, &tracked).context("the coordinator's manifest was refused")?;
     if opts.dry_run {
@@ -248,22 +259,29 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         pushed: pushed.as_ref(),
     });
     out.write_all(text.as_bytes())?;
-    if let Some(signal) = cancel.signal() {
-        writeln!(
+    if cancel.signal().is_some() {
+        return stopped(
             out,
-            "\nstopped by signal {signal}: the calls under way were ended and every worktree removed"
-        )?;
-        return Ok(if signal == 2 {
-            exit_codes::SIGINT
-        } else {
-            exit_codes::SIGTERM
-        });
+            cancel,
+            "the calls under way were ended and every worktree removed",
+        );
     }
     let ok = outcome == Outcome::Landed && pushed.as_ref().is_none_or(Result::is_ok);
     Ok(if ok {
         exit_codes::OK
     } else {
         exit_codes::UNITS_FAILED
+    })
+}
+
+/// Says that a signal stopped the build, and what became of the work; the exit code of that signal.
+fn stopped(out: &mut dyn Write, cancel: &Cancel, what: &str) -> Result<u8> {
+    let signal = cancel.signal().unwrap_or(2);
+    writeln!(out, "\nstopped by signal {signal}: {what}")?;
+    Ok(if signal == 2 {
+        exit_codes::SIGINT
+    } else {
+        exit_codes::SIGTERM
     })
 }
 
