@@ -14,7 +14,7 @@ use super::Cx;
 use crate::budget::{Allowance, Purpose, Ticket};
 use crate::fix::Worktree;
 use crate::fix::engine::{Caller, ask_files};
-use crate::fix::failures::Failure;
+use crate::fix::failures::{Failure, Runner};
 use crate::fix::suite::Suite;
 use crate::fix::worktree::git_out;
 
@@ -373,6 +373,15 @@ fn owned_tests(cx: &Cx<'_>, i: usize, worktree: &Worktree) -> Result<String, Str
     }
     let suite = Suite::in_worktree(&cx.jail, worktree, cx.command, &cx.project.tests, cx.cancel)
         .map_err(|e| format!("{e:#}"))?;
+    // A file is a test id only to pytest (and to the project's own template, `{file}`): other runners would
+    // select tests by name and run none.
+    if cx.project.tests.single.is_none() && suite.runner() != Runner::Pytest {
+        return Ok(format!(
+            "{} test file(s) owned; `{}` cannot run one file alone (set `\"tests\": {{\"single\": \"... {{file}}\"}}`), so they run at integration",
+            tests.len(),
+            cx.command
+        ));
+    }
     let mut ran = 0;
     for file in &tests {
         let failure = Failure {
@@ -396,9 +405,7 @@ fn owned_tests(cx: &Cx<'_>, i: usize, worktree: &Worktree) -> Result<String, Str
             }
             Ok(None) => {
                 return Ok(format!(
-                    "{} test file(s) owned; `{}` cannot run one file alone (set `\"tests\": {{\"single\": ...}}`), so they run at integration",
-                    tests.len(),
-                    cx.command
+                    "{ran} test file(s) passed; the others run at integration"
                 ));
             }
             Err(e) => return Err(format!("{e:#}")),

@@ -696,3 +696,27 @@ fn the_real_claude_coordinates_through_the_schema_and_each_stream_gets_file_tool
     assert!(!tools.iter().any(|t| t == "Bash"), "{tools:?}");
     b.assert_untouched();
 }
+
+#[test]
+fn a_stream_whose_own_tests_fail_fails_before_integration() {
+    let mut actions = actions();
+    actions[3].1 = "printf 'from app.backend import total\\n\\n\\ndef test_total():\\n    assert total(2) == 7\\n' > tests/test_export.py";
+    let Some(b) = Build::new(&four(), &actions, "0") else {
+        return;
+    };
+    let run = b.build(&[]);
+    run.expect(1);
+    assert!(
+        run.stdout.contains(
+            "failed: its tests fail: `tests/test_export.py`: tests/test_export.py::test_total"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("integration: not run"),
+        "{}",
+        run.stdout
+    );
+    b.assert_nothing_kept("stream_failed");
+}
