@@ -176,6 +176,11 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         &setup.paths.root,
     )
     .map_err(anyhow::Error::msg)?;
+    if jail.kind().is_none() {
+        progress_line(
+            "warning: no sandbox on this machine: the tests run unconfined (`\"sandbox\": \"required\"` refuses that)",
+        );
+    }
     let rules = PathRules::new(&[], &project.autofix.protected_paths)?;
     let cx = Cx {
         setup,
@@ -225,9 +230,9 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         + streams.iter().map(|s| s.cost_usd).sum::<f64>()
         + integration.as_ref().map_or(0.0, |i| i.cost_usd);
     let outcome = match (&integration, cancel.signal()) {
+        (Some(i), _) if i.result.is_ok() => Outcome::Landed,
         (_, Some(_)) => Outcome::Stopped,
         (None, None) => Outcome::StreamFailed,
-        (Some(i), None) if i.result.is_ok() => Outcome::Landed,
         (Some(_), None) => Outcome::IntegrationFailed,
     };
     let landed = integration.as_ref().and_then(|i| i.result.as_ref().ok());

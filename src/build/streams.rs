@@ -135,7 +135,14 @@ pub(crate) fn run(
                         running += 1;
                         let tx = tx.clone();
                         scope.spawn(move || {
-                            let (verdict, cost_usd) = work(cx, i, &worktree, ticket, cap);
+                            // A panic must still report back, or the scheduler would wait for it forever.
+                            let (verdict, cost_usd) =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    work(cx, i, &worktree, ticket, cap)
+                                }))
+                                .unwrap_or_else(|_| {
+                                    (Err("the stream's thread panicked".to_owned()), cap)
+                                });
                             let _ = tx.send(Done {
                                 index: i,
                                 worktree,
