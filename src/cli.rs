@@ -70,6 +70,10 @@ pub(crate) enum Command {
     /// cause in up to 3 verified attempts, commit each fix; never pushes
     #[command(long_about = FIX_ABOUT, after_help = FIX_EXIT)]
     Fix(FixArgs),
+    /// Build a feature from a spec in parallel streams: a coordinator splits it, each stream works in its own
+    /// worktree, the results are merged, verified by the whole suite and landed as one commit on a local branch
+    #[command(long_about = BUILD_ABOUT, after_help = BUILD_EXIT)]
+    Build(BuildArgs),
     /// The fix loop as a daemon: each poll, where a project's default branch moved, run its tests and fix what
     /// newly fails (only where `safe_paths` is set), on local branches; `--at` also runs the nightly run
     #[command(after_help = WATCH_EXIT)]
@@ -214,6 +218,60 @@ pub(crate) struct FixArgs {
     /// Show the failures and the plan: runs the tests, calls no model, keeps no branch
     #[arg(long)]
     pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
+}
+
+const BUILD_ABOUT: &str = "Build a feature from a spec in parallel streams, verified, as one commit.\n\n\
+    A coordinator call (Claude, answering with `--json-schema`) splits SPEC into streams: each has a task, the \
+    files it alone may change (`owns`, globs relative to the repository) and the streams it comes `after` \
+    (contracts and types first, implementation side by side, tests last). The manifest is checked: unique ids, \
+    `after` naming streams of the manifest, no cycle, every stream owning something and no file owned twice.\n\n\
+    Each stream is one Claude call (file tools only, confined to its worktree) in a git worktree of the default \
+    branch (as this clone last fetched it) with the commits of the streams it comes after merged in, started as \
+    soon as those are done, up to --streams at once. Its diff is refused when it changes a file outside its \
+    `owns`, a protected path or adds a credential; a stream that owns test files (`test_*.py`, `*_test.go`, \
+    `*.test.ts`, ...) has them run. A stream's diff has the fix engine's caps (20 files, 500 changed lines): split \
+    larger work into more streams. The first failing stream stops new ones.\n\n\
+    Integration merges the streams' commits in dependency order into a fresh worktree (a conflict fails the build \
+    and names the files), then runs the project's `test_command` and checks: the suite must pass and the checks \
+    report no more problems than on the default branch. One repair call is allowed, confined to the files of the \
+    streams the failures point at; then the build fails. A build that passes is squashed into one commit on the \
+    local branch `daydream/build-<spec>` (`-2`, `-3` when taken); with --pr it is pushed to `origin` under that \
+    name (never the default branch) and opened as a draft pull request.\n\n\
+    Your checkout is never touched and every worktree is removed at the end, after a failure or Ctrl-C too. \
+    Every call reserves its cap in the budget ledger first (`DAYDREAM_BUDGET_USD`, \
+    `DAYDREAM_AUTO_FIX_BUDGET_USD`; `DAYDREAM_AUTO_FIX_PER_FIX_USD` caps each call, else each stream gets an \
+    equal share of what is left); the model is `DAYDREAM_AUTO_FIX_MODEL`. The summary shows each stream's wall \
+    time, the total against the serial estimate (the streams' times added up), the cost and the integration; \
+    each build is recorded in `data/builds.jsonl` (see `daydream metrics`).";
+
+const BUILD_EXIT: &str = "\
+Exit codes:
+  0    the build landed on its branch (or, with --dry-run, the manifest is valid)
+  1    a stream or the integration failed, the manifest was refused, or the push failed; no branch was kept
+       unless it landed
+  2    a usage or configuration error (no spec, unknown project, no `test_command`, --pr without `github`)
+  3    another daydream `run`, `fix`, `watch` or `build` holds the lock of this root
+  130  interrupted (Ctrl-C); 143 terminated: the calls under way were ended and every worktree removed";
+
+#[derive(Args, Debug)]
+pub(crate) struct BuildArgs {
+    /// The spec: a markdown file saying what to build; its name names the branch (`daydream/build-<name>`)
+    #[arg(value_name = "SPEC.md")]
+    pub(crate) spec: PathBuf,
+    /// The project to build in (its key in `projects.json`)
+    #[arg(long, value_name = "SLUG")]
+    pub(crate) project: String,
+    /// Streams at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub(crate) streams: u16,
+    /// Show the manifest and the plan: makes the coordinator call only, starts no stream, keeps no branch
+    #[arg(long, conflicts_with = "pr")]
+    pub(crate) dry_run: bool,
+    /// Push the build's branch to `origin` and open a draft pull request (needs `github` in the project)
+    #[arg(long)]
+    pub(crate) pr: bool,
     #[command(flatten)]
     pub(crate) config: ConfigArg,
 }

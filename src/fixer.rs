@@ -77,37 +77,18 @@ impl ProjectFix {
 pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Result<u8> {
     let config = setup.load_config()?;
     let selected = crate::runner::select_projects(&config, &opts.projects)?;
-    let me = Holder {
-        pid: std::process::id(),
-        started_at: setup.clock.now(),
-        dry_run: opts.dry_run,
-    };
-    let Some(_lock) = crate::runner::take_lock(&setup.paths, &me)? else {
+    let Some(session) = Session::start(setup, "fix", opts.dry_run)? else {
         return Ok(exit_codes::LOCKED);
     };
-    let cancel = Cancel::default();
-    cancel
-        .install()
-        .context("failed to install signal handlers")?;
+    let (cancel, budget, run_id) = (&session.cancel, &session.budget, &session.run_id);
     let date = setup.clock.today();
-    let run_id = format!(
-        "fix-{}-{}",
-        setup.clock.now().format("%Y%m%dT%H%M%S"),
-        me.pid
-    );
-    let budget = Budget::open(
-        &setup.paths.root,
-        Caps::from_env(&setup.env)?,
-        &run_id,
-        setup.clock.clone(),
-    );
     let started = Instant::now();
     let mut results = Vec::new();
     let cx = Loop {
         setup,
-        cancel: &cancel,
-        budget: &budget,
-        run_id: &run_id,
+        cancel,
+        budget,
+        run_id,
         date,
     };
     for project in config
@@ -158,6 +139,51 @@ pub(crate) fn run(setup: &Setup, opts: &FixOptions, out: &mut dyn Write) -> Resu
     } else {
         exit_codes::UNITS_FAILED
     })
+}
+
+/// What a command that edits code on demand (`fix`, `build`) holds while it runs.
+pub(crate) struct Session {
+    _lock: crate::state::RunLock,
+    pub(crate) cancel: Cancel,
+    /// `<kind>-<time>-<pid>`: names the run in the ledger.
+    pub(crate) run_id: String,
+    pub(crate) budget: Budget,
+}
+
+impl Session {
+    /// Takes the root's lock (`None`: another run holds it), routes SIGINT and SIGTERM into the cancel flag and
+    /// opens the ledger for this run.
+    pub(crate) fn start(setup: &Setup, kind: &str, dry_run: bool) -> Result<Option<Session>> {
+        let me = Holder {
+            pid: std::process::id(),
+            started_at: setup.clock.now(),
+            dry_run,
+        };
+        let Some(lock) = crate::runner::take_lock(&setup.paths, &me)? else {
+            return Ok(None);
+        };
+        let cancel = Cancel::default();
+        cancel
+            .install()
+            .context("failed to install signal handlers")?;
+        let run_id = format!(
+            "{kind}-{}-{}",
+            setup.clock.now().format("%Y%m%dT%H%M%S"),
+            me.pid
+        );
+        let budget = Budget::open(
+            &setup.paths.root,
+            Caps::from_env(&setup.env)?,
+            &run_id,
+            setup.clock.clone(),
+        );
+        Ok(Some(Session {
+            _lock: lock,
+            cancel,
+            run_id,
+            budget,
+        }))
+    }
 }
 
 /// A project skipped for a reason that is not a failure of its tests (nothing to run).
@@ -454,7 +480,7 @@ fn row(f: &Fixed) -> [String; 5] {
 }
 
 /// A plain aligned table.
-fn table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
+pub(crate) fn table<const N: usize>(head: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -1,6 +1,7 @@
 //! daydream: nightly maintenance of a developer's repositories, as resumable steps with a morning report.
 
 mod budget;
+mod build;
 mod cancel;
 mod check;
 mod claude;
@@ -77,6 +78,7 @@ fn ignores_config(command: &cli::Command) -> Option<&'static str> {
         | C::Validate(_)
         | C::Doctor(_)
         | C::Fix(_)
+        | C::Build(_)
         | C::Watch(_)
         | C::Init(_) => None,
         C::Lessons(_) => Some("lessons"),
@@ -219,6 +221,17 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             },
             &mut stdout,
         ),
+        cli::Command::Build(args) => build::run(
+            &setup::Setup::new(global.root.as_deref(), config(args.config).as_deref())?,
+            &build::BuildOptions {
+                spec: args.spec,
+                project: args.project,
+                streams: usize::from(args.streams),
+                dry_run: args.dry_run,
+                pr: args.pr,
+            },
+            &mut stdout,
+        ),
         cli::Command::Watch(args) => watch::run(
             &setup::Setup::new(global.root.as_deref(), config(args.config).as_deref())?,
             &watch::WatchOptions {
@@ -249,6 +262,20 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                     args.days,
                     args.project.as_deref(),
                 ));
+            }
+            let (builds, bad_builds) = fix::builds::load(&setup.paths.root)?;
+            if !builds.is_empty() {
+                report.builds = Some(fix::builds::compute(
+                    &builds,
+                    setup.clock.now(),
+                    args.days,
+                    args.project.as_deref(),
+                ));
+            }
+            if bad_builds > 0 {
+                eprintln!(
+                    "warning: {bad_builds} line(s) of `data/builds.jsonl` could not be read and were skipped"
+                );
             }
             if bad_healed > 0 {
                 eprintln!(

@@ -18,7 +18,7 @@ use super::guard::PathRules;
 use super::metrics::{self, AttemptRecord, Outcome as Recorded, Source};
 use super::suite::{Status, Suite, SuiteRun, WHOLE_SUITE};
 use super::worktree::Worktree;
-use crate::budget::{Allowance, Budget, Purpose};
+use crate::budget::{Allowance, Budget, Purpose, Ticket};
 use crate::cancel::Cancel;
 use crate::claude::{Claude, ClaudeError, Request, Tools};
 use crate::clock::Clock;
@@ -396,40 +396,15 @@ impl Engine<'_> {
         let ticket = self
             .budget
             .begin("fix", &self.project.slug, Purpose::Autofix, cap)?;
-        let cap = ticket.cap();
-        let claude = Claude::new(self.env, self.cancel.clone());
-        let timeout = self
-            .limits
-            .deadline
-            .saturating_duration_since(Instant::now())
-            .min(self.limits.call_timeout);
-        let reply = claude.run(&Request {
-            prompt,
-            model: &self.limits.model,
-            max_budget_usd: cap,
-            max_turns: self.limits.max_turns,
-            json_schema: None,
-            tools: Tools::Files {
-                dir: self.worktree.dir(),
-                bash: None,
-                bin: None,
-            },
-            timeout,
-        });
-        let cost = match &reply {
-            Ok(r) => Some(r.total_cost_usd),
-            Err(e) => e.cost_usd(),
+        let caller = Caller {
+            env: self.env,
+            cancel: self.cancel,
+            budget: self.budget,
+            limits: &self.limits,
         };
-        self.budget.settle(ticket, cost)?;
-        let cost = cost.unwrap_or(cap);
+        let (reply, cost) = ask_files(&caller, self.worktree.dir(), prompt, ticket)?;
         self.spent_usd += cost;
-        Ok(match reply {
-            Ok(reply) => (Ok(redact(&reply.result).into_owned()), cost),
-            Err(ClaudeError::Interrupted(i)) => {
-                return Err(anyhow::Error::new(i).context("the fix was stopped"));
-            }
-            Err(err) => (Err(format!("the model call failed: {err}")), cost),
-        })
+        Ok((reply, cost))
     }
 
     /// The gates after the model: the diff, the tests of the root cause alone, the whole suite against the
@@ -578,6 +553,59 @@ impl Engine<'_> {
             (self.progress)(&format!("warning: could not record the attempt: {err:#}"));
         }
     }
+}
+
+/// What a confined model call on a worktree needs.
+pub(crate) struct Caller<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) cancel: &'a Cancel,
+    pub(crate) budget: &'a Budget,
+    pub(crate) limits: &'a Limits,
+}
+
+/// One confined model call in the worktree `dir` with `prompt` (file tools only), within `cap`, whose `ticket`
+/// is already in the ledger (settled here): `Ok(Ok(words))` when it finished, `Ok(Err(why))` when the call
+/// failed (the attempt is lost, not the loop), `Err` when it was interrupted; and what it cost.
+pub(crate) fn ask_files(
+    c: &Caller<'_>,
+    dir: &Path,
+    prompt: &str,
+    ticket: Ticket,
+) -> Result<(Result<String, String>, f64)> {
+    // What the ledger reserved, which is less than asked when calls running at once took the rest.
+    let cap = ticket.cap();
+    let claude = Claude::new(c.env, c.cancel.clone());
+    let timeout = c
+        .limits
+        .deadline
+        .saturating_duration_since(Instant::now())
+        .min(c.limits.call_timeout);
+    let reply = claude.run(&Request {
+        prompt,
+        model: &c.limits.model,
+        max_budget_usd: cap,
+        max_turns: c.limits.max_turns,
+        json_schema: None,
+        tools: Tools::Files {
+            dir,
+            bash: None,
+            bin: None,
+        },
+        timeout,
+    });
+    let cost = match &reply {
+        Ok(r) => Some(r.total_cost_usd),
+        Err(e) => e.cost_usd(),
+    };
+    c.budget.settle(ticket, cost)?;
+    let cost = cost.unwrap_or(cap);
+    Ok(match reply {
+        Ok(reply) => (Ok(redact(&reply.result).into_owned()), cost),
+        Err(ClaudeError::Interrupted(i)) => {
+            return Err(anyhow::Error::new(i).context("the model call was stopped"));
+        }
+        Err(err) => (Err(format!("the model call failed: {err}")), cost),
+    })
 }
 
 /// Runs the suite, reruns each failing test alone to find the flaky ones, and groups the rest into root causes.

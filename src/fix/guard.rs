@@ -110,7 +110,9 @@ impl PathRules {
     }
 }
 
-fn globs(patterns: &[String], key: &str) -> Result<GlobSet> {
+/// The patterns as one set: a pattern without glob characters is the path and everything under it; `key` names
+/// them in errors.
+pub(crate) fn globs(patterns: &[String], key: &str) -> Result<GlobSet> {
     let mut set = GlobSetBuilder::new();
     for raw in patterns {
         let pattern = raw.trim().trim_start_matches("./");

@@ -108,6 +108,9 @@ pub(crate) struct Report {
     /// Sentry issues healed, when auto-fix took any on (`data/sentry_fixes.jsonl`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) sentry: Option<super::healing::Healing>,
+    /// `daydream build`'s figures, when there were builds (`data/builds.jsonl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) builds: Option<super::builds::Figures>,
 }
 
 /// The file's name inside `data/`.
@@ -164,6 +167,7 @@ pub(crate) fn compute(
             .map(|(name, records)| (name.to_owned(), metrics(&records)))
             .collect(),
         sentry: None,
+        builds: None,
     }
 }
 
@@ -331,6 +335,9 @@ pub(crate) fn render(report: &Report) -> String {
     let mut text = render_fixes(report);
     if let Some(sentry) = &report.sentry {
         text.push_str(&super::healing::render(sentry));
+    }
+    if let Some(builds) = &report.builds {
+        text.push_str(&super::builds::render(builds));
     }
     text
 }

@@ -316,8 +316,9 @@ impl Worktree {
         })
     }
 
-    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
-    pub(crate) fn commit(&self, message: &str) -> Result<String> {
+    /// A git command in the worktree as daydream (author and committer), without the project's hooks or
+    /// signing.
+    fn as_daydream(&self) -> Cmd {
         git(&self.dir, &self.cancel)
             .args([
                 "-c",
@@ -328,22 +329,72 @@ impl Worktree {
                 "core.hooksPath=/dev/null",
                 "-c",
                 "commit.gpgsign=false",
-                "commit",
-                "--no-verify",
-                "--quiet",
-                "-m",
-                message,
             ])
             .env("GIT_AUTHOR_NAME", AUTHOR_NAME)
             .env("GIT_AUTHOR_EMAIL", AUTHOR_EMAIL)
             .env("GIT_COMMITTER_NAME", AUTHOR_NAME)
             .env("GIT_COMMITTER_EMAIL", AUTHOR_EMAIL)
+    }
+
+    /// Commits the staged tree as daydream, without the project's hooks; returns the commit.
+    pub(crate) fn commit(&self, message: &str) -> Result<String> {
+        self.as_daydream()
+            .args(["commit", "--no-verify", "--quiet", "-m", message])
             .run()
             .map_err(ExecError::into_anyhow)
             .context("failed to commit the fix")?;
         Ok(git_out(&self.dir, &self.cancel, &["rev-parse", "HEAD"])?
             .trim()
             .to_owned())
+    }
+
+    /// Merges `commit` into the worktree's branch as daydream. `Ok(Err(files))`: it conflicts in these files;
+    /// the merge is aborted and the worktree is back where it was.
+    pub(crate) fn merge(&self, commit: &str, message: &str) -> Result<Result<(), Vec<String>>> {
+        let done = self
+            .as_daydream()
+            .args([
+                "merge",
+                "--no-verify",
+                "--no-edit",
+                "--quiet",
+                "-m",
+                message,
+                commit,
+            ])
+            .run_any()
+            .map_err(ExecError::into_anyhow)?;
+        if done.code == Some(0) {
+            return Ok(Ok(()));
+        }
+        let conflicted = git_out(
+            &self.dir,
+            &self.cancel,
+            &["diff", "--name-only", "-z", "--diff-filter=U"],
+        )?;
+        let files: Vec<String> = conflicted
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let _ = git_out(&self.dir, &self.cancel, &["merge", "--abort"]);
+        if files.is_empty() {
+            anyhow::bail!(
+                "failed to merge `{commit}`: {}",
+                crate::text::squeeze(&String::from_utf8_lossy(&done.stderr), 300)
+            );
+        }
+        Ok(Err(files))
+    }
+
+    /// Replaces the commits since `onto` by one commit of the same tree; returns it.
+    pub(crate) fn squash(&self, onto: &str, message: &str) -> Result<String> {
+        git_out(
+            &self.dir,
+            &self.cancel,
+            &["reset", "--quiet", "--soft", onto],
+        )?;
+        self.commit(message)
     }
 }
 
@@ -451,8 +502,10 @@ fn remove_worktrees(repo: &Path, branch: &str) {
 /// there (another machine pushed it first).
 pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> Result<bool> {
     assert!(
-        branch.starts_with("daydream/fix-") || branch.starts_with("fix/sentry-"),
-        "auto-fix pushes only its own branches"
+        branch.starts_with("daydream/fix-")
+            || branch.starts_with("fix/sentry-")
+            || branch.starts_with("daydream/build-"),
+        "daydream pushes only its own branches"
     );
     match git(repo, cancel)
         .args([
@@ -471,5 +524,88 @@ pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> 
             Ok(false)
         }
         Err(err) => Err(err.into_anyhow()).context("failed to push the fix branch to `origin`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// A repository whose branches `left` and `right` change the same line of `a.txt`, and `other` another file.
+    fn repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        sh(d, &["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a.txt"), "one\n").unwrap();
+        sh(d, &["add", "."]);
+        sh(d, &["commit", "-q", "-m", "start"]);
+        for (branch, file, text) in [
+            ("left", "a.txt", "left\n"),
+            ("right", "a.txt", "right\n"),
+            ("other", "b.txt", "b\n"),
+        ] {
+            sh(d, &["checkout", "-q", "-b", branch, "main"]);
+            std::fs::write(d.join(file), text).unwrap();
+            sh(d, &["add", "."]);
+            sh(d, &["commit", "-q", "-m", branch]);
+        }
+        sh(d, &["checkout", "-q", "main"]);
+        dir
+    }
+
+    #[test]
+    fn a_merge_that_conflicts_names_the_files_and_leaves_the_worktree_as_it_was() {
+        let repo = repo();
+        let cancel = Cancel::default();
+        let wt = Worktree::add(repo.path(), "left", "daydream/build-test", &cancel).unwrap();
+        let head = wt.head().unwrap();
+        let right = sh(repo.path(), &["rev-parse", "right"]);
+        assert_eq!(
+            wt.merge(&right, "merge right").unwrap(),
+            Err(vec!["a.txt".to_owned()])
+        );
+        assert_eq!(wt.head().unwrap(), head);
+        assert_eq!(sh(wt.dir(), &["status", "--porcelain"]), "");
+        // A merge that does not conflict is a commit by daydream; squashed, the branch is one commit on main.
+        let other = sh(repo.path(), &["rev-parse", "other"]);
+        assert_eq!(wt.merge(&other, "merge other").unwrap(), Ok(()));
+        assert_eq!(
+            sh(wt.dir(), &["log", "-1", "--format=%an %s"]),
+            "daydream merge other"
+        );
+        let main = sh(repo.path(), &["rev-parse", "main"]);
+        let one = wt.squash(&main, "all of it").unwrap();
+        assert_eq!(sh(wt.dir(), &["rev-parse", &format!("{one}^")]), main);
+        assert_eq!(
+            sh(wt.dir(), &["diff", "--name-only", &main, &one]),
+            "a.txt\nb.txt"
+        );
+        drop(wt);
+        assert!(
+            !local_has(repo.path(), &cancel, "daydream/build-test"),
+            "the branch went with the worktree"
+        );
     }
 }

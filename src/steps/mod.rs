@@ -1,6 +1,6 @@
 //! The steps, in the order they run (DESIGN.md, "Steps, in order"). Adding a step is one file and one line here.
 
-mod autofix;
+pub(crate) mod autofix;
 mod cleanup;
 mod docs;
 mod logs;

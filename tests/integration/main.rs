@@ -9,6 +9,7 @@ mod fake_http;
 mod harness;
 
 mod autofix;
+mod build;
 mod config;
 mod confine;
 mod crash;

@@ -32,6 +32,7 @@ mod attempts;
 mod data;
 mod heal;
 mod pull;
+pub(crate) use pull::{PullKind, open_pull};
 mod render;
 mod run;
 mod storm;
@@ -51,12 +52,12 @@ pub(crate) const RETRY_AFTER_HOURS: i64 = 84;
 /// Characters of a project's rules files given to Claude, each.
 const RULES_MAX: usize = 4000;
 const LESSONS_GIVEN: usize = 10;
-const LABEL: &str = "daydream";
+pub(crate) const LABEL: &str = "daydream";
 const FIX_LABEL: &str = "auto-fix";
 const FIX_LABEL_COLOR: &str = "0e8a16";
 const FIX_LABEL_DESCRIPTION: &str = "A draft fix proposed by daydream; review before merging";
-const LABEL_COLOR: &str = "5319e7";
-const LABEL_DESCRIPTION: &str = "Nightly maintenance report by daydream";
+pub(crate) const LABEL_COLOR: &str = "5319e7";
+pub(crate) const LABEL_DESCRIPTION: &str = "Nightly maintenance report by daydream";
 
 /// The command Claude may run with `allow_test_command`: a script beside the worktree that runs the tests
 /// confined ([`crate::sandbox::Jail::launcher`]).

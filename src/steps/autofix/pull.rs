@@ -21,10 +21,10 @@ use crate::text::squeeze;
 
 /// Creates the draft PR; "already exists" (a 422 with an open PR from the branch) is success.
 /// How a fix's pull request is opened: its labels (created when missing), whether it is a draft, who reviews.
-pub(super) struct PullKind<'a> {
-    pub(super) labels: &'a [(&'a str, &'a str, &'a str)],
-    pub(super) draft: bool,
-    pub(super) reviewers: &'a [String],
+pub(crate) struct PullKind<'a> {
+    pub(crate) labels: &'a [(&'a str, &'a str, &'a str)],
+    pub(crate) draft: bool,
+    pub(crate) reviewers: &'a [String],
 }
 
 /// daydream's draft PRs: labels `daydream` and `auto-fix`, no reviewer.
@@ -37,7 +37,7 @@ pub(super) const DRAFT: PullKind<'static> = PullKind {
     reviewers: &[],
 };
 
-pub(super) fn open_pull(
+pub(crate) fn open_pull(
     gh: &Gh,
     repo: &GitHub,
     title: &str,
