@@ -23,6 +23,7 @@ mod logging;
 mod logmine;
 mod notify;
 mod paths;
+mod prices;
 mod publish;
 mod redact;
 mod report;
@@ -262,6 +263,13 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             });
             Ok(if missing { 127 } else { 126 })
         }
+        cli::Command::Sessions(args) => steps::sessions::command(
+            &setup::Setup::new(global.root.as_deref(), global.config.as_deref())?,
+            args.project.as_deref(),
+            args.date,
+            args.json,
+            &mut stdout,
+        ),
         cli::Command::Mine(args) => logmine::mine_cmd::run(&args.files, args.raw, &mut stdout),
         cli::Command::Demo(args) => {
             let today = setup::Setup::new(None, None)
