@@ -534,3 +534,207 @@ fn shown_file(file: &str, root: &Path) -> String {
     let tail: PathBuf = tail.into_iter().rev().collect();
     shown_name(&tail.to_string_lossy())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::steps::sessions::transcript::read_records;
+
+    const CWD: &str = "/home/me/shop";
+
+    fn date() -> NaiveDate {
+        "2026-11-21".parse().unwrap()
+    }
+
+    /// A record of session `s1` in the shop at `time` (on 2026-11-20, UTC).
+    fn rec(time: &str, kind: &str, message: Value) -> Value {
+        json!({"type": kind, "timestamp": format!("2026-11-20T{time}.000Z"), "cwd": CWD, "sessionId": "s1",
+               "isSidechain": false, "gitBranch": "main", "message": message, "someNewField": [1]})
+    }
+
+    fn typed(time: &str, text: &str) -> Value {
+        rec(time, "user", json!({"role": "user", "content": text}))
+    }
+
+    fn call(time: &str, id: &str, name: &str, input: Value) -> Value {
+        let mut r = rec(
+            time,
+            "assistant",
+            json!({"id": format!("msg_{id}"), "model": "claude-sonnet-4-5", "role": "assistant",
+                   "content": [{"type": "tool_use", "id": id, "name": name, "input": input}],
+                   "usage": {"input_tokens": 100, "output_tokens": 10, "cache_creation_input_tokens": 5, "cache_read_input_tokens": 1000}}),
+        );
+        r["requestId"] = json!(format!("req_{id}"));
+        r
+    }
+
+    fn result(time: &str, id: &str, error: bool, output: &str) -> Value {
+        rec(
+            time,
+            "user",
+            json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "is_error": error, "content": output}]}),
+        )
+    }
+
+    fn said(time: &str, text: &str) -> Value {
+        rec(
+            time,
+            "assistant",
+            json!({"id": format!("msg_said{time}"), "model": "claude-sonnet-4-5",
+                   "content": [{"type": "text", "text": text}], "usage": {"input_tokens": 1, "output_tokens": 1}}),
+        )
+    }
+
+    fn analyze(records: &[Value], roots: &[&str]) -> SessionsData {
+        let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+        let mut analysis = Analysis::new(
+            Window::previous_day(date()),
+            roots.iter().map(PathBuf::from).collect(),
+        );
+        let mut state = FileState::default();
+        let stats = read_records(text.as_bytes(), |r| analysis.record(&mut state, r)).unwrap();
+        assert_eq!(stats.bad, 0);
+        analysis.file_read(stats);
+        analysis.finish("shop", date())
+    }
+
+    const PYTEST_FAIL: &str = "Exit code 1\n============ FAILURES ============\n___ test_total ___\n\n    def test_total():\n>       assert total([]) == 0\nE       assert 1 == 0\n\ntests/test_cart.py:3: AssertionError\n=========================== short test summary info ============================\nFAILED tests/test_cart.py::test_total - assert 1 == 0\n1 failed in 0.01s\n";
+
+    /// Edit the cart, run the test and fail, three times; then the test passes.
+    fn thrash() -> Vec<Value> {
+        let mut records = vec![typed("10:00:00", "make the cart total right")];
+        for i in 0..3 {
+            let t = |s: u32| format!("10:0{i}:{s:02}");
+            records.push(call(&t(1), &format!("e{i}"), "Edit", json!({"file_path": format!("{CWD}/app/cart.py"), "old_string": "a", "new_string": "b"})));
+            records.push(result(&t(2), &format!("e{i}"), false, "The file has been updated."));
+            records.push(call(&t(3), &format!("b{i}"), "Bash", json!({"command": "cd /home/me/shop && python -m pytest -q tests/test_cart.py", "description": "run"})));
+            records.push(result(&t(4), &format!("b{i}"), true, PYTEST_FAIL));
+        }
+        records.push(call("10:04:00", "ok", "Bash", json!({"command": "python -m pytest -q tests/test_cart.py"})));
+        records.push(result("10:04:05", "ok", false, "1 passed"));
+        records
+    }
+
+    #[test]
+    fn a_failing_test_run_three_times_in_a_row_is_one_loop_naming_the_test_and_the_file() {
+        let data = analyze(&thrash(), &[CWD]);
+        assert_eq!(data.sessions, 1);
+        assert_eq!(data.user_turns, 1);
+        assert_eq!((data.tool_calls, data.tool_errors), (7, 3));
+        assert_eq!(data.tool_calls_by_tool["Bash"], 4);
+        assert_eq!(data.tool_calls_by_tool["Edit"], 3);
+        assert_eq!(data.tool_errors_by_tool.get("Bash"), Some(&3));
+        assert_eq!(data.tool_errors_by_tool.get("Edit"), None);
+        assert_eq!(data.thrash_loops, 1, "{:#?}", data.loops);
+        let l = &data.loops[0];
+        assert_eq!(
+            (l.kind, l.name.as_str(), l.times),
+            (Kind::Command, "python -m pytest -q tests/test_cart.py", 3)
+        );
+        assert_eq!(l.tests, ["tests/test_cart.py::test_total"]);
+        assert_eq!(l.files, ["app/cart.py"]);
+        let friction: Vec<(Kind, &str, u64, u64)> = data
+            .top_friction
+            .iter()
+            .map(|f| (f.kind, f.name.as_str(), f.failures, f.loops))
+            .collect();
+        assert_eq!(
+            friction,
+            [
+                (Kind::Command, "python -m pytest -q tests/test_cart.py", 3, 1),
+                (Kind::Test, "tests/test_cart.py::test_total", 3, 1),
+                (Kind::File, "app/cart.py", 3, 1),
+            ]
+        );
+        // 10:00:00 to 10:04:05 without a gap over five minutes.
+        assert!((data.active_minutes - 4.1).abs() < 1e-9, "{}", data.active_minutes);
+    }
+
+    #[test]
+    fn two_failures_or_a_success_between_are_no_loop() {
+        let mut records = thrash();
+        // The second run passes: two separate failures, then one.
+        records[8] = result("10:01:04", "b1", false, "1 passed");
+        let data = analyze(&records, &[CWD]);
+        assert_eq!((data.thrash_loops, data.tool_errors), (0, 2), "{:#?}", data.loops);
+        assert_eq!(data.top_friction[0].failures, 2);
+    }
+
+    #[test]
+    fn other_projects_other_days_and_bookkeeping_are_left_out_but_worktrees_and_subfolders_count() {
+        let mut other = typed("11:00:00", "elsewhere");
+        other["cwd"] = json!("/home/me/shopping");
+        let mut early = typed("11:00:00", "the day before");
+        early["timestamp"] = json!("2026-11-19T23:59:59.000Z");
+        let mut late = typed("11:00:00", "the day after");
+        late["timestamp"] = json!("2026-11-21T00:00:00.000Z");
+        let mut sub = typed("11:00:00", "in a subfolder");
+        sub["cwd"] = json!("/home/me/shop/api");
+        sub["sessionId"] = json!("s2");
+        let mut tree = typed("11:00:00", "in a worktree");
+        tree["cwd"] = json!("/home/me/wt/shop-fix");
+        tree["sessionId"] = json!("s3");
+        let meta = json!({"type": "user", "isMeta": true, "timestamp": "2026-11-20T11:00:00.000Z", "cwd": CWD, "sessionId": "s1",
+                          "message": {"role": "user", "content": "<command-message>init</command-message>"}});
+        let snapshot = json!({"type": "file-history-snapshot", "snapshot": {"trackedFileBackups": {}}});
+        let data = analyze(
+            &[other, early, late, sub, tree, meta, snapshot],
+            &[CWD, "/home/me/wt/shop-fix"],
+        );
+        assert_eq!((data.sessions, data.user_turns), (3, 2));
+    }
+
+    #[test]
+    fn interruptions_and_short_corrections_after_the_model_are_counted() {
+        let records = vec![
+            typed("09:00:00", "add a discount field"),
+            said("09:00:10", "Done: I renamed the table."),
+            typed("09:00:20", "No, that's wrong — revert it"),
+            said("09:00:30", "Reverted."),
+            typed("09:00:40", "[Request interrupted by user]"),
+            typed("09:00:50", "now undo the migration as well, and then write a long explanation"),
+            typed("09:01:00", "undo"),
+            said("09:01:10", "ok"),
+            typed("09:01:20", &format!("please do not revert {}", "the schema ".repeat(40))),
+        ];
+        let data = analyze(&records, &[CWD]);
+        assert_eq!(data.interruptions, 1);
+        // "undo" follows a user turn, the long turn is a new request.
+        assert_eq!(data.corrections, 1);
+        assert_eq!(data.user_turns, 5);
+        assert!(is_correction("that's not what I asked"));
+        assert!(!is_correction("now add tests for the cart"));
+    }
+
+    #[test]
+    fn tokens_count_each_message_once_as_ccusage_does_and_are_priced() {
+        let mut records = thrash();
+        // Claude Code writes a message's blocks on lines of their own, each with the message's usage.
+        records.push(call("10:05:00", "dup", "Read", json!({"file_path": "x"})));
+        records.push(call("10:05:00", "dup", "Read", json!({"file_path": "y"})));
+        let mut synthetic = said("10:06:00", "API Error");
+        synthetic["message"]["model"] = json!("<synthetic>");
+        synthetic["message"]["usage"] = json!({"input_tokens": 0, "output_tokens": 0});
+        records.push(synthetic);
+        let mut no_usage = said("10:07:00", "x");
+        no_usage["message"]["usage"] = json!({"cache_read_input_tokens": 7});
+        records.push(no_usage);
+        let data = analyze(&records, &[CWD]);
+        // 7 calls of the thrash, one message of two lines.
+        assert_eq!(
+            data.tokens,
+            Tokens {
+                input: 800,
+                output: 80,
+                cache_creation: 40,
+                cache_read: 8000
+            }
+        );
+        assert_eq!(data.tokens_by_model.len(), 1, "no <synthetic>");
+        // Sonnet: 800 * 3 + 80 * 15 + 40 * 3.75 + 8000 * 0.3 per million.
+        assert!((data.cost_usd - 0.0062).abs() < 1e-9, "{}", data.cost_usd);
+        assert!(data.unpriced_models.is_empty());
+    }
+}
