@@ -21,4 +21,5 @@ mod mine;
 mod ops;
 mod reflect;
 mod run;
+mod sessions;
 mod state;

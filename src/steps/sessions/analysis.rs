@@ -608,11 +608,21 @@ mod tests {
         for i in 0..3 {
             let t = |s: u32| format!("10:0{i}:{s:02}");
             records.push(call(&t(1), &format!("e{i}"), "Edit", json!({"file_path": format!("{CWD}/app/cart.py"), "old_string": "a", "new_string": "b"})));
-            records.push(result(&t(2), &format!("e{i}"), false, "The file has been updated."));
+            records.push(result(
+                &t(2),
+                &format!("e{i}"),
+                false,
+                "The file has been updated.",
+            ));
             records.push(call(&t(3), &format!("b{i}"), "Bash", json!({"command": "cd /home/me/shop && python -m pytest -q tests/test_cart.py", "description": "run"})));
             records.push(result(&t(4), &format!("b{i}"), true, PYTEST_FAIL));
         }
-        records.push(call("10:04:00", "ok", "Bash", json!({"command": "python -m pytest -q tests/test_cart.py"})));
+        records.push(call(
+            "10:04:00",
+            "ok",
+            "Bash",
+            json!({"command": "python -m pytest -q tests/test_cart.py"}),
+        ));
         records.push(result("10:04:05", "ok", false, "1 passed"));
         records
     }
@@ -643,13 +653,22 @@ mod tests {
         assert_eq!(
             friction,
             [
-                (Kind::Command, "python -m pytest -q tests/test_cart.py", 3, 1),
+                (
+                    Kind::Command,
+                    "python -m pytest -q tests/test_cart.py",
+                    3,
+                    1
+                ),
                 (Kind::Test, "tests/test_cart.py::test_total", 3, 1),
                 (Kind::File, "app/cart.py", 3, 1),
             ]
         );
         // 10:00:00 to 10:04:05 without a gap over five minutes.
-        assert!((data.active_minutes - 4.1).abs() < 1e-9, "{}", data.active_minutes);
+        assert!(
+            (data.active_minutes - 4.1).abs() < 1e-9,
+            "{}",
+            data.active_minutes
+        );
     }
 
     #[test]
@@ -658,7 +677,12 @@ mod tests {
         // The second run passes: two separate failures, then one.
         records[8] = result("10:01:04", "b1", false, "1 passed");
         let data = analyze(&records, &[CWD]);
-        assert_eq!((data.thrash_loops, data.tool_errors), (0, 2), "{:#?}", data.loops);
+        assert_eq!(
+            (data.thrash_loops, data.tool_errors),
+            (0, 2),
+            "{:#?}",
+            data.loops
+        );
         assert_eq!(data.top_friction[0].failures, 2);
     }
 
@@ -678,7 +702,8 @@ mod tests {
         tree["sessionId"] = json!("s3");
         let meta = json!({"type": "user", "isMeta": true, "timestamp": "2026-11-20T11:00:00.000Z", "cwd": CWD, "sessionId": "s1",
                           "message": {"role": "user", "content": "<command-message>init</command-message>"}});
-        let snapshot = json!({"type": "file-history-snapshot", "snapshot": {"trackedFileBackups": {}}});
+        let snapshot =
+            json!({"type": "file-history-snapshot", "snapshot": {"trackedFileBackups": {}}});
         let data = analyze(
             &[other, early, late, sub, tree, meta, snapshot],
             &[CWD, "/home/me/wt/shop-fix"],
@@ -694,10 +719,16 @@ mod tests {
             typed("09:00:20", "No, that's wrong — revert it"),
             said("09:00:30", "Reverted."),
             typed("09:00:40", "[Request interrupted by user]"),
-            typed("09:00:50", "now undo the migration as well, and then write a long explanation"),
+            typed(
+                "09:00:50",
+                "now undo the migration as well, and then write a long explanation",
+            ),
             typed("09:01:00", "undo"),
             said("09:01:10", "ok"),
-            typed("09:01:20", &format!("please do not revert {}", "the schema ".repeat(40))),
+            typed(
+                "09:01:20",
+                &format!("please do not revert {}", "the schema ".repeat(40)),
+            ),
         ];
         let data = analyze(&records, &[CWD]);
         assert_eq!(data.interruptions, 1);
