@@ -63,7 +63,7 @@ pub(crate) fn roots(project: &Project) -> Vec<PathBuf> {
 }
 
 /// A path as Claude Code names its folder: every character but ASCII letters and digits as `-`.
-fn encoded(text: &str) -> String {
+pub(super) fn encoded(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()

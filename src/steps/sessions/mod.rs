@@ -51,6 +51,11 @@ impl Step for Sessions {
     }
 }
 
+/// The folder Claude Code keeps the transcripts of sessions in `dir` in (under `projects/`).
+pub(crate) fn transcript_folder(dir: &Path) -> String {
+    files::encoded(&dir.to_string_lossy())
+}
+
 fn no_transcripts(env: &Env) -> String {
     match files::projects_dir(env) {
         Some(dir) => format!(

@@ -18,12 +18,7 @@ pub(super) fn output(data: SessionsData, warnings: Vec<String>) -> Output<Sessio
         .loops
         .iter()
         .take(ACTIONS_MAX)
-        .map(|l| {
-            format!(
-                "Claude Code went round in circles on {}: see Claude Code Sessions",
-                describe_loop(l)
-            )
-        })
+        .map(|l| format!("Claude Code went round in circles: {}", describe_loop(l)))
         .collect();
     Output {
         summary: summary(&data),
@@ -38,13 +33,22 @@ pub(super) fn summary(data: &SessionsData) -> String {
         return "no Claude Code sessions in this project".to_owned();
     }
     format!(
-        "{}, {} min active: {}, {}, {}",
+        "{}, {} active: {}, {}, {}",
         plural(data.sessions, "session", "sessions"),
-        data.active_minutes,
+        minutes(data.active_minutes),
         plural(data.tool_errors, "tool error", "tool errors"),
         plural(data.thrash_loops, "thrash loop", "thrash loops"),
         plural(data.corrections, "correction", "corrections"),
     )
+}
+
+/// `12.5 min`, or under a minute.
+fn minutes(m: f64) -> String {
+    if m < 1.0 {
+        "under a minute".to_owned()
+    } else {
+        format!("{m} min")
+    }
 }
 
 /// `command `pytest -q` failed 4 times in a row (tests ...; edited ...)`.
@@ -114,9 +118,9 @@ pub(crate) fn render(data: &SessionsData, out: &mut String) {
     };
     let _ = writeln!(
         out,
-        "**{}**, {} min active: {}, {} ({errors}), {loops}, {}, {}.\n",
+        "**{}**, {} active: {}, {} ({errors}), {loops}, {}, {}.\n",
         plural(data.sessions, "session", "sessions"),
-        data.active_minutes,
+        minutes(data.active_minutes),
         plural(data.user_turns, "user turn", "user turns"),
         plural(data.tool_calls, "tool call", "tool calls"),
         plural(data.interruptions, "interruption", "interruptions"),
