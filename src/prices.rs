@@ -126,17 +126,16 @@ mod tests {
 
     #[test]
     fn models_map_to_their_family_and_unknown_ones_to_none() {
-        assert_eq!(price("claude-opus-4-1-20250805").unwrap().input, 15.0);
-        assert_eq!(price("claude-opus-4-20250514").unwrap().output, 75.0);
-        assert_eq!(price("claude-opus-4-5-20251101").unwrap().input, 5.0);
-        assert_eq!(price("claude-sonnet-4-5-20250929").unwrap().output, 15.0);
+        let p = |input, output| Some(Price { input, output });
+        assert_eq!(price("claude-opus-4-1-20250805"), p(15.0, 75.0));
+        assert_eq!(price("claude-opus-4-20250514"), p(15.0, 75.0));
+        assert_eq!(price("claude-opus-4-5-20251101"), p(5.0, 25.0));
+        assert_eq!(price("claude-sonnet-4-5-20250929"), p(3.0, 15.0));
         assert_eq!(
-            price("us.anthropic.claude-3-5-haiku-20241022-v1:0")
-                .unwrap()
-                .input,
-            0.8
+            price("us.anthropic.claude-3-5-haiku-20241022-v1:0"),
+            p(0.8, 4.0)
         );
-        assert_eq!(price("claude-haiku-4-5").unwrap().input, 1.0);
+        assert_eq!(price("claude-haiku-4-5"), p(1.0, 5.0));
         assert_eq!(price("gpt-4o"), None);
         assert_eq!(price("<synthetic>"), None);
     }

@@ -145,27 +145,27 @@ fn real_transcripts_are_analysed_and_their_tokens_equal_ccusages() {
         "{stderr}"
     );
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let data = &list[0];
+    let found = &list[0];
     assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
-    assert_eq!(data["project"], "shop");
-    assert_eq!(data["date"], date.as_str());
-    assert_eq!(data["sessions"], 1, "{data:#}");
-    assert_eq!(data["user_turns"], 2, "{data:#}");
-    assert_eq!(data["corrections"], 1, "{data:#}");
-    assert_eq!(data["interruptions"], 0);
-    assert_eq!(data["tool_calls"], 4);
-    assert_eq!(data["tool_errors"], 4);
-    assert_eq!(data["tool_errors_by_tool"], json!({"Bash": 3, "Edit": 1}));
-    assert_eq!(data["thrash_loops"], 1);
-    assert_eq!(data["loops"][0]["name"], FAILING);
-    assert_eq!(data["loops"][0]["times"], 3);
-    assert_eq!(data["top_friction"][0]["name"], FAILING);
-    assert_eq!(data["files"]["bad_lines"], 1);
-    assert_eq!(data["files"]["torn_lines"], 1);
+    assert_eq!(found["project"], "shop");
+    assert_eq!(found["date"], date.as_str());
+    assert_eq!(found["sessions"], 1, "{found:#}");
+    assert_eq!(found["user_turns"], 2, "{found:#}");
+    assert_eq!(found["corrections"], 1, "{found:#}");
+    assert_eq!(found["interruptions"], 0);
+    assert_eq!(found["tool_calls"], 4);
+    assert_eq!(found["tool_errors"], 4);
+    assert_eq!(found["tool_errors_by_tool"], json!({"Bash": 3, "Edit": 1}));
+    assert_eq!(found["thrash_loops"], 1);
+    assert_eq!(found["loops"][0]["name"], FAILING);
+    assert_eq!(found["loops"][0]["times"], 3);
+    assert_eq!(found["top_friction"][0]["name"], FAILING);
+    assert_eq!(found["files"]["bad_lines"], 1);
+    assert_eq!(found["files"]["torn_lines"], 1);
     // Six answers: five of the first run at 1000/100 tokens, one of the second at 2345/67.
-    assert_eq!(data["tokens"]["input"], 5 * 1000 + 2345, "{data:#}");
-    assert_eq!(data["tokens"]["output"], 5 * 100 + 67);
-    assert!(data["cost_usd"].as_f64().unwrap() > 0.0, "{data:#}");
+    assert_eq!(found["tokens"]["input"], 5 * 1000 + 2345, "{found:#}");
+    assert_eq!(found["tokens"]["output"], 5 * 100 + 67);
+    assert!(found["cost_usd"].as_f64().unwrap() > 0.0, "{found:#}");
     let json = out.stdout.clone();
     let json = String::from_utf8_lossy(&json);
     assert!(
@@ -174,43 +174,20 @@ fn real_transcripts_are_analysed_and_their_tokens_equal_ccusages() {
     );
 
     if let Some(ccusage) = ccusage {
-        let day = chrono::Utc::now().date_naive().format("%Y%m%d").to_string();
-        let out = Command::new(ccusage)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("TZ", "UTC")
-            .env("CLAUDE_CONFIG_DIR", &config_dir)
-            .args(["daily", "--json", "--offline", "--timezone", "UTC"])
-            .args(["--since", &day, "--until", &day])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "ccusage: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let usage: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let totals = &usage["totals"];
-        for (ours, theirs) in [
-            ("input", "inputTokens"),
-            ("output", "outputTokens"),
-            ("cache_creation", "cacheCreationTokens"),
-            ("cache_read", "cacheReadTokens"),
-        ] {
-            assert_eq!(
-                data["tokens"][ours], totals[theirs],
-                "{ours} against ccusage's {theirs}: {usage:#}"
-            );
-        }
+        assert_tokens_equal_ccusages(&ccusage, &home, &config_dir, found);
     }
 
-    // The nightly step finds the same, and its report section carries counts and names only.
+    assert_the_nightly_step_agrees(&root, &config_dir, &date, found);
+}
+
+/// The nightly step over the same transcripts finds what `daydream sessions` found, and its report section
+/// carries counts and names only.
+fn assert_the_nightly_step_agrees(root: &Root, config_dir: &Path, date: &str, found: &Value) {
     let run = root
         .cmd(&[
-            "run", "--step", "sessions", "--step", "report", "--date", &date,
+            "run", "--step", "sessions", "--step", "report", "--date", date,
         ])
-        .env("CLAUDE_CONFIG_DIR", &config_dir)
+        .env("CLAUDE_CONFIG_DIR", config_dir)
         .output()
         .unwrap();
     assert!(
@@ -221,12 +198,9 @@ fn real_transcripts_are_analysed_and_their_tokens_equal_ccusages() {
     let state: Value = serde_json::from_str(&root.read("logs/daydream/state.json")).unwrap();
     let unit = unit(&state, "sessions", "shop");
     assert_eq!(unit["status"], "done", "{unit:#}");
-    assert_eq!(unit["output"]["data"]["tokens"], data["tokens"]);
+    assert_eq!(unit["output"]["data"]["tokens"], found["tokens"]);
     let report = root.read(&format!("logs/daydream/report_{date}.md"));
-    assert!(
-        report.contains("## Claude Code Sessions") || report.contains("Claude Code Sessions"),
-        "{report}"
-    );
+    assert!(report.contains("## Claude Code Sessions"), "{report}");
     assert!(
         report.contains(&format!("command `{FAILING}` failed 3 times in a row")),
         "{report}"
@@ -278,6 +252,39 @@ fn thrashing_transcript(root: &Root) -> PathBuf {
         .set_modified(noon)
         .unwrap();
     path
+}
+
+/// Runs ccusage over the same transcripts for today (UTC) and compares its token totals with `found`'s.
+fn assert_tokens_equal_ccusages(ccusage: &Path, home: &Path, config_dir: &Path, found: &Value) {
+    let day = chrono::Utc::now().date_naive().format("%Y%m%d").to_string();
+    let out = Command::new(ccusage)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TZ", "UTC")
+        .env("CLAUDE_CONFIG_DIR", config_dir)
+        .args(["daily", "--json", "--offline", "--timezone", "UTC"])
+        .args(["--since", &day, "--until", &day])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ccusage: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let usage: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let totals = &usage["totals"];
+    for (ours, theirs) in [
+        ("input", "inputTokens"),
+        ("output", "outputTokens"),
+        ("cache_creation", "cacheCreationTokens"),
+        ("cache_read", "cacheReadTokens"),
+    ] {
+        assert_eq!(
+            found["tokens"][ours], totals[theirs],
+            "{ours} against ccusage's {theirs}: {usage:#}"
+        );
+    }
 }
 
 #[test]

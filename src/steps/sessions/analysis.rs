@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate};
 use regex::Regex;
 
 use super::data::{Friction, Kind, Loop, SessionsData, Tokens};
-use super::transcript::{Block, Content, ReadStats, Record, ToolInput};
+use super::transcript::{Block, Content, ReadStats, Record, ToolInput, Usage};
 use crate::clock::Window;
 use crate::fix::failures::{self, Runner};
 use crate::redact::redact;
@@ -172,10 +172,10 @@ impl Analysis {
 
     /// Takes in one record of a file.
     pub(crate) fn record(&mut self, file: &mut FileState, record: Record<'_>) {
-        if let Some(cwd) = &record.cwd {
-            if file.cwd.as_deref() != Some(cwd) {
-                file.cwd = Some(cwd.clone().into_owned());
-            }
+        if let Some(cwd) = &record.cwd
+            && file.cwd.as_deref() != Some(cwd)
+        {
+            file.cwd = Some(cwd.clone().into_owned());
         }
         let kind = record.kind.as_deref().unwrap_or_default();
         if kind != "user" && kind != "assistant" {
@@ -211,36 +211,19 @@ impl Analysis {
             .max_by_key(|root| root.as_os_str().len())
             .cloned()
             .unwrap_or_default();
+        if kind == "assistant"
+            && let Some(usage) = message.usage
+        {
+            self.count_usage(
+                usage,
+                message.id.as_deref(),
+                record.request_id.as_deref(),
+                message.model.as_deref(),
+            );
+        }
         let session = self.sessions.entry(id).or_default();
         session.seconds.push(millis.div_euclid(1000));
         if kind == "assistant" {
-            if let Some(usage) = message.usage {
-                // Each message once, as ccusage counts it: Claude Code writes a message's blocks on separate
-                // lines that repeat its usage.
-                let fresh = match (&message.id, &record.request_id) {
-                    (Some(m), Some(r)) => self.seen_messages.insert(format!("{m}:{r}")),
-                    _ => true,
-                };
-                if let (true, Some(input), Some(output)) =
-                    (fresh, usage.input_tokens, usage.output_tokens)
-                {
-                    let tokens = Tokens {
-                        input,
-                        output,
-                        cache_creation: usage.cache_creation_input_tokens.unwrap_or(0),
-                        cache_read: usage.cache_read_input_tokens.unwrap_or(0),
-                    };
-                    self.data.tokens.add(tokens);
-                    let model = message.model.as_deref().unwrap_or("unknown");
-                    if model != SYNTHETIC {
-                        self.data
-                            .tokens_by_model
-                            .entry(model.to_owned())
-                            .or_default()
-                            .add(tokens);
-                    }
-                }
-            }
             if let Content::Blocks(blocks) = message.content {
                 for block in blocks {
                     if block.kind == "tool_use" {
@@ -293,19 +276,53 @@ impl Analysis {
         }
     }
 
+    /// Tokens of one assistant message, once: Claude Code writes a message's blocks on separate lines that repeat
+    /// its usage, and ccusage counts a message id with its request id once too.
+    fn count_usage(
+        &mut self,
+        usage: Usage,
+        message: Option<&str>,
+        request: Option<&str>,
+        model: Option<&str>,
+    ) {
+        let fresh = match (message, request) {
+            (Some(m), Some(r)) => self.seen_messages.insert(format!("{m}:{r}")),
+            _ => true,
+        };
+        let (true, Some(input), Some(output)) = (fresh, usage.input_tokens, usage.output_tokens)
+        else {
+            return;
+        };
+        let tokens = Tokens {
+            input,
+            output,
+            cache_creation: usage.cache_creation_input_tokens.unwrap_or(0),
+            cache_read: usage.cache_read_input_tokens.unwrap_or(0),
+        };
+        self.data.tokens.add(tokens);
+        let model = model.unwrap_or("unknown");
+        if model != SYNTHETIC {
+            self.data
+                .tokens_by_model
+                .entry(model.to_owned())
+                .or_default()
+                .add(tokens);
+        }
+    }
+
     /// The totals, with every session's open streaks closed and its loops resolved.
     pub(crate) fn finish(mut self, project: &str, date: NaiveDate) -> SessionsData {
-        let mut data = std::mem::take(&mut self.data);
-        data.project = project.to_owned();
-        data.date = Some(date);
-        data.sessions = self.sessions.len() as u64;
+        let mut totals = std::mem::take(&mut self.data);
+        project.clone_into(&mut totals.project);
+        totals.date = Some(date);
+        totals.sessions = self.sessions.len() as u64;
         let mut active_secs = 0i64;
         for (_, mut session) in self.sessions.drain() {
             let open: Vec<_> = session.streaks.drain().collect();
             for ((kind, name), streak) in open {
                 session.close(kind, name, streak);
             }
-            resolve(session.ended, &mut data.loops, &mut self.friction);
+            resolve(session.ended, &mut totals.loops, &mut self.friction);
             session.seconds.sort_unstable();
             active_secs += session
                 .seconds
@@ -316,15 +333,15 @@ impl Analysis {
         }
         #[expect(clippy::cast_precision_loss, reason = "seconds in a day")]
         let minutes = active_secs as f64 / 60.0;
-        data.active_minutes = (minutes * 10.0).round() / 10.0;
-        data.thrash_loops = data.loops.len() as u64;
-        data.loops.sort_by(|a, b| {
+        totals.active_minutes = (minutes * 10.0).round() / 10.0;
+        totals.thrash_loops = totals.loops.len() as u64;
+        totals.loops.sort_by(|a, b| {
             b.times
                 .cmp(&a.times)
                 .then(a.kind.cmp(&b.kind))
                 .then(a.name.cmp(&b.name))
         });
-        data.loops.truncate(LOOPS_KEPT);
+        totals.loops.truncate(LOOPS_KEPT);
         let mut friction: Vec<Friction> = self
             .friction
             .into_iter()
@@ -343,9 +360,9 @@ impl Analysis {
                 .then(a.name.cmp(&b.name))
         });
         friction.truncate(FRICTION_KEPT);
-        data.top_friction = friction;
+        totals.top_friction = friction;
         let mut cost = 0.0;
-        for (model, t) in &data.tokens_by_model {
+        for (model, t) in &totals.tokens_by_model {
             match crate::prices::price(model) {
                 Some(price) => {
                     cost += crate::prices::cost(
@@ -356,11 +373,11 @@ impl Analysis {
                         t.cache_read,
                     );
                 }
-                None => data.unpriced_models.push(model.clone()),
+                None => totals.unpriced_models.push(model.clone()),
             }
         }
-        data.cost_usd = (cost * 10_000.0).round() / 10_000.0;
-        data
+        totals.cost_usd = (cost * 10_000.0).round() / 10_000.0;
+        totals
     }
 }
 
@@ -426,7 +443,9 @@ fn tool_result(
     if !failed {
         session.end(Kind::Command, &key);
         if runner != Runner::Unknown {
+            // A passing test run ends the failing tests and every edit cycle.
             session.end_all(Kind::Test, &HashSet::new());
+            session.end_all(Kind::File, &HashSet::new());
         }
         for file in edited {
             session.end(Kind::File, &file);
@@ -478,13 +497,13 @@ fn resolve(
             .iter_mut()
             .find(|(f, l, outer)| outer.kind != e.kind && *f <= first && last <= *l)
         {
-            let list = if e.kind == Kind::File {
+            let named = if e.kind == Kind::File {
                 &mut outer.files
             } else {
                 &mut outer.tests
             };
-            if !list.contains(&e.name) {
-                list.push(e.name);
+            if !named.contains(&e.name) {
+                named.push(e.name);
             }
             continue;
         }
@@ -549,20 +568,20 @@ mod tests {
     }
 
     /// A record of session `s1` in the shop at `time` (on 2026-11-20, UTC).
-    fn rec(time: &str, kind: &str, message: Value) -> Value {
+    fn rec(time: &str, kind: &str, message: &Value) -> Value {
         json!({"type": kind, "timestamp": format!("2026-11-20T{time}.000Z"), "cwd": CWD, "sessionId": "s1",
                "isSidechain": false, "gitBranch": "main", "message": message, "someNewField": [1]})
     }
 
     fn typed(time: &str, text: &str) -> Value {
-        rec(time, "user", json!({"role": "user", "content": text}))
+        rec(time, "user", &json!({"role": "user", "content": text}))
     }
 
-    fn call(time: &str, id: &str, name: &str, input: Value) -> Value {
+    fn call(time: &str, id: &str, name: &str, input: &Value) -> Value {
         let mut r = rec(
             time,
             "assistant",
-            json!({"id": format!("msg_{id}"), "model": "claude-sonnet-4-5", "role": "assistant",
+            &json!({"id": format!("msg_{id}"), "model": "claude-sonnet-4-5", "role": "assistant",
                    "content": [{"type": "tool_use", "id": id, "name": name, "input": input}],
                    "usage": {"input_tokens": 100, "output_tokens": 10, "cache_creation_input_tokens": 5, "cache_read_input_tokens": 1000}}),
         );
@@ -574,7 +593,7 @@ mod tests {
         rec(
             time,
             "user",
-            json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "is_error": error, "content": output}]}),
+            &json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "is_error": error, "content": output}]}),
         )
     }
 
@@ -582,19 +601,19 @@ mod tests {
         rec(
             time,
             "assistant",
-            json!({"id": format!("msg_said{time}"), "model": "claude-sonnet-4-5",
+            &json!({"id": format!("msg_said{time}"), "model": "claude-sonnet-4-5",
                    "content": [{"type": "text", "text": text}], "usage": {"input_tokens": 1, "output_tokens": 1}}),
         )
     }
 
     fn analyze(records: &[Value], roots: &[&str]) -> SessionsData {
-        let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+        let text: String = records.iter().map(|r| r.to_string() + "\n").collect();
         let mut analysis = Analysis::new(
             Window::previous_day(date()),
             roots.iter().map(PathBuf::from).collect(),
         );
-        let mut state = FileState::default();
-        let stats = read_records(text.as_bytes(), |r| analysis.record(&mut state, r)).unwrap();
+        let mut carried = FileState::default();
+        let stats = read_records(text.as_bytes(), |r| analysis.record(&mut carried, r)).unwrap();
         assert_eq!(stats.bad, 0);
         analysis.file_read(stats);
         analysis.finish("shop", date())
@@ -607,21 +626,21 @@ mod tests {
         let mut records = vec![typed("10:00:00", "make the cart total right")];
         for i in 0..3 {
             let t = |s: u32| format!("10:0{i}:{s:02}");
-            records.push(call(&t(1), &format!("e{i}"), "Edit", json!({"file_path": format!("{CWD}/app/cart.py"), "old_string": "a", "new_string": "b"})));
+            records.push(call(&t(1), &format!("e{i}"), "Edit", &json!({"file_path": format!("{CWD}/app/cart.py"), "old_string": "a", "new_string": "b"})));
             records.push(result(
                 &t(2),
                 &format!("e{i}"),
                 false,
                 "The file has been updated.",
             ));
-            records.push(call(&t(3), &format!("b{i}"), "Bash", json!({"command": "cd /home/me/shop && python -m pytest -q tests/test_cart.py", "description": "run"})));
+            records.push(call(&t(3), &format!("b{i}"), "Bash", &json!({"command": "cd /home/me/shop && python -m pytest -q tests/test_cart.py", "description": "run"})));
             records.push(result(&t(4), &format!("b{i}"), true, PYTEST_FAIL));
         }
         records.push(call(
             "10:04:00",
             "ok",
             "Bash",
-            json!({"command": "python -m pytest -q tests/test_cart.py"}),
+            &json!({"command": "python -m pytest -q tests/test_cart.py"}),
         ));
         records.push(result("10:04:05", "ok", false, "1 passed"));
         records
@@ -743,8 +762,8 @@ mod tests {
     fn tokens_count_each_message_once_as_ccusage_does_and_are_priced() {
         let mut records = thrash();
         // Claude Code writes a message's blocks on lines of their own, each with the message's usage.
-        records.push(call("10:05:00", "dup", "Read", json!({"file_path": "x"})));
-        records.push(call("10:05:00", "dup", "Read", json!({"file_path": "y"})));
+        records.push(call("10:05:00", "dup", "Read", &json!({"file_path": "x"})));
+        records.push(call("10:05:00", "dup", "Read", &json!({"file_path": "y"})));
         let mut synthetic = said("10:06:00", "API Error");
         synthetic["message"]["model"] = json!("<synthetic>");
         synthetic["message"]["usage"] = json!({"input_tokens": 0, "output_tokens": 0});

@@ -156,9 +156,9 @@ fn read_one(
             return;
         }
     };
-    let mut state = FileState::default();
+    let mut carried = FileState::default();
     let reader = BufReader::with_capacity(READ_BUFFER, file);
-    match read_records(reader, |record| analysis.record(&mut state, record)) {
+    match read_records(reader, |record| analysis.record(&mut carried, record)) {
         Ok(stats) => {
             if stats.bad > 0 {
                 warnings.push(format!(

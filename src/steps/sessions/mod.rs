@@ -113,7 +113,7 @@ pub(crate) fn command(
     let dir = files::projects_dir(&setup.env).filter(|d| d.is_dir());
     let mut all = Vec::new();
     for p in projects {
-        let (data, warnings) = match &dir {
+        let (found, warnings) = match &dir {
             Some(dir) => analyze(p, dir, window, date, &Cancel::default())?,
             None => (
                 SessionsData {
@@ -127,7 +127,7 @@ pub(crate) fn command(
         for warning in &warnings {
             eprintln!("warning: {}: {warning}", p.slug);
         }
-        all.push((p, data));
+        all.push((p, found));
     }
     if json {
         let list: Vec<&SessionsData> = all.iter().map(|(_, d)| d).collect();

@@ -58,6 +58,7 @@ pub(crate) struct Message<'a> {
 /// Token usage of one assistant message; a usage without input and output counts is not one (ccusage agrees).
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(default)]
+#[expect(clippy::struct_field_names, reason = "the transcript's own names")]
 pub(crate) struct Usage {
     pub(crate) input_tokens: Option<u64>,
     pub(crate) output_tokens: Option<u64>,
