@@ -195,3 +195,19 @@ pub fn kill(child: &Child, signal: &str) {
         .unwrap();
     assert!(status.success());
 }
+
+/// The program named by the environment variable `var` (a pinned real client, installed by `.ci/run`); `None`,
+/// with a message saying how to install it (`install`), on a developer's machine without it; a failure under `CI`.
+pub fn pinned_tool(var: &str, install: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_file());
+    assert!(
+        path.is_some() || std::env::var_os("CI").is_none(),
+        "`{var}` must name the program under CI"
+    );
+    if path.is_none() {
+        eprintln!("skipped: set {var} after {install}");
+    }
+    path
+}

@@ -233,20 +233,10 @@ fn no_spend_makes_no_call_and_an_exhausted_budget_is_a_finding() {
 /// The real Claude Code from `DAYDREAM_TEST_CLAUDE`; skipped without it on a developer's machine, a failure
 /// under `CI` (where `.ci/run` installs it).
 pub fn real_claude() -> Option<PathBuf> {
-    let path = std::env::var_os("DAYDREAM_TEST_CLAUDE")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file());
-    assert!(
-        path.is_some() || std::env::var_os("CI").is_none(),
-        "`DAYDREAM_TEST_CLAUDE` must name the claude binary under CI"
-    );
-    if path.is_none() {
-        eprintln!(
-            "skipped: set DAYDREAM_TEST_CLAUDE after `npm install --prefix DIR @anthropic-ai/claude-code@2.1.328` \
-             (DIR/node_modules/.bin/claude)"
-        );
-    }
-    path
+    crate::harness::pinned_tool(
+        "DAYDREAM_TEST_CLAUDE",
+        "`npm install --prefix DIR @anthropic-ai/claude-code@2.1.328` (DIR/node_modules/.bin/claude)",
+    )
 }
 
 #[test]

@@ -8,26 +8,16 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::fake_anthropic::{FakeAnthropic, Reply};
-use crate::harness::{Root, config_for, unit};
+use crate::harness::{Root, Run, config_for, pinned_tool, unit};
 use crate::reflect::{fake_claude, real_claude, result};
 
 /// ccusage 17.2.1 from `DAYDREAM_TEST_CCUSAGE`; skipped without it on a developer's machine, a failure under `CI`
 /// (where `.ci/run` installs it).
 fn ccusage() -> Option<PathBuf> {
-    let path = std::env::var_os("DAYDREAM_TEST_CCUSAGE")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file());
-    assert!(
-        path.is_some() || std::env::var_os("CI").is_none(),
-        "`DAYDREAM_TEST_CCUSAGE` must name the ccusage binary under CI"
-    );
-    if path.is_none() {
-        eprintln!(
-            "skipped: set DAYDREAM_TEST_CCUSAGE after `npm install --prefix DIR ccusage@17.2.1` \
-             (DIR/node_modules/.bin/ccusage)"
-        );
-    }
-    path
+    pinned_tool(
+        "DAYDREAM_TEST_CCUSAGE",
+        "`npm install --prefix DIR ccusage@17.2.1` (DIR/node_modules/.bin/ccusage)",
+    )
 }
 
 const PROMPT: &str = "please list the secret-sauce folder";
@@ -65,13 +55,17 @@ fn claude_session(
         .unwrap()
         .write_all(prompt.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "claude: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Run::from(child.wait_with_output().unwrap()).expect(0);
+}
+
+/// `daydream ARGS` in `root`, with the transcripts under `config_dir`.
+fn daydream(root: &Root, config_dir: &Path, args: &[&str]) -> Run {
+    Run::from(
+        root.cmd(args)
+            .env("CLAUDE_CONFIG_DIR", config_dir)
+            .output()
+            .unwrap(),
+    )
 }
 
 /// The run date whose window is today (UTC, the harness's time zone): the real binary stamps the real time.
@@ -133,18 +127,14 @@ fn real_transcripts_are_analysed_and_their_tokens_equal_ccusages() {
     std::fs::write(&transcripts[0], text).unwrap();
 
     let date = run_date_for_today();
-    let out = root
-        .cmd(&["sessions", "--json", "--date", &date])
-        .env("CLAUDE_CONFIG_DIR", &config_dir)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let out = daydream(&root, &config_dir, &["sessions", "--json", "--date", &date]);
+    out.expect(0);
     assert!(
-        stderr.contains("1 line could not be read (not JSON)"),
-        "{stderr}"
+        out.stderr.contains("1 line could not be read (not JSON)"),
+        "{}",
+        out.stderr
     );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list: Value = serde_json::from_str(&out.stdout).unwrap();
     let found = &list[0];
     assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
     assert_eq!(found["project"], "shop");
@@ -166,8 +156,7 @@ fn real_transcripts_are_analysed_and_their_tokens_equal_ccusages() {
     assert_eq!(found["tokens"]["input"], 5 * 1000 + 2345, "{found:#}");
     assert_eq!(found["tokens"]["output"], 5 * 100 + 67);
     assert!(found["cost_usd"].as_f64().unwrap() > 0.0, "{found:#}");
-    let json = out.stdout.clone();
-    let json = String::from_utf8_lossy(&json);
+    let json = &out.stdout;
     assert!(
         !json.contains("secret-sauce") && !json.contains("No such file"),
         "neither the prompt nor a tool's output: {json}"
@@ -183,18 +172,10 @@ fn real_transcripts_are_analysed_and_their_tokens_equal_ccusages() {
 /// The nightly step over the same transcripts finds what `daydream sessions` found, and its report section
 /// carries counts and names only.
 fn assert_the_nightly_step_agrees(root: &Root, config_dir: &Path, date: &str, found: &Value) {
-    let run = root
-        .cmd(&[
-            "run", "--step", "sessions", "--step", "report", "--date", date,
-        ])
-        .env("CLAUDE_CONFIG_DIR", config_dir)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let steps = [
+        "run", "--step", "sessions", "--step", "report", "--date", date,
+    ];
+    daydream(root, config_dir, &steps).expect(0);
     let state: Value = serde_json::from_str(&root.read("logs/daydream/state.json")).unwrap();
     let unit = unit(&state, "sessions", "shop");
     assert_eq!(unit["status"], "done", "{unit:#}");
@@ -209,6 +190,19 @@ fn assert_the_nightly_step_agrees(root: &Root, config_dir: &Path, date: &str, fo
         !report.contains("secret-sauce") && !report.contains("No such file"),
         "{report}"
     );
+}
+
+/// 2026-11-20T12:00:00Z, in the harness's window.
+const NOON: u64 = 1_795_176_000;
+
+fn set_mtime(path: &Path, unix: u64) {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
 }
 
 /// One record of session `s` in `cwd`, at `time` on 2026-11-20 (the harness's window).
@@ -244,13 +238,7 @@ fn thrashing_transcript(root: &Root) -> PathBuf {
     std::fs::create_dir_all(&folder).unwrap();
     let path = folder.join("s.jsonl");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let noon = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_176_000); // 2026-11-20T12:00:00Z
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(noon)
-        .unwrap();
+    set_mtime(&path, NOON);
     path
 }
 
@@ -267,12 +255,9 @@ fn assert_tokens_equal_ccusages(ccusage: &Path, home: &Path, config_dir: &Path, 
         .args(["--since", &day, "--until", &day])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "ccusage: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let usage: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = Run::from(out);
+    out.expect(0);
+    let usage: Value = serde_json::from_str(&out.stdout).unwrap();
     let totals = &usage["totals"];
     for (ours, theirs) in [
         ("input", "inputTokens"),
@@ -293,17 +278,14 @@ fn reflection_reads_the_friction_inside_the_untrusted_fence_and_never_the_prompt
     root.project("shop").config(&config_for(&["shop"]));
     thrashing_transcript(&root);
     let claude = fake_claude(&root, &result(&json!({"reflections": []}), 0.01));
-    let run = root
-        .cmd(&["run"])
-        .env("DAYDREAM_CLAUDE", &claude)
-        .env("CLAUDE_CONFIG_DIR", root.join("claude-config"))
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    Run::from(
+        root.cmd(&["run"])
+            .env("DAYDREAM_CLAUDE", &claude)
+            .env("CLAUDE_CONFIG_DIR", root.join("claude-config"))
+            .output()
+            .unwrap(),
+    )
+    .expect(0);
     let stdin = root.read("bin/stdin.txt");
     let begin = stdin.find("BEGIN UNTRUSTED FINDINGS").unwrap();
     let end = stdin.find("END UNTRUSTED FINDINGS").unwrap();
@@ -330,28 +312,23 @@ fn transcripts_older_than_the_window_are_not_opened() {
     let root = Root::new();
     root.project("shop").config(&config_for(&["shop"]));
     let path = thrashing_transcript(&root);
-    let week_before =
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_176_000 - 7 * 86_400);
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(week_before)
-        .unwrap();
-    let out = root
-        .cmd(&["sessions", "--json", "--project", "shop"])
-        .env("CLAUDE_CONFIG_DIR", root.join("claude-config"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    set_mtime(&path, NOON - 7 * 86_400);
+    let config_dir = root.join("claude-config");
+    let out = daydream(
+        &root,
+        &config_dir,
+        &["sessions", "--json", "--project", "shop"],
+    );
+    out.expect(0);
+    let list: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(list[0]["files"]["skipped_old"], 1, "{list:#}");
     assert_eq!(list[0]["files"]["read"], 0);
     assert_eq!(list[0]["sessions"], 0);
-    let unknown = root
-        .cmd(&["sessions", "--project", "nope"])
-        .env("CLAUDE_CONFIG_DIR", root.join("claude-config"))
-        .output()
-        .unwrap();
-    assert_eq!(unknown.status.code(), Some(2));
+    let unknown = daydream(&root, &config_dir, &["sessions", "--project", "nope"]);
+    unknown.expect(2);
+    assert!(
+        unknown.stderr.contains("no project `nope`"),
+        "{}",
+        unknown.stderr
+    );
 }
