@@ -57,12 +57,16 @@ pub(crate) fn transcript_folder(dir: &Path) -> String {
 }
 
 fn no_transcripts(env: &Env) -> String {
-    match files::projects_dir(env) {
-        Some(dir) => format!(
+    // Under `HOME` the folder is named as people know it, so the report does not depend on the machine.
+    match (env.get("CLAUDE_CONFIG_DIR"), files::projects_dir(env)) {
+        (Some(_), Some(dir)) => format!(
             "no Claude Code transcripts: `{}` does not exist",
             dir.display()
         ),
-        None => {
+        (None, Some(_)) => {
+            "no Claude Code transcripts: `~/.claude/projects` does not exist".to_owned()
+        }
+        (_, None) => {
             "no Claude Code transcripts: neither `CLAUDE_CONFIG_DIR` nor `HOME` is set".to_owned()
         }
     }
