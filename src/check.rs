@@ -107,6 +107,14 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
             crate::sandbox::install_hint()
         ),
     )?;
+    let (found, what) = crate::steps::sessions::doctor_line(&setup.env);
+    line(
+        out,
+        found,
+        &what,
+        "the sessions step reads Claude Code's transcripts there, and is skipped without them \
+         (`CLAUDE_CONFIG_DIR` names another Claude Code folder)",
+    )?;
     let schedule = crate::schedule::doctor_line(
         &setup.env,
         &setup.paths.root,

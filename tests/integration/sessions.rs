@@ -324,6 +324,13 @@ fn transcripts_older_than_the_window_are_not_opened() {
     assert_eq!(list[0]["files"]["skipped_old"], 1, "{list:#}");
     assert_eq!(list[0]["files"]["read"], 0);
     assert_eq!(list[0]["sessions"], 0);
+    let doctor = daydream(&root, &config_dir, &["doctor"]);
+    assert!(
+        doctor.stdout.contains("ok    Claude Code transcripts: `")
+            && doctor.stdout.contains("claude-config/projects` (1 folder)"),
+        "{}",
+        doctor.stdout
+    );
     let unknown = daydream(&root, &config_dir, &["sessions", "--project", "nope"]);
     unknown.expect(2);
     assert!(

@@ -195,6 +195,85 @@ mod tests {
         assert!(may_hold(&"x".repeat(200), &roots), "possibly shortened");
     }
 
+    fn line(cwd: &Path, sidechain: bool) -> String {
+        format!(
+            "{}\n",
+            serde_json::json!({"type": "user", "timestamp": "2026-11-20T10:00:00.000Z", "cwd": cwd,
+                               "sessionId": "s1", "isSidechain": sidechain, "message": {"content": "hi"}})
+        )
+    }
+
+    #[test]
+    fn subagents_count_older_files_are_not_opened_and_other_projects_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("src/shop");
+        let projects = dir.path().join("claude/projects");
+        let folder = projects.join(encoded(&project.to_string_lossy()));
+        let write = |path: &Path, text: &str| {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(&folder.join("s1.jsonl"), &line(&project, false));
+        write(
+            &folder.join("s1/subagents/agent-a1.jsonl"),
+            &line(&project, true),
+        );
+        write(&folder.join("old.jsonl"), &line(&project, false));
+        let window = Window::previous_day("2026-11-21".parse().unwrap());
+        let old = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(window.start - 1).unwrap());
+        File::options()
+            .write(true)
+            .open(folder.join("old.jsonl"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let blog = dir.path().join("src/blog");
+        write(
+            &projects
+                .join(encoded(&blog.to_string_lossy()))
+                .join("b.jsonl"),
+            &line(&blog, false),
+        );
+        let roots = vec![project];
+        let mut analysis = Analysis::new(window, roots.clone());
+        let warnings =
+            read_all(&projects, &roots, window, &mut analysis, &Cancel::default()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let data = analysis.finish("shop", "2026-11-21".parse().unwrap());
+        assert_eq!((data.files.read, data.files.skipped_old), (2, 1));
+        // The subagent's user record is the model's prompt to it, not a user turn.
+        assert_eq!((data.sessions, data.user_turns), (1, 1));
+    }
+
+    #[test]
+    fn a_git_projects_worktrees_are_roots_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("shop");
+        std::fs::create_dir_all(repo.join("api")).unwrap();
+        let git = |args: &[&str]| {
+            let done = crate::git::command(OsStr::new("git"), &repo)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .run()
+                .unwrap();
+            assert_eq!(done.code, Some(0), "{}", done.stderr_text());
+        };
+        git(&["init", "-q"]);
+        std::fs::write(repo.join("api/a.txt"), "a").unwrap();
+        git(&["add", "."]);
+        git(&["commit", "-qm", "one"]);
+        let tree = dir.path().join("shop-fix");
+        git(&["worktree", "add", "-q", tree.to_str().unwrap()]);
+        let text =
+            serde_json::json!({"projects": {"shop": {"working_directory": repo.join("api")}}})
+                .to_string();
+        let config =
+            crate::config::parse(&text, Path::new("p.json"), dir.path(), &Env::default()).unwrap();
+        let roots = roots(&config.projects[0]);
+        assert_eq!(roots, [repo.join("api"), tree.join("api")]);
+    }
+
     #[test]
     fn the_config_dir_wins_over_home() {
         let env = Env::from_pairs([("HOME", "/h"), ("CLAUDE_CONFIG_DIR", "/c")]);

@@ -72,6 +72,24 @@ fn no_transcripts(env: &Env) -> String {
     }
 }
 
+/// For `daydream doctor`: whether there are Claude Code transcripts to read, and where.
+pub(crate) fn doctor_line(env: &Env) -> (bool, String) {
+    match files::projects_dir(env).filter(|d| d.is_dir()) {
+        Some(dir) => {
+            let folders = std::fs::read_dir(&dir).map_or(0, Iterator::count);
+            (
+                true,
+                format!(
+                    "Claude Code transcripts: `{}` ({})",
+                    dir.display(),
+                    crate::text::plural(folders, "folder", "folders")
+                ),
+            )
+        }
+        None => (false, no_transcripts(env)),
+    }
+}
+
 /// One project's sessions in `window`, from the transcripts under `dir`, and the warnings of reading them.
 pub(crate) fn analyze(
     project: &Project,
