@@ -263,8 +263,11 @@ impl Analysis {
         }
         for text in typed {
             if text.starts_with("[Request interrupted by user") {
+                // The user stopped the model: what they type next still answers the model's turn.
                 self.data.interruptions += 1;
-            } else if text.starts_with("<local-command-stdout>") || text.starts_with("Caveat:") {
+                continue;
+            }
+            if text.starts_with("<local-command-stdout>") || text.starts_with("Caveat:") {
                 // What Claude Code shows of a slash command, not something typed.
             } else {
                 self.data.user_turns += 1;
@@ -751,8 +754,9 @@ mod tests {
         ];
         let data = analyze(&records, &[CWD]);
         assert_eq!(data.interruptions, 1);
-        // "undo" follows a user turn, the long turn is a new request.
-        assert_eq!(data.corrections, 1);
+        // The turn after the interruption answers the model's turn; "undo" follows a user turn; the long turn is
+        // a new request.
+        assert_eq!(data.corrections, 2);
         assert_eq!(data.user_turns, 5);
         assert!(is_correction("that's not what I asked"));
         assert!(!is_correction("now add tests for the cart"));
