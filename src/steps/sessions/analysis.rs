@@ -261,22 +261,7 @@ impl Analysis {
         if record.is_sidechain || record.is_meta || record.is_compact_summary {
             return;
         }
-        for text in typed {
-            if text.starts_with("[Request interrupted by user") {
-                // The user stopped the model: what they type next still answers the model's turn.
-                self.data.interruptions += 1;
-                continue;
-            }
-            if text.starts_with("<local-command-stdout>") || text.starts_with("Caveat:") {
-                // What Claude Code shows of a slash command, not something typed.
-            } else {
-                self.data.user_turns += 1;
-                if session.after_assistant && is_correction(&text) {
-                    self.data.corrections += 1;
-                }
-            }
-            session.after_assistant = false;
-        }
+        typed_turns(&mut self.data, session, typed);
     }
 
     /// Tokens of one assistant message, once: Claude Code writes a message's blocks on separate lines that repeat
@@ -381,6 +366,26 @@ impl Analysis {
         }
         totals.cost_usd = (cost * 10_000.0).round() / 10_000.0;
         totals
+    }
+}
+
+/// What the user typed in the main conversation: turns, interruptions, corrections.
+fn typed_turns(data: &mut SessionsData, session: &mut Session, typed: Vec<String>) {
+    for text in typed {
+        if text.starts_with("[Request interrupted by user") {
+            // The user stopped the model: what they type next still answers the model's turn.
+            data.interruptions += 1;
+            continue;
+        }
+        if text.starts_with("<local-command-stdout>") || text.starts_with("Caveat:") {
+            // What Claude Code shows of a slash command, not something typed.
+        } else {
+            data.user_turns += 1;
+            if session.after_assistant && is_correction(&text) {
+                data.corrections += 1;
+            }
+        }
+        session.after_assistant = false;
     }
 }
 
