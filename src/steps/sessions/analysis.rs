@@ -56,7 +56,8 @@ pub(super) fn is_correction(text: &str) -> bool {
 /// A tool call waiting for its result.
 struct Pending {
     name: String,
-    command: Option<String>,
+    /// A shell command's name in the report and its test runner.
+    run: Option<(String, Runner)>,
     file: Option<String>,
 }
 
@@ -404,14 +405,10 @@ fn tool_use(data: &mut SessionsData, session: &mut Session, block: Block, root: 
         .or(notebook_path)
         .filter(|_| EDIT_TOOLS.contains(&name.as_str()))
         .map(|f| shown_file(&f, root));
-    session.pending.insert(
-        id,
-        Pending {
-            name,
-            command,
-            file,
-        },
-    );
+    let run = command
+        .filter(|_| name == "Bash")
+        .map(|c| (command_key(&c, root), failures::runner(&c)));
+    session.pending.insert(id, Pending { name, run, file });
 }
 
 /// A tool's result: errors counted by tool, and the streaks of shell commands, tests and edited files moved on.
@@ -440,13 +437,11 @@ fn tool_result(
         }
         return;
     }
-    let Some(command) = pending.command.filter(|_| pending.name == "Bash") else {
+    let Some((key, runner)) = pending.run else {
         return;
     };
     session.runs += 1;
     let run = session.runs;
-    let key = command_key(&command);
-    let runner = failures::runner(&command);
     let edited = std::mem::take(&mut session.edited);
     if !failed {
         session.end(Kind::Command, &key);
@@ -530,9 +525,9 @@ fn resolve(
     loops.extend(counted.into_iter().map(|(_, _, l)| l));
 }
 
-/// A shell command as it is named in the report: its first line without a leading `cd DIR &&`, whitespace
-/// squeezed, shortened and redacted.
-pub(super) fn command_key(command: &str) -> String {
+/// A shell command as it is named in the report: its first line without a leading `cd DIR &&`, the project's
+/// path as `.`, whitespace squeezed, shortened and redacted.
+pub(super) fn command_key(command: &str, root: &Path) -> String {
     let mut line = command
         .lines()
         .map(str::trim)
@@ -543,6 +538,10 @@ pub(super) fn command_key(command: &str) -> String {
             Some(i) => line = rest[i + 2..].trim_start(),
             None => break,
         }
+    }
+    let root = root.to_string_lossy();
+    if root.len() > 1 {
+        return shown_name(&line.replace(&format!("{root}/"), "").replace(&*root, "."));
     }
     shown_name(line)
 }
@@ -695,6 +694,27 @@ mod tests {
             (data.active_minutes - 4.1).abs() < 1e-9,
             "{}",
             data.active_minutes
+        );
+    }
+
+    #[test]
+    fn commands_are_named_by_their_first_line_relative_to_the_project_and_redacted() {
+        let root = Path::new(CWD);
+        assert_eq!(
+            command_key(
+                "cd /home/me/shop && pytest /home/me/shop/tests/x.py\necho more",
+                root
+            ),
+            "pytest tests/x.py"
+        );
+        assert_eq!(command_key("ls   /home/me/shop", root), "ls .");
+        assert_eq!(
+            command_key("curl -H 'x' https://api.test/?api_key=abc123def456", root),
+            "curl -H 'x' https://api.test/?api_key=[REDACTED]"
+        );
+        assert_eq!(
+            command_key(&"y".repeat(300), root).chars().count(),
+            NAME_CHARS
         );
     }
 
