@@ -166,7 +166,7 @@ pub(crate) fn render(data: &SessionsData, out: &mut String) {
         out.push('\n');
     }
     if !data.top_friction.is_empty() {
-        out.push_str("Friction:\n\n| | name | failures | loops |\n| --- | --- | ---: | ---: |\n");
+        out.push_str("Friction:\n\n| kind | name | failures | loops |\n| --- | --- | ---: | ---: |\n");
         for f in data.top_friction.iter().take(ROWS) {
             let _ = writeln!(
                 out,
