@@ -149,6 +149,11 @@ pub(crate) fn render(data: &SessionsData, out: &mut String) {
         }
         out.push('\n');
     }
+    tables(data, out);
+}
+
+/// The tool calls and errors by tool, the friction, and the tokens by model when there are several.
+fn tables(data: &SessionsData, out: &mut String) {
     if !data.tool_calls_by_tool.is_empty() {
         let mut tools: Vec<(&String, &u64)> = data.tool_calls_by_tool.iter().collect();
         tools.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -166,7 +171,9 @@ pub(crate) fn render(data: &SessionsData, out: &mut String) {
         out.push('\n');
     }
     if !data.top_friction.is_empty() {
-        out.push_str("Friction:\n\n| kind | name | failures | loops |\n| --- | --- | ---: | ---: |\n");
+        out.push_str(
+            "Friction:\n\n| kind | name | failures | loops |\n| --- | --- | ---: | ---: |\n",
+        );
         for f in data.top_friction.iter().take(ROWS) {
             let _ = writeln!(
                 out,

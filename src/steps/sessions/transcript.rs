@@ -75,11 +75,10 @@ pub(crate) enum Content {
     Blocks(Vec<Block>),
 }
 
-/// A content block; the fields of every kind the analysis reads, absent when the block has none.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// A content block; the fields of every kind the analysis reads, absent when the block has none or they have
+/// another shape. Anything in a content list that is not an object is a block of no kind.
+#[derive(Debug, Default)]
 pub(crate) struct Block {
-    #[serde(rename = "type")]
     pub(crate) kind: String,
     pub(crate) text: Option<String>,
     /// `tool_use`
@@ -93,8 +92,7 @@ pub(crate) struct Block {
 }
 
 /// What a tool call names: the command it runs or the file it changes.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub(crate) struct ToolInput {
     pub(crate) command: Option<String>,
     pub(crate) file_path: Option<String>,
@@ -121,9 +119,9 @@ impl<'de> Deserialize<'de> for Content {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
                 let mut blocks = Vec::new();
-                // A block of a shape this version does not know is skipped, not the whole line.
-                while let Some(block) = seq.next_element::<Lenient<Block>>()? {
-                    if let Lenient(Some(block)) = block {
+                // A block of a shape this version does not know has no kind; the line is still read.
+                while let Some(block) = seq.next_element::<Block>()? {
+                    if !block.kind.is_empty() {
                         blocks.push(block);
                     }
                 }
@@ -153,14 +151,9 @@ impl<'de> Deserialize<'de> for ResultText {
                 Ok(ResultText::default())
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ResultText, A::Error> {
-                #[derive(Deserialize)]
-                struct Part {
-                    #[serde(default)]
-                    text: Option<String>,
-                }
                 let mut out = String::new();
-                while let Some(part) = seq.next_element::<Lenient<Part>>()? {
-                    if let Lenient(Some(Part { text: Some(text) })) = part {
+                while let Some(part) = seq.next_element::<Block>()? {
+                    if let Some(text) = part.text {
                         if !out.is_empty() {
                             out.push('\n');
                         }
@@ -168,6 +161,18 @@ impl<'de> Deserialize<'de> for ResultText {
                     }
                 }
                 Ok(ResultText(keep_end(&out)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<ResultText, E> {
+                Ok(ResultText::default())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<ResultText, E> {
+                Ok(ResultText::default())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<ResultText, E> {
+                Ok(ResultText::default())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<ResultText, E> {
+                Ok(ResultText::default())
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultText, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -178,13 +183,155 @@ impl<'de> Deserialize<'de> for ResultText {
     }
 }
 
-/// A value that is `None` when it does not have the expected shape, instead of failing what holds it.
-struct Lenient<T>(Option<T>);
+/// The keys of a block (and of a tool's input) that the analysis reads; any other is skipped unread.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Key {
+    Type,
+    Text,
+    Id,
+    Name,
+    Input,
+    ToolUseId,
+    IsError,
+    Content,
+    Command,
+    FilePath,
+    NotebookPath,
+    #[serde(other)]
+    Other,
+}
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+/// A value of any JSON shape read as `T` when it has `T`'s shape (a string, a bool), else as `None`: a field of
+/// an unexpected type never fails the line that holds it.
+struct Loose<T>(Option<T>);
+
+/// Implements `Deserialize` for `Loose<T>`: `$visit` takes the shape wanted, every other shape is `None`.
+macro_rules! loose {
+    ($t:ty, $expecting:literal, $($visit:item),* $(,)?) => {
+        impl<'de> Deserialize<'de> for Loose<$t> {
+            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Loose<$t>;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    $($visit)*
+                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(Loose(None))
+                    }
+                    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                        Ok(Loose(None))
+                    }
+                    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                        Ok(Loose(None))
+                    }
+                    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                        Ok(Loose(None))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                        while seq.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok(Loose(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+loose!(
+    String,
+    "a string",
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Loose(Some(v.to_owned())))
+    },
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Loose(Some(v)))
+    },
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    },
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+);
+
+loose!(
+    bool,
+    "a boolean",
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Loose(Some(v)))
+    },
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    },
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Loose(None))
+    }
+);
+
+loose!(
+    ToolInput,
+    "a tool's input",
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    },
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    },
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut input = ToolInput::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Command => input.command = map.next_value::<Loose<String>>()?.0,
+                Key::FilePath => input.file_path = map.next_value::<Loose<String>>()?.0,
+                Key::NotebookPath => input.notebook_path = map.next_value::<Loose<String>>()?.0,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Loose(Some(input)))
+    }
+);
+
+loose!(
+    Block,
+    "a content block",
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    },
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Loose(None))
+    },
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut block = Block::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Type => block.kind = map.next_value::<Loose<String>>()?.0.unwrap_or_default(),
+                Key::Text => block.text = map.next_value::<Loose<String>>()?.0,
+                Key::Id => block.id = map.next_value::<Loose<String>>()?.0,
+                Key::Name => block.name = map.next_value::<Loose<String>>()?.0,
+                Key::Input => block.input = map.next_value::<Loose<ToolInput>>()?.0,
+                Key::ToolUseId => block.tool_use_id = map.next_value::<Loose<String>>()?.0,
+                Key::IsError => block.is_error = map.next_value::<Loose<bool>>()?.0,
+                Key::Content => block.content = Some(map.next_value::<ResultText>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Loose(Some(block)))
+    }
+);
+
+impl<'de> Deserialize<'de> for Block {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        Ok(Lenient(T::deserialize(value).ok()))
+        Ok(Loose::<Block>::deserialize(d)?.0.unwrap_or_default())
     }
 }
 
@@ -320,15 +467,31 @@ mod tests {
     }
 
     #[test]
-    fn blocks_of_unexpected_shapes_are_dropped_not_the_line() {
-        let line = r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":[{"type":"text","text":"Exit code 1"},{"type":"image","source":{}}]},{"type":"text","text":5},"odd"]}}"#;
+    fn fields_and_blocks_of_unexpected_shapes_are_ignored_not_the_line() {
+        let line = r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":[{"type":"text","text":"Exit code 1"},{"type":"image","source":{}}]},{"type":"text","text":5},"odd",{"type":"tool_use","id":7,"name":"Bash","input":"ls","is_error":"yes"},{"type":"tool_use","name":"Edit","input":{"file_path":["x"],"command":"ls -la"}}]}}"#;
         let record: Record<'_> = serde_json::from_str(line).unwrap();
         let Content::Blocks(blocks) = record.message.unwrap().content else {
             panic!("blocks")
         };
-        assert_eq!(blocks.len(), 1, "{blocks:?}");
+        let kinds: Vec<&str> = blocks.iter().map(|b| b.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["tool_result", "text", "tool_use", "tool_use"],
+            "{blocks:?}"
+        );
         assert_eq!(blocks[0].is_error, Some(true));
         assert_eq!(blocks[0].content.as_ref().unwrap().0, "Exit code 1");
+        assert_eq!(blocks[1].text, None, "a number is no text");
+        assert_eq!(
+            (blocks[2].id.as_deref(), blocks[2].name.as_deref()),
+            (None, Some("Bash"))
+        );
+        assert!(blocks[2].input.is_none() && blocks[2].is_error.is_none());
+        let input = blocks[3].input.as_ref().unwrap();
+        assert_eq!(
+            (input.file_path.as_deref(), input.command.as_deref()),
+            (None, Some("ls -la"))
+        );
     }
 
     #[test]
