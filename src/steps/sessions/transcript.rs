@@ -103,86 +103,6 @@ pub(crate) struct ToolInput {
 #[derive(Debug, Default)]
 pub(crate) struct ResultText(pub(crate) String);
 
-impl<'de> Deserialize<'de> for Content {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Content;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or content blocks")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Content, E> {
-                Ok(Content::Text(v.to_owned()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Content, E> {
-                Ok(Content::None)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
-                let mut blocks = Vec::new();
-                // A block of a shape this version does not know has no kind; the line is still read.
-                while let Some(block) = seq.next_element::<Block>()? {
-                    if !block.kind.is_empty() {
-                        blocks.push(block);
-                    }
-                }
-                Ok(Content::Blocks(blocks))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Content, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Content::None)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for ResultText {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ResultText;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a tool result")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ResultText, E> {
-                Ok(ResultText(keep_end(v)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<ResultText, E> {
-                Ok(ResultText::default())
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ResultText, A::Error> {
-                let mut out = String::new();
-                while let Some(part) = seq.next_element::<Block>()? {
-                    if let Some(text) = part.text {
-                        if !out.is_empty() {
-                            out.push('\n');
-                        }
-                        out.push_str(&text);
-                    }
-                }
-                Ok(ResultText(keep_end(&out)))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<ResultText, E> {
-                Ok(ResultText::default())
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<ResultText, E> {
-                Ok(ResultText::default())
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<ResultText, E> {
-                Ok(ResultText::default())
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<ResultText, E> {
-                Ok(ResultText::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultText, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(ResultText::default())
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// The keys of a block (and of a tool's input) that the analysis reads; any other is skipped unread.
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "snake_case")]
@@ -202,122 +122,110 @@ enum Key {
     Other,
 }
 
-/// A value of any JSON shape read as `T` when it has `T`'s shape (a string, a bool), else as `None`: a field of
-/// an unexpected type never fails the line that holds it.
+/// A value of any JSON shape read as `T` when it has `T`'s shape (a string, a bool, an object), else as `None`:
+/// a field of an unexpected type never fails the line that holds it.
 struct Loose<T>(Option<T>);
 
-/// Implements `Deserialize` for `Loose<T>`: `$visit` takes the shape wanted, every other shape is `None`.
-macro_rules! loose {
-    ($t:ty, $expecting:literal, $($visit:item),* $(,)?) => {
-        impl<'de> Deserialize<'de> for Loose<$t> {
-            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = Loose<$t>;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($expecting)
-                    }
-                    $($visit)*
-                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                        Ok(Loose(None))
-                    }
-                    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                        Ok(Loose(None))
-                    }
-                    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                        Ok(Loose(None))
-                    }
-                    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                        Ok(Loose(None))
-                    }
-                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                        while seq.next_element::<IgnoredAny>()?.is_some() {}
-                        Ok(Loose(None))
-                    }
-                }
-                d.deserialize_any(V)
-            }
-        }
-    };
+/// The shapes a [`Loose`] value takes; every other shape is `None`.
+trait Shape: Sized {
+    fn from_str(_: &str) -> Option<Self> {
+        None
+    }
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
 }
 
-loose!(
-    String,
-    "a string",
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Loose(Some(v.to_owned())))
-    },
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Loose(Some(v)))
-    },
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    },
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Loose(None))
+impl<'de, T: Shape> Deserialize<'de> for Loose<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Shape> Visitor<'de> for V<T> {
+            type Value = Loose<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Loose(T::from_str(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Loose(T::from_bool(v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Ok(Loose(T::from_map(map)?))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Ok(Loose(T::from_seq(seq)?))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Loose(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Loose(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Loose(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Loose(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
-);
+}
 
-loose!(
-    bool,
-    "a boolean",
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Loose(Some(v)))
-    },
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    },
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Loose(None))
+impl Shape for String {
+    fn from_str(v: &str) -> Option<Self> {
+        Some(v.to_owned())
     }
-);
+}
 
-loose!(
-    ToolInput,
-    "a tool's input",
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    },
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    },
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+impl Shape for bool {
+    fn from_bool(v: bool) -> Option<Self> {
+        Some(v)
+    }
+}
+
+/// The next value of `map` as a string, `None` when it is something else.
+fn string<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    Ok(map.next_value::<Loose<String>>()?.0)
+}
+
+impl Shape for ToolInput {
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         let mut input = ToolInput::default();
         while let Some(key) = map.next_key::<Key>()? {
             match key {
-                Key::Command => input.command = map.next_value::<Loose<String>>()?.0,
-                Key::FilePath => input.file_path = map.next_value::<Loose<String>>()?.0,
-                Key::NotebookPath => input.notebook_path = map.next_value::<Loose<String>>()?.0,
+                Key::Command => input.command = string(&mut map)?,
+                Key::FilePath => input.file_path = string(&mut map)?,
+                Key::NotebookPath => input.notebook_path = string(&mut map)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(Loose(Some(input)))
+        Ok(Some(input))
     }
-);
+}
 
-loose!(
-    Block,
-    "a content block",
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    },
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    },
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+impl Shape for Block {
+    fn from_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         let mut block = Block::default();
         while let Some(key) = map.next_key::<Key>()? {
             match key {
-                Key::Type => block.kind = map.next_value::<Loose<String>>()?.0.unwrap_or_default(),
-                Key::Text => block.text = map.next_value::<Loose<String>>()?.0,
-                Key::Id => block.id = map.next_value::<Loose<String>>()?.0,
-                Key::Name => block.name = map.next_value::<Loose<String>>()?.0,
+                Key::Type => block.kind = string(&mut map)?.unwrap_or_default(),
+                Key::Text => block.text = string(&mut map)?,
+                Key::Id => block.id = string(&mut map)?,
+                Key::Name => block.name = string(&mut map)?,
                 Key::Input => block.input = map.next_value::<Loose<ToolInput>>()?.0,
-                Key::ToolUseId => block.tool_use_id = map.next_value::<Loose<String>>()?.0,
+                Key::ToolUseId => block.tool_use_id = string(&mut map)?,
                 Key::IsError => block.is_error = map.next_value::<Loose<bool>>()?.0,
                 Key::Content => block.content = Some(map.next_value::<ResultText>()?),
                 _ => {
@@ -325,15 +233,54 @@ loose!(
                 }
             }
         }
-        Ok(Loose(Some(block)))
-    }
-);
-
-impl<'de> Deserialize<'de> for Block {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Loose::<Block>::deserialize(d)?.0.unwrap_or_default())
+        Ok(Some(block))
     }
 }
+
+impl Shape for Content {
+    fn from_str(v: &str) -> Option<Self> {
+        Some(Content::Text(v.to_owned()))
+    }
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        let mut blocks = Vec::new();
+        // A block of a shape this version does not know has no kind; the line is still read.
+        while let Some(Loose(block)) = seq.next_element::<Loose<Block>>()? {
+            blocks.extend(block.filter(|b| !b.kind.is_empty()));
+        }
+        Ok(Some(Content::Blocks(blocks)))
+    }
+}
+
+impl Shape for ResultText {
+    fn from_str(v: &str) -> Option<Self> {
+        Some(ResultText(keep_end(v)))
+    }
+    fn from_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        let mut out = String::new();
+        while let Some(Loose(part)) = seq.next_element::<Loose<Block>>()? {
+            if let Some(text) = part.and_then(|p| p.text) {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&text);
+            }
+        }
+        Ok(Some(ResultText(keep_end(&out))))
+    }
+}
+
+/// Content, a block and a tool result are read whatever their shape: one of another shape is empty.
+macro_rules! read_loosely {
+    ($($t:ty),*) => {
+        $(impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Loose::<$t>::deserialize(d)?.0.unwrap_or_default())
+            }
+        })*
+    };
+}
+
+read_loosely!(Content, Block, ResultText);
 
 /// The last [`RESULT_KEPT`] bytes of `text`, cut at a character boundary.
 fn keep_end(text: &str) -> String {
