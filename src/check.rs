@@ -107,6 +107,32 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
             crate::sandbox::install_hint()
         ),
     )?;
+    let (found, what) = crate::steps::sessions::doctor_line(&setup.env);
+    line(
+        out,
+        found,
+        &what,
+        "the sessions step reads Claude Code's transcripts there, and is skipped without them \
+         (`CLAUDE_CONFIG_DIR` names another Claude Code folder)",
+    )?;
+    scheduling(setup, out)?;
+    for (var, need) in [
+        ("SENTRY_AUTH_TOKEN", "the sentry step"),
+        ("TELEGRAM_BOT_TOKEN", "Telegram notifications"),
+    ] {
+        let set = setup.env.get(var).is_some();
+        line(
+            out,
+            set,
+            &format!("{var} {}", if set { "is set" } else { "is not set" }),
+            &format!("{need}: skipped without it (put it in `.env`)"),
+        )?;
+    }
+    Ok(code)
+}
+
+/// How the nightly run is scheduled: this machine's scheduler, and the GitHub Actions workflow if the root has one.
+fn scheduling(setup: &Setup, out: &mut impl Write) -> std::io::Result<()> {
     let schedule = crate::schedule::doctor_line(
         &setup.env,
         &setup.paths.root,
@@ -129,19 +155,7 @@ pub(crate) fn doctor(setup: &Setup, out: &mut impl Write) -> Result<u8> {
             "",
         )?;
     }
-    for (var, need) in [
-        ("SENTRY_AUTH_TOKEN", "the sentry step"),
-        ("TELEGRAM_BOT_TOKEN", "Telegram notifications"),
-    ] {
-        let set = setup.env.get(var).is_some();
-        line(
-            out,
-            set,
-            &format!("{var} {}", if set { "is set" } else { "is not set" }),
-            &format!("{need}: skipped without it (put it in `.env`)"),
-        )?;
-    }
-    Ok(code)
+    Ok(())
 }
 
 fn line(out: &mut impl Write, ok: bool, what: &str, fix: &str) -> std::io::Result<()> {

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Nightly maintenance for your repositories, with a report in the morning.",
     long_about = "Nightly maintenance for your repositories, with a report in the morning.\n\n\
-        daydream runs an ordered list of resumable steps (cleanup, logs, sentry, tasks, docs, tests, reflect, autofix, report) over the projects in \
+        daydream runs an ordered list of resumable steps (cleanup, logs, sessions, sentry, tasks, docs, tests, reflect, autofix, report) over the projects in \
         `config/projects.json` under its root, saves `logs/daydream/state.json` after every unit of work, \
         and writes `logs/daydream/report_YYYY-MM-DD.md`. Run it from cron or launchd; run it again the same \
         day and it only does what is not done yet.",
@@ -83,6 +83,10 @@ pub(crate) enum Command {
     /// Keep auto-fix away from a bug for a while (`data/daydream_ignore.jsonl`)
     #[command(subcommand)]
     Ignore(IgnoreCommand),
+    /// Yesterday's Claude Code sessions in each project: tool errors, thrash loops, interruptions,
+    /// corrections, tokens and cost (the `sessions` step's analysis, from the transcripts under
+    /// `$CLAUDE_CONFIG_DIR/projects`)
+    Sessions(SessionsArgs),
     /// Group log lines into templates: one `{"cluster", "template"}` JSON object per input line
     #[command(long_about = MINE_ABOUT, after_help = MINE_EXAMPLE)]
     Mine(MineArgs),
@@ -334,6 +338,21 @@ pub(crate) struct ScheduleArgs {
 }
 
 #[derive(Args, Debug)]
+pub(crate) struct SessionsArgs {
+    /// Only this project
+    #[arg(long, value_name = "SLUG")]
+    pub(crate) project: Option<String>,
+    /// The run date D (sessions of D-1 00:00 to D 00:00 local time) [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) date: Option<NaiveDate>,
+    /// Print JSON: an array with one object per project
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) config: ConfigArg,
+}
+
+#[derive(Args, Debug)]
 pub(crate) struct MetricsArgs {
     /// Print JSON
     #[arg(long)]
@@ -354,7 +373,7 @@ pub(crate) struct RunArgs {
     /// Only this project (repeatable); the slug is its key in `projects.json`
     #[arg(long = "project", value_name = "SLUG")]
     pub(crate) projects: Vec<String>,
-    /// Only this step (repeatable): cleanup, logs, sentry, tasks, docs, tests, reflect, autofix, report
+    /// Only this step (repeatable): cleanup, logs, sessions, sentry, tasks, docs, tests, reflect, autofix, report
     #[arg(long = "step", value_name = "NAME")]
     pub(crate) steps: Vec<String>,
     /// Make no model call at all: reflection says what it would have spent at most

@@ -114,6 +114,7 @@ pub(crate) fn write(dir: &Path, today: NaiveDate) -> Result<Vec<String>> {
         write_file(&dir.join(target(path)), text.as_bytes())?;
     }
     commit_sources(dir, today, &mut notes);
+    write_sessions(dir, today)?;
     for (path, bytes) in artifacts() {
         write_file(&dir.join(path), &bytes)?;
     }
@@ -169,6 +170,47 @@ fn refuse(why: &str) -> anyhow::Error {
     anyhow::Error::new(crate::UsageError(format!(
         "failed to write the demo: {why}\n  fix: choose an empty directory, e.g. `daydream demo daydream-demo`"
     )))
+}
+
+/// The shop's sample Claude Code transcript: `@DAY@` is the day before the run date, `@SHOP@` the project's
+/// absolute path (it names the folder Claude Code keeps the transcript in, so it is filled in when written).
+const TRANSCRIPT: &str = include_str!("../config/demo/claude/shop-session.jsonl");
+
+/// Writes the transcript where Claude Code would keep it under the demo's own `claude/` folder, and a `.env`
+/// pointing the sessions step there (`CLAUDE_CONFIG_DIR`; a variable of that name in the environment wins).
+fn write_sessions(dir: &Path, today: NaiveDate) -> Result<()> {
+    let root = if dir.is_absolute() {
+        dir.to_owned()
+    } else {
+        std::env::current_dir()
+            .context("failed to read the current directory")?
+            .join(dir)
+    };
+    let shop = root.join("projects/shop");
+    let shop_text = shop.to_string_lossy();
+    let escaped =
+        serde_json::to_string(&shop_text).context("failed to write the demo transcript")?;
+    let day = today.pred_opt().unwrap_or(today).to_string();
+    let text = TRANSCRIPT
+        .replace("@DAY@", &day)
+        .replace("@SHOP@", escaped.trim_matches('"'));
+    let config = root.join("claude");
+    let folder = crate::steps::sessions::transcript_folder(&shop);
+    write_file(
+        &config
+            .join("projects")
+            .join(folder)
+            .join("7d3f0c2e-5b1a-4c8e-9f60-2a4b6c8d0e1f.jsonl"),
+        text.as_bytes(),
+    )?;
+    let value = config
+        .to_string_lossy()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    write_file(
+        &root.join(".env"),
+        format!("# Where the sessions step reads Claude Code transcripts: the demo's sample.\nCLAUDE_CONFIG_DIR=\"{value}\"\n").as_bytes(),
+    )
 }
 
 /// Where a file of `config/demo/` goes in the demo root.

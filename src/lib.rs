@@ -24,6 +24,7 @@ mod logging;
 mod logmine;
 mod notify;
 mod paths;
+mod prices;
 mod publish;
 mod redact;
 mod report;
@@ -79,6 +80,7 @@ fn ignores_config(command: &cli::Command) -> Option<&'static str> {
         | C::Doctor(_)
         | C::Fix(_)
         | C::Build(_)
+        | C::Sessions(_)
         | C::Watch(_)
         | C::Init(_) => None,
         C::Lessons(_) => Some("lessons"),
@@ -337,6 +339,13 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             });
             Ok(if missing { 127 } else { 126 })
         }
+        cli::Command::Sessions(args) => steps::sessions::command(
+            &setup::Setup::new(global.root.as_deref(), config(args.config).as_deref())?,
+            args.project.as_deref(),
+            args.date,
+            args.json,
+            &mut stdout,
+        ),
         cli::Command::Mine(args) => logmine::mine_cmd::run(&args.files, args.raw, &mut stdout),
         cli::Command::Demo(args) => {
             let today = setup::Setup::new(None, None)

@@ -437,14 +437,14 @@ mod tests {
             md.starts_with("# Daydream Report - 2026-11-21\n\n## Summary\n"),
             "{md}"
         );
-        assert!(md.contains("- **Steps done:** 1/9\n"), "{md}");
+        assert!(md.contains("- **Steps done:** 1/10\n"), "{md}");
         assert!(
             md.contains("- **Units:** 1 done, 1 failed, 1 skipped, 0 not finished\n"),
             "{md}"
         );
         assert!(
             md.contains(
-                "| Shop | done | **failed** | — | — | — | — | — |\n| far | skipped | — | — | — | — | — | — |\n"
+                "| Shop | done | **failed** | — | — | — | — | — | — |\n| far | skipped | — | — | — | — | — | — | — |\n"
             ),
             "{md}"
         );

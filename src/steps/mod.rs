@@ -7,6 +7,7 @@ mod logs;
 pub(crate) mod reflect;
 mod report;
 mod sentry;
+pub(crate) mod sessions;
 pub(crate) mod tasks;
 pub(crate) mod tests;
 
@@ -15,6 +16,7 @@ use crate::step::AnyStep;
 pub(crate) static ORDER: &[&dyn AnyStep] = &[
     &cleanup::Cleanup,
     &logs::Logs,
+    &sessions::Sessions,
     &sentry::Sentry,
     &tasks::Tasks,
     &docs::Docs,

@@ -141,9 +141,9 @@ fn unknown_step_or_project_is_a_usage_error() {
     run.expect(2);
     assert!(
         run.stderr.contains("unknown step `sentry-ish`")
-            && run
-                .stderr
-                .contains("cleanup, logs, sentry, tasks, docs, tests, reflect, autofix, report"),
+            && run.stderr.contains(
+                "cleanup, logs, sessions, sentry, tasks, docs, tests, reflect, autofix, report"
+            ),
         "{}",
         run.stderr
     );

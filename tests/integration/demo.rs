@@ -15,7 +15,7 @@ fn the_demo_runs_and_its_report_has_real_findings() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("done: units 8 done, 18 skipped"),
+        run.stdout.contains("done: units 10 done, 19 skipped"),
         "{}",
         run.stdout
     );
@@ -23,7 +23,7 @@ fn the_demo_runs_and_its_report_has_real_findings() {
     let report = std::fs::read_to_string(demo.join("logs/daydream/report_2026-11-21.md")).unwrap();
     // The console and the report count the same units.
     assert!(
-        report.contains("- **Units:** 8 done, 0 failed, 18 skipped, 0 not finished"),
+        report.contains("- **Units:** 10 done, 0 failed, 19 skipped, 0 not finished"),
         "{report}"
     );
     // Log findings: recurring errors, a stack trace, an access-log 5xx, and no secret of the logs.
@@ -48,6 +48,18 @@ fn the_demo_runs_and_its_report_has_real_findings() {
         "{report}"
     );
     assert!(!demo.join("projects/shop/app/__pycache__").exists());
+    // The sample Claude Code session: its thrash loop, counted and named, and none of its prompts.
+    assert!(
+        report.contains("**1 session**, 9.9 min active: 3 user turns, 11 tool calls (**4 failed**), **1 thrash loop**, 1 interruption, 1 correction."),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "command `python -m pytest -q tests/test_checkout.py` failed 3 times in a row"
+        ),
+        "{report}"
+    );
+    assert!(!report.contains("please fix cart_total"), "{report}");
 
     insta::assert_snapshot!("demo_report", report);
 

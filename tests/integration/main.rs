@@ -23,4 +23,5 @@ mod ops;
 mod parallel;
 mod reflect;
 mod run;
+mod sessions;
 mod state;
