@@ -197,7 +197,7 @@ impl Fixture {
     }
 
     pub fn candidate(&self, state_file: &str) -> Value {
-        let state: Value = serde_json::from_str(&self.root.read(state_file)).unwrap();
+        let state = self.root.state_at(state_file);
         let unit = unit(&state, "autofix", "shop");
         let data = if unit["output"].is_object() {
             &unit["output"]["data"]

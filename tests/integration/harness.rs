@@ -106,14 +106,20 @@ impl Root {
 
     /// The state as a reader sees it: `state.json` with its journal replayed (what a run saved since it started).
     pub fn state(&self) -> Value {
-        self.replayed().expect("state.json parses")
+        self.state_at("logs/daydream/state.json")
     }
 
-    fn replayed(&self) -> Option<Value> {
-        let text = std::fs::read_to_string(self.join("logs/daydream/state.json")).ok()?;
+    /// The state file `rel` (`state.json`, `state.dry-run.json`, ...) with its journal replayed.
+    pub fn state_at(&self, rel: &str) -> Value {
+        self.replayed(rel)
+            .unwrap_or_else(|| panic!("{rel} does not parse"))
+    }
+
+    fn replayed(&self, rel: &str) -> Option<Value> {
+        let path = self.join(rel);
+        let text = std::fs::read_to_string(&path).ok()?;
         let mut state: Value = serde_json::from_str(&text).ok()?;
-        let journal =
-            std::fs::read_to_string(self.join("logs/daydream/state.journal")).unwrap_or_default();
+        let journal = std::fs::read_to_string(path.with_extension("journal")).unwrap_or_default();
         // A line torn by a kill does not parse and is dropped, as daydream does.
         for entry in journal
             .lines()
@@ -141,7 +147,10 @@ impl Root {
     pub fn wait_for_state(&self, what: &str, pred: impl Fn(&Value) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if self.replayed().is_some_and(|v| pred(&v)) {
+            if self
+                .replayed("logs/daydream/state.json")
+                .is_some_and(|v| pred(&v))
+            {
                 return;
             }
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
