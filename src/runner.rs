@@ -165,7 +165,11 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
             let snapshot = {
                 let mut held = lock(&store);
                 for (slug, _) in projects.iter().chain(&run_wide) {
-                    held.state.unit_mut(step.name(), slug);
+                    if held.state.unit(step.name(), slug).is_none() {
+                        // Saved now, so that a replay after a kill keeps this order too.
+                        held.state.unit_mut(step.name(), slug);
+                        held.save_unit(step.name(), slug)?;
+                    }
                 }
                 held.state.clone()
             };

@@ -99,18 +99,7 @@ fn projects_run_side_by_side_with_the_issues_and_report_of_one_at_a_time() {
     assert_eq!(created, issues(&serial_github, n));
     assert_eq!(parallel.report(), serial.report());
     // The state lists the units in the projects' order, whatever order they finished in.
-    let state = parallel.state();
-    for step in state["steps"].as_array().unwrap() {
-        let units: Vec<&str> = step["units"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["project"].as_str().unwrap())
-            .collect();
-        let mut sorted = units.clone();
-        sorted.sort_by_key(|p| (*p == "*", p.to_string()));
-        assert_eq!(units, sorted, "{}", step["name"]);
-    }
+    assert_units_in_project_order(&parallel.state());
     // Saved through the journal, compacted at the end.
     assert!(!parallel.join("logs/daydream/state.journal").exists());
 }
@@ -196,4 +185,47 @@ fn bench_saves_as_the_project_count_grows() {
         "200 projects / 20 projects = {:.1}x (linear: 10x)",
         times[1] / times[0]
     );
+}
+
+/// The units of every step of `state`, in the order the state holds them, are in the projects' order.
+fn assert_units_in_project_order(state: &serde_json::Value) {
+    for step in state["steps"].as_array().unwrap() {
+        let units: Vec<&str> = step["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["project"].as_str().unwrap())
+            .collect();
+        let mut sorted = units.clone();
+        sorted.sort_by_key(|p| (*p == "*", (*p).to_owned()));
+        assert_eq!(units, sorted, "{}", step["name"]);
+    }
+}
+
+#[test]
+fn a_kill_mid_step_leaves_a_journal_whose_replay_keeps_the_projects_order() {
+    let root = Root::new();
+    let slugs = ["a", "b", "c", "d"];
+    for slug in slugs {
+        root.project(slug);
+    }
+    root.config(&crate::harness::config_for(&slugs));
+    let mut child = root.spawn(
+        &["run", "--jobs", "4", "--step", "cleanup", "--step", "logs"],
+        &[("DAYDREAM_TEST_UNIT_DELAY_MS", "400")],
+    );
+    root.wait_for_state("the logs step to start", |s| {
+        s["steps"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|st| st["name"] == "logs"))
+    });
+    crate::harness::kill(&child, "KILL");
+    child.wait().unwrap();
+    assert!(root.join("logs/daydream/state.journal").exists());
+    assert_units_in_project_order(&root.state());
+    // The next run replays and finishes; the order holds in the compacted file.
+    root.run(&["run", "--jobs", "4", "--step", "cleanup", "--step", "logs"])
+        .expect(0);
+    assert_units_in_project_order(&root.state());
+    assert!(!root.join("logs/daydream/state.journal").exists());
 }
