@@ -159,6 +159,12 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         let (run_wide, projects): (Vec<_>, Vec<_>) = units
             .into_iter()
             .partition(|(slug, _)| *slug == ALL_PROJECTS);
+        let unit = Unit {
+            cx: &cx,
+            step: *step,
+            store: &store,
+            progress: &progress,
+        };
         // The units of one step for different projects side by side, then the step's run-wide unit, which reads
         // theirs. The state holds the units in this order whatever order they finish in.
         let mut runs = {
@@ -173,12 +179,6 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
                 }
                 held.state.clone()
             };
-            let unit = Unit {
-                cx: &cx,
-                step: *step,
-                store: &store,
-                progress: &progress,
-            };
             pool(jobs, &projects, &cancel, |(slug, project)| {
                 unit.run(slug, *project, &snapshot, changed)
             })?
@@ -186,12 +186,6 @@ pub(crate) fn run(opts: &RunOptions) -> Result<u8> {
         if runs.iter().all(|r| !matches!(r, UnitRun::Interrupted(_))) && cancel.signal().is_none() {
             for (slug, project) in &run_wide {
                 let snapshot = lock(&store).state.clone();
-                let unit = Unit {
-                    cx: &cx,
-                    step: *step,
-                    store: &store,
-                    progress: &progress,
-                };
                 let changed_before = changed || runs.iter().any(|r| matches!(r, UnitRun::Changed));
                 runs.push(unit.run(slug, *project, &snapshot, changed_before)?);
             }
