@@ -113,6 +113,15 @@ pub(crate) fn run(setup: &Setup, opts: &BuildOptions, out: &mut dyn Write) -> Re
         return Ok(exit_codes::LOCKED);
     };
     let (cancel, budget) = (&session.cancel, &session.budget);
+    if !opts.dry_run {
+        let removed = streams::remove_leftovers(&project.dir, cancel);
+        if removed > 0 {
+            writeln!(
+                out,
+                "removed {removed} stream branch(es) left by a build that was killed"
+            )?;
+        }
+    }
     let spec_name = spec_name(&opts.spec);
     let (base, start) = crate::fix::worktree::default_base(&project.dir, cancel)?;
     let base_commit = crate::fix::worktree::git_out(

@@ -12,11 +12,13 @@ use anyhow::Result;
 
 use super::Cx;
 use crate::budget::{Allowance, Purpose, Ticket};
+use crate::cancel::Cancel;
 use crate::fix::Worktree;
 use crate::fix::engine::{Caller, ask_files};
 use crate::fix::failures::{Failure, Runner};
 use crate::fix::suite::Suite;
 use crate::fix::worktree::git_out;
+use std::path::Path;
 
 /// How a stream ended.
 #[derive(Clone, Debug)]
@@ -240,9 +242,44 @@ fn not_started(cx: &Cx<'_>, i: usize, stop: Option<&str>) -> String {
 /// How `prepare` says the stream never started (the budget was exhausted) rather than failed.
 const NOT_STARTED: &str = "not started: ";
 
+/// What every stream branch starts with; the pid of the build that made it follows.
+const STREAM_BRANCH: &str = "daydream/build-stream-";
+
 /// The branch of a stream's worktree: this process's, so that two builds never share one.
 pub(crate) fn stream_branch(id: &str) -> String {
-    format!("daydream/build-stream-{}-{id}", std::process::id())
+    format!("{STREAM_BRANCH}{}-{id}", std::process::id())
+}
+
+/// Removes the stream branches (and their worktrees) of builds that died without cleaning up (`kill -9`, a
+/// power cut); a branch of a build still running is left alone. Returns how many were removed.
+pub(crate) fn remove_leftovers(repo: &Path, cancel: &Cancel) -> usize {
+    let Ok(list) = crate::fix::worktree::git_out(
+        repo,
+        cancel,
+        &[
+            "for-each-ref",
+            "--format=%(refname:short)",
+            &format!("refs/heads/{STREAM_BRANCH}*"),
+        ],
+    ) else {
+        return 0;
+    };
+    let dead = |branch: &&str| {
+        let pid = branch
+            .strip_prefix(STREAM_BRANCH)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+            .and_then(rustix::process::Pid::from_raw);
+        // No such process: `kill(pid, 0)` fails with ESRCH. Another user's live process (EPERM) counts as alive.
+        pid.is_some_and(|pid| {
+            rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH)
+        })
+    };
+    let leftovers: Vec<&str> = list.lines().filter(dead).collect();
+    for branch in &leftovers {
+        crate::fix::worktree::discard(repo, branch);
+    }
+    leftovers.len()
 }
 
 /// On the scheduler's thread: the stream's share of the budget reserved in the ledger, its worktree, the
@@ -530,6 +567,45 @@ mod tests {
         ] {
             assert!(!is_test_file(no), "{no}");
         }
+    }
+
+    #[test]
+    fn stream_branches_of_dead_builds_are_removed_and_a_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@t",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .current_dir(dir.path())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "start"]);
+        // A pid no process can have (above Linux's and macOS's maximum), and this process's own.
+        let dead = format!("{STREAM_BRANCH}2000000000-api");
+        let live = stream_branch("web");
+        git(&["branch", &dead]);
+        git(&["branch", &live]);
+        git(&["branch", "daydream/build-cart"]);
+        assert_eq!(remove_leftovers(dir.path(), &Cancel::default()), 1);
+        let cancel = Cancel::default();
+        assert!(!crate::fix::worktree::local_has(dir.path(), &cancel, &dead));
+        assert!(crate::fix::worktree::local_has(dir.path(), &cancel, &live));
+        assert!(crate::fix::worktree::local_has(
+            dir.path(),
+            &cancel,
+            "daydream/build-cart"
+        ));
     }
 
     #[test]
