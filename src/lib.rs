@@ -37,6 +37,8 @@ mod state;
 mod status;
 mod step;
 mod steps;
+#[cfg(test)]
+mod testing;
 mod text;
 mod watch;
 mod workflow;

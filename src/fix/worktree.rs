@@ -531,27 +531,7 @@ pub(crate) fn push(repo: &Path, cancel: &Cancel, commit: &str, branch: &str) -> 
 mod tests {
     use super::*;
 
-    fn sh(dir: &Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
+    use crate::testing::git as sh;
 
     /// A repository whose branches `left` and `right` change the same line of `a.txt`, and `other` another file.
     fn repo() -> tempfile::TempDir {

@@ -338,7 +338,6 @@ mod tests {
     use super::*;
     use crate::cancel::Interrupted;
     use crate::env::Env;
-    use crate::exec::Cmd;
     use crate::step::AnyStep;
     use crate::step::testing;
 
@@ -399,25 +398,7 @@ mod tests {
     }
 
     fn git(dir: &Path, args: &[&str]) {
-        Cmd::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .cwd(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .run()
-            .unwrap();
+        crate::testing::git(dir, args);
     }
 
     fn paths(items: &Listed<Artifact>) -> Vec<&str> {

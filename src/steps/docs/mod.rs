@@ -582,7 +582,6 @@ mod tests {
     use super::shell::{commands, shell_lines};
     use super::*;
     use crate::env::Env;
-    use crate::exec::Cmd;
     use crate::step::{AnyStep, testing};
 
     /// The date of the first commit of the fixture, and of the one 212 days later that moves things.
@@ -800,28 +799,7 @@ Options:
 
     /// Runs git in `dir` with both commit dates set to `date`; returns its stdout.
     fn git(dir: &Path, date: &str, args: &[&str]) -> String {
-        let done = Cmd::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .cwd(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .run()
-            .unwrap();
-        String::from_utf8_lossy(&done.stdout).trim().to_owned()
+        crate::testing::git_at(dir, Some(date), args)
     }
 
     /// A repository with one stale reference of each kind, and as many traps that must not be flagged. Its
