@@ -429,10 +429,10 @@ impl Engine<'_> {
             if let Some(run) = self.suite.run_one(failure, self.limits.test_timeout)?
                 && !run.passed()
             {
-                let why = run.failures.first().map_or_else(
-                    || run.tail.clone(),
-                    |f| format!("{}: {}", f.error_type, f.message),
-                );
+                let why = run
+                    .failures
+                    .first()
+                    .map_or_else(|| run.tail.clone(), Failure::error);
                 return Ok((
                     Recorded::StillFailing,
                     format!("`{}` still fails: {}", failure.test, clip(why.trim(), 300)),
@@ -472,7 +472,7 @@ impl Engine<'_> {
                     "the fix broke {} other test(s), e.g. `{}`: {}",
                     confirmed.len(),
                     first.test,
-                    clip(&format!("{}: {}", first.error_type, first.message), 300)
+                    clip(&first.error(), 300)
                 ),
             ));
         }
@@ -845,11 +845,7 @@ fn commit_message(root: &RootCause, approach: &str, attempt: u32) -> String {
     let mut message = format!("fix: {}\n\n", clip(first, 60));
     let _ = writeln!(message, "Root cause: {}", root.key);
     if let Some(f) = root.failures.first() {
-        let _ = writeln!(
-            message,
-            "Failure: {}",
-            clip(&format!("{}: {}", f.error_type, f.message), 200)
-        );
+        let _ = writeln!(message, "Failure: {}", clip(&f.error(), 200));
     }
     if root.failures.len() > 1 {
         let _ = writeln!(message, "Tests: {}", root.tests().join(", "));

@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::sync::LazyLock;
+
 use anyhow::Result;
+use regex::Regex;
 
 use super::failures::{self, Failure, Runner};
 use crate::cancel::Cancel;
@@ -206,7 +209,10 @@ fn finish(command: &str, raw: Raw) -> SuiteRun {
     let mut failures = raw.failures;
     let message = match &raw.status {
         Status::Passed => None,
-        Status::Failed => Some(format!("`{command}` failed")),
+        Status::Failed => Some(match telling_line(&tail) {
+            Some(line) => format!("`{command}` failed: {line}"),
+            None => format!("`{command}` failed"),
+        }),
         Status::TimedOut => Some(format!(
             "`{command}` ran past its timeout ({} s) and was stopped",
             raw.duration.as_secs()
@@ -230,6 +236,43 @@ fn finish(command: &str, raw: Raw) -> SuiteRun {
         duration: raw.duration,
         tail,
         warnings: raw.warnings,
+    }
+}
+
+/// The last line of `tail` that says what went wrong (an error, an exception, a panic), trimmed of the runner's
+/// markers (pytest's `E   `): what a suite that named no failing test died of, such as a failed import.
+fn telling_line(tail: &str) -> Option<String> {
+    static TELLING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(error|exception|panicked|fatal|cannot find|not found)")
+            .expect("a valid pattern")
+    });
+    // A runner's closing count (`=== 1 error in 0.12s ===`, `test result: FAILED. 0 passed`) says nothing new.
+    static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[=\-]|\bin \d+(\.\d+)?m?s\b|^test result:").expect("a valid pattern")
+    });
+    tail.lines()
+        .rev()
+        .map(|l| l.trim().trim_start_matches("E ").trim())
+        .find(|l| !l.is_empty() && TELLING.is_match(l) && !SUMMARY.is_match(l))
+        .map(|l| crate::text::squeeze(l, 200))
+}
+
+#[cfg(test)]
+mod telling {
+    #[test]
+    fn a_suite_that_names_no_test_is_said_to_have_died_of_its_last_error() {
+        let pytest = "ImportError while loading conftest '/p/tests/conftest.py'.\ntests/conftest.py:12: in <module>\n    import structlog\nE   ModuleNotFoundError: No module named 'structlog'\n";
+        assert_eq!(
+            super::telling_line(pytest).as_deref(),
+            Some("ModuleNotFoundError: No module named 'structlog'")
+        );
+        let collected =
+            "E   ImportError: cannot import name 'x'\n=========== 1 error in 0.12s ===========\n";
+        assert_eq!(
+            super::telling_line(collected).as_deref(),
+            Some("ImportError: cannot import name 'x'")
+        );
+        assert_eq!(super::telling_line("Killed\n"), None);
     }
 }
 

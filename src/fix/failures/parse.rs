@@ -39,6 +39,15 @@ pub(super) const MESSAGE_MAX: usize = 500;
 pub(super) const TRACE_MAX: usize = 4_000;
 
 impl Failure {
+    /// The error as one line: `KeyError: 'sku'`, or the message alone when the type is unknown.
+    pub(crate) fn error(&self) -> String {
+        if self.error_type.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.error_type, self.message)
+        }
+    }
+
     /// A failure with its message and trace clipped.
     pub(super) fn new(
         file: &str,

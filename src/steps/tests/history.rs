@@ -106,7 +106,7 @@ pub(super) fn compare(
         .iter()
         .map(|f| FlakyTest {
             test: f.test.clone(),
-            message: crate::text::squeeze(&format!("{}: {}", f.error_type, f.message), 200),
+            message: crate::text::squeeze(&f.error(), 200),
             nights: 1 + before.iter().filter(|n| n.flaky.contains(&f.test)).count(),
         })
         .collect();

@@ -29,10 +29,7 @@ pub(super) fn output(data: TestsData, warnings: Vec<String>) -> Output<TestsData
             "{what} on `{}`: {} ({})",
             data.base,
             code(&t.failure.test),
-            squeeze(
-                &format!("{}: {}", t.failure.error_type, t.failure.message),
-                120
-            )
+            squeeze(&t.failure.error(), 120)
         )));
     }
     if new.len() > ACTIONS {
@@ -150,10 +147,7 @@ pub(super) fn render(data: &TestsData, out: &mut String) {
                 out,
                 "| {} | {} | {since} |",
                 code(&t.failure.test),
-                cell(&squeeze(
-                    &format!("{}: {}", t.failure.error_type, t.failure.message),
-                    160
-                )),
+                cell(&squeeze(&t.failure.error(), 160)),
             );
         }
         if data.failing.len() > SHOWN {
@@ -192,10 +186,7 @@ pub(super) fn digest(data: &TestsData, output: &Output) -> Option<String> {
             out,
             "\nfailing: {} ({})",
             t.failure.test,
-            squeeze(
-                &format!("{}: {}", t.failure.error_type, t.failure.message),
-                200
-            )
+            squeeze(&t.failure.error(), 200)
         );
     }
     Some(out)
