@@ -253,10 +253,13 @@ pub(crate) enum Reason {
     Flaky,
     /// A test that has been failing for nights.
     Chronic,
+    /// Claude Code going round in circles in the team's sessions (the same failing command or test again and
+    /// again).
+    Thrash,
 }
 
 impl Reason {
-    const ALL: [Reason; 9] = [
+    const ALL: [Reason; 10] = [
         Reason::P0,
         Reason::New,
         Reason::Traceback,
@@ -266,6 +269,7 @@ impl Reason {
         Reason::Volume,
         Reason::Flaky,
         Reason::Chronic,
+        Reason::Thrash,
     ];
     const SEPARATOR: &str = " · ";
 
@@ -280,6 +284,7 @@ impl Reason {
             Reason::Volume => "volume",
             Reason::Flaky => "flaky",
             Reason::Chronic => "chronic",
+            Reason::Thrash => "thrash",
         }
     }
 
@@ -296,7 +301,8 @@ impl Reason {
 
     /// The tier of an action in Action Required, lowest first: P0; what is new or broken in the code (new
     /// templates, tracebacks through the project's code, failing tests); P1; rising; volume; flaky and chronic
-    /// tests; then what carries no reason (docs, cleanup, housekeeping).
+    /// tests, and the team's sessions going round in circles; then what carries no reason (docs, cleanup,
+    /// housekeeping).
     pub(crate) fn tier(action: &str) -> u8 {
         match Reason::of(action) {
             Some(Reason::P0) => 0,
@@ -304,7 +310,7 @@ impl Reason {
             Some(Reason::P1) => 2,
             Some(Reason::Rising) => 3,
             Some(Reason::Volume) => 4,
-            Some(Reason::Flaky | Reason::Chronic) => 5,
+            Some(Reason::Flaky | Reason::Chronic | Reason::Thrash) => 5,
             None => 6,
         }
     }

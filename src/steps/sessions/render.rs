@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::data::{Friction, Kind, Loop, SessionsData};
-use crate::step::Output;
+use crate::step::{Output, Reason};
 use crate::text::{code, plural, squeeze, thousands};
 
 /// Loops that become actions, at most.
@@ -18,7 +18,12 @@ pub(super) fn output(data: SessionsData, warnings: Vec<String>) -> Output<Sessio
         .loops
         .iter()
         .take(ACTIONS_MAX)
-        .map(|l| format!("Claude Code went round in circles: {}", describe_loop(l)))
+        .map(|l| {
+            Reason::Thrash.tag(&format!(
+                "Claude Code went round in circles: {}",
+                describe_loop(l)
+            ))
+        })
         .collect();
     Output {
         summary: summary(&data),
