@@ -231,7 +231,7 @@ mod tests {
         let input = b"Invalid user bob from 1.2.3.4\n\nInvalid user bob from 5.6.7.8\r\nbad \xff \"quoted\\\" \x01\nlast without newline";
         let out = mine(input, false);
         assert_eq!(out.len(), 5);
-        assert_eq!(out[0]["template"], "Invalid user bob from <*>");
+        assert_eq!(out[0]["template"], "Invalid user <*> from <*>");
         assert_eq!(out[0]["cluster"], out[2]["cluster"]);
         assert_eq!(out[1]["template"], "");
         assert_ne!(out[1]["cluster"], out[0]["cluster"]);
