@@ -15,7 +15,7 @@
 //! Formats with neither a level nor a component (`2026-12-01T10:00:00Z status installed ...`, cluster logs that
 //! open with a record id, a node, a component and an epoch, `[12.01 16:49:06] prog.exe - ...`) are learned from
 //! their repeated prefix: the fields whose shapes nine in ten of the first lines share, cut after the last of
-//! them that is not a plain word, when the first is a timestamp or an id. Fields that end in `|` split a line
+//! them that is not a plain word, when the lines open with a timestamp or an id (or a name and a time). Fields that end in `|` split a line
 //! into columns (`time|component|pid|message`). When the lines share no such prefix there is no header.
 
 /// How many lines the header shape is learned from.
@@ -85,7 +85,7 @@ pub(crate) struct HeaderDetector {
     /// The learned header: its length in fields and the shape of each field.
     learned: Option<(usize, Vec<Shape>)>,
     fields: Vec<Field>,
-    /// The shapes of the first fields of each line learned from, and whether its first field is numeric.
+    /// The shapes of the first fields of each line learned from, and whether it opens with a timestamp or an id.
     prefixes: Vec<(Vec<Shape>, bool)>,
 }
 
@@ -108,7 +108,13 @@ impl HeaderDetector {
         for (k, f) in self.fields.iter().take(own).enumerate() {
             self.shapes[own][k][f.shape as usize] += 1;
         }
-        let numeric = self.fields.first().is_some_and(|f| f.numeric);
+        // It opens with a timestamp or an id, or a time follows a name (`update-alternatives 2026-12-01 ...`).
+        let numeric = self.fields.first().is_some_and(|f| f.numeric)
+            || self
+                .fields
+                .iter()
+                .take(3)
+                .any(|f| has_time(&line.as_bytes()[..f.end]));
         self.prefixes.push((
             self.fields
                 .iter()
@@ -337,6 +343,16 @@ fn split_fields(line: &str, fields: &mut Vec<Field>) {
     }
 }
 
+/// Whether `text` holds `dd:dd:dd` or `dddd-dd-dd`.
+fn has_time(text: &[u8]) -> bool {
+    let digit = |w: &[u8], at: &[usize]| at.iter().all(|&k| w[k].is_ascii_digit());
+    text.windows(8)
+        .any(|w| w[2] == b':' && w[5] == b':' && digit(w, &[0, 1, 3, 4, 6, 7]))
+        || text
+            .windows(10)
+            .any(|w| w[4] == b'-' && w[7] == b'-' && digit(w, &[0, 1, 2, 3, 5, 6, 8, 9]))
+}
+
 fn word_end(bytes: &[u8], from: usize) -> usize {
     bytes[from..]
         .iter()
@@ -557,6 +573,17 @@ mod tests {
             let program = ["chrome.exe", "svchost.exe"][i % 2];
             (
                 format!("[12.01 16:49:{:02}] {program} - {m}", i % 60),
+                m.to_owned(),
+            )
+        }));
+    }
+
+    #[test]
+    fn a_name_before_the_time_is_part_of_the_header() {
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            (
+                format!("update-alternatives 2026-12-01 10:00:{:02}: {m}", i % 60),
                 m.to_owned(),
             )
         }));

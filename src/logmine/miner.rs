@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::tokens::{Masked, is_separator, mask_message};
+use super::tokens::{Masked, is_separator, mask_message, skeleton};
 
 /// The id of a cluster. Ids are never reused; a merged id redirects to the cluster that absorbed it.
 pub(crate) type ClusterId = u32;
@@ -135,9 +135,11 @@ pub(crate) struct TemplateMiner {
     /// Clusters that differ from each other only in plain words at some positions, by the template they would
     /// share: the words may be a closed set (states, verbs) that names different events.
     families: FastMap<u64, Vec<ClusterId>>,
-    /// Short messages seen before, as they were, and the cluster they went to: a line that repeats exactly
-    /// (most lines without numbers, many with) skips masking.
-    exact: FastMap<Box<str>, ClusterId>,
+    /// Short messages seen before, by their [`skeleton`], and the cluster they went to: a line that repeats one
+    /// seen before but for the values of its numbers (most lines) skips masking.
+    exact: FastMap<Box<[u8]>, ClusterId>,
+    /// The skeleton of the message at hand.
+    key: Vec<u8>,
     /// Lookups in `exact` and hits among them since the window began.
     window: (u32, u32),
     /// Whether few lines repeated in the last window: then only one new line in [`SAMPLE`] is remembered, since
@@ -168,7 +170,8 @@ impl TemplateMiner {
                 self.sparse = self.window.1 * 16 < WINDOW;
                 self.window = (0, 0);
             }
-            if let Some(&id) = self.exact.get(message)
+            skeleton(message, &mut self.key);
+            if let Some(&id) = self.exact.get(self.key.as_slice())
                 && let Some(live) = self.resolve(id)
             {
                 self.window.1 += 1;
@@ -181,7 +184,7 @@ impl TemplateMiner {
             if self.exact.len() >= MAX_CACHE {
                 self.exact.clear();
             }
-            self.exact.insert(message.into(), id);
+            self.exact.insert(self.key.as_slice().into(), id);
         }
         id
     }

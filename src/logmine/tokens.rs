@@ -124,7 +124,7 @@ pub(super) fn mask_message(message: &str, out: &mut Masked) {
         } else if holds == DOT {
             mask_part(token, &mut out.text);
         } else {
-            mask_token(token, &mut out.text);
+            mask_token(token, holds, &mut out.text);
         }
         if holds & MASKABLE == 0
             && let Some(keep) = variable_word(out, at, token)
@@ -147,6 +147,8 @@ const SPACE: u8 = 1;
 const MASKABLE: u8 = 2;
 /// A dot: the token may be a host name (`proxy.example.edu`), variable though it holds no digit.
 const DOT: u8 = 4;
+/// A slash or a backslash: the token may be a path, a URL or a protocol version.
+const SLASH: u8 = 8;
 
 static BYTE_CLASS: [u8; 256] = {
     let mut class = [0; 256];
@@ -156,7 +158,9 @@ static BYTE_CLASS: [u8; 256] = {
         let byte = b as u8;
         class[b] = if byte.is_ascii_whitespace() {
             SPACE
-        } else if byte.is_ascii_digit() || byte == b'/' || byte == b'<' {
+        } else if byte == b'/' || byte == b'\\' {
+            MASKABLE | SLASH
+        } else if byte.is_ascii_digit() || byte == b'<' {
             MASKABLE
         } else if byte == b'.' {
             DOT
@@ -320,13 +324,14 @@ fn variable_word(out: &Masked, at: usize, token: &str) -> Option<usize> {
 }
 
 /// Masks one whitespace-free token onto `out`.
-fn mask_token(token: &str, out: &mut String) {
+fn mask_token(token: &str, holds: u8, out: &mut String) {
+    let slash = holds & SLASH != 0;
     let body = trim_start(trim_end(trim_end(token, trailing), quote), quote);
-    if is_protocol(body) {
+    if slash && is_protocol(body) {
         out.push_str(token);
         return;
     }
-    if has_scheme(body) || is_path(body.as_bytes()) {
+    if slash && (has_scheme(body) || is_path(body.as_bytes())) {
         let open = token.len() - trim_start(token, quote).len();
         out.push_str(&token[..open]);
         out.push_str(WILDCARD);
@@ -344,9 +349,13 @@ fn mask_token(token: &str, out: &mut String) {
             out.push_str(&token[i..i + len]);
             i += len;
             // `file=/var/log/x`, `url:http://...`: a path or URL after a key is one variable.
-            let value = trim_end(&token[i..], trailing);
-            if i > 1
+            if slash
+                && i > 1
                 && matches!(bytes[i - 1], b'=' | b':')
+                && bytes
+                    .get(i)
+                    .is_some_and(|&b| b == b'/' || b.is_ascii_alphabetic())
+                && let value = trim_end(&token[i..], trailing)
                 && (has_scheme(value) || is_path(value.as_bytes()))
             {
                 out.push_str(WILDCARD);
@@ -368,13 +377,53 @@ fn mask_token(token: &str, out: &mut String) {
 
 /// `HTTP/1.1`, `SSH/2.0`: a protocol and its version name the protocol, a constant.
 fn is_protocol(body: &str) -> bool {
+    if !body.as_bytes().first().is_some_and(u8::is_ascii_uppercase) {
+        return false;
+    }
     let Some((name, version)) = body.split_once('/') else {
         return false;
     };
+    // Single digits between dots (`1.1`, `2`, `1.0.2`): decided on the kind of each digit run, not its value or
+    // length, as all masking is (see [`skeleton`]).
+    let v = version.as_bytes();
     name.len() >= 2
         && name.bytes().all(|b| b.is_ascii_uppercase())
-        && (1..=4).contains(&version.len())
-        && version.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && v.len() % 2 == 1
+        && v.len() <= 5
+        && v.iter().enumerate().all(|(k, &b)| {
+            if k % 2 == 0 {
+                b.is_ascii_digit()
+            } else {
+                b == b'.'
+            }
+        })
+}
+
+/// The key under which a message's masked form can be remembered: the message with each run of two digits or
+/// more written `00`, and each single digit written `0` unless a letter, `/` or `.` comes before it. Masking
+/// keeps digits only as runs of one after those (`ssh2`, `eth0`, `HTTP/1.1`) and masks the others whatever their
+/// value or length, so messages with one skeleton have one masked form, and lines whose numbers differ still
+/// repeat it.
+pub(super) fn skeleton(message: &str, out: &mut Vec<u8>) {
+    out.clear();
+    let bytes = message.as_bytes();
+    let mut i = 0;
+    // Spans without digits are copied whole.
+    while let Some(span) = bytes[i..].iter().position(u8::is_ascii_digit) {
+        out.extend_from_slice(&bytes[i..i + span]);
+        i += span;
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let kept = run == 1
+            && i > 0
+            && (bytes[i - 1].is_ascii_alphabetic() || matches!(bytes[i - 1], b'/' | b'.'));
+        out.extend_from_slice(match (run, kept) {
+            (1, true) => &bytes[i..=i],
+            (1, false) => b"0",
+            _ => b"00",
+        });
+        i += run;
+    }
+    out.extend_from_slice(&bytes[i..]);
 }
 
 /// Rewrites the masked token at `out[start..]`: a slash before a variable is part of it (`/10.0.0.1`), and a
@@ -574,6 +623,7 @@ mod tests {
             "Resolved host7 to <*>"
         );
         assert_eq!(masked("file=/var/log/x.log,"), "file=<*>,");
+        assert_eq!(masked("with Core: C:\\Windows\\x.dll"), "with Core: <*>");
         assert_eq!(
             masked("Received connection request /10.1.1.2:4181"),
             "Received connection request <*>:<*>"
@@ -599,6 +649,37 @@ mod tests {
             masked("blk_123 node-7 x86 R02-M1-N0 sha256"),
             "<*> <*> <*> <*> <*>"
         );
+    }
+
+    #[test]
+    fn messages_with_one_skeleton_have_one_masked_form() {
+        let pairs = [
+            (
+                "GET /a HTTP/1.1 took 12ms from 12.3.4.5:80",
+                "GET /a HTTP/1.1 took 99999ms from 99.3.4.5:8080",
+            ),
+            (
+                "ssh2 eth0 core.12 x86 v1.22.3 blk_-42",
+                "ssh2 eth0 core.99999 x11 v1.44.3 blk_-99",
+            ),
+            (
+                "HTTP/1.12 SSH/2 12 KB, user 7 (n=4)",
+                "HTTP/1.123 SSH/2 3456 KB, user 0 (n=9)",
+            ),
+        ];
+        for (a, b) in pairs {
+            let (mut ka, mut kb) = (Vec::new(), Vec::new());
+            skeleton(a, &mut ka);
+            skeleton(b, &mut kb);
+            assert_eq!(ka, kb, "{a} / {b}");
+            assert_eq!(masked(a), masked(b), "{a} / {b}");
+        }
+        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+        skeleton("ssh2", &mut ka);
+        for other in ["ssh22", "ssh3"] {
+            skeleton(other, &mut kb);
+            assert_ne!(ka, kb);
+        }
     }
 
     #[test]
