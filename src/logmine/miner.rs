@@ -231,7 +231,7 @@ impl TemplateMiner {
             let (mut equal, mut weighed, mut variable) = (0, 0, 0);
             for k in 1..n {
                 let (t, w) = (cluster.token(k), masked.token(k));
-                if t.contains(WILDCARD) && fits(t, w) {
+                if (t.contains(WILDCARD) && fits(t, w)) || w == WILDCARD || alike(t, w) {
                     variable += 1;
                 } else {
                     weighed += 1;
@@ -489,12 +489,34 @@ fn generalised(cluster: &Cluster, masked: &Masked) -> (String, Vec<u32>) {
         }
         if fits(t, w) {
             text.push_str(t);
+        } else if w == WILDCARD {
+            // A whole variable where the template has a word (`<none>`): the word was a value too.
+            text.push_str(WILDCARD);
         } else {
             generalise(t, w, &mut text);
         }
         ends.push(u32::try_from(text.len()).expect("templates are short"));
     }
     (text, ends)
+}
+
+/// Whether two tokens that both hold a variable are one variable with its punctuation (`libc6:<*>` and
+/// `zlib1g:<*>`): they share what follows a separator and differ before it only in names that hold a digit,
+/// which masking keeps as words (`ssh2`) until they vary like this.
+fn alike(t: &str, w: &str) -> bool {
+    if !t.contains(WILDCARD) || !w.contains(WILDCARD) {
+        return false;
+    }
+    let mut g = String::new();
+    generalise(t, w, &mut g);
+    let Some(suffix) = g.strip_prefix(WILDCARD).filter(|s| !s.is_empty()) else {
+        return false;
+    };
+    let digit = |x: &str| {
+        x.get(..x.len().saturating_sub(suffix.len()))
+            .is_some_and(|head| head.bytes().any(|b| b.is_ascii_digit()))
+    };
+    digit(t) && digit(w)
 }
 
 /// Whether `token` fits the template token `pattern`, where each `<*>` stands for any text.
@@ -629,6 +651,23 @@ mod tests {
         );
         assert_eq!(distinct(&packages), 1);
         assert_eq!(m.template(packages[0]), "status installed <*>:<*> <*>");
+    }
+
+    #[test]
+    fn a_word_where_the_line_has_a_variable_is_one_too() {
+        let mut m = TemplateMiner::new();
+        let upgrade = m.add("upgrade libsystemd0:amd64 252.36-1 252.38-1");
+        let other = m.add("upgrade libudev1:amd64 252.36-1 252.38-1");
+        assert_eq!(m.resolve(other), Some(upgrade));
+        assert_eq!(m.template(upgrade), "upgrade <*>:<*> <*> <*>");
+        let configure = m.add("configure zlib1g:amd64 1.2 <none>");
+        let other = m.add("configure libc6:amd64 20.1-1 20.1-1");
+        assert_eq!(m.resolve(other), Some(configure));
+        assert_eq!(m.template(configure), "configure <*>:<*> <*> <*>");
+        // Words that differ before a shared variable are not one unless they hold digits.
+        let illegal = m.add("program interrupt: illegal instruction......0");
+        let imprecise = m.add("program interrupt: imprecise exception......0");
+        assert_ne!(m.resolve(illegal), m.resolve(imprecise));
     }
 
     #[test]
