@@ -554,15 +554,16 @@ fn is_host(part: &str) -> bool {
         && (generic || labels >= 3)
 }
 
-/// `/var/log/app.log`, `/tmp/x`, `/default-rack`, `C:\\Windows\\x.dll`: an absolute path, variable as a whole (`/10.0.0.1:80` is an
-/// address).
+/// `/var/log/app.log`, `/tmp/x`, `C:\\Windows\\x.dll`: an absolute path of two levels or more, variable as a
+/// whole. One level is a name (`POST /checkout`, `/default-rack`), and `/10.0.0.1:80` an address.
 fn is_path(bytes: &[u8]) -> bool {
     if let [drive, b':', b'\\', ..] = bytes {
         return drive.is_ascii_alphabetic();
     }
     bytes.len() > 2
         && bytes[0] == b'/'
-        && (bytes[1].is_ascii_alphabetic() || bytes[1..].contains(&b'/'))
+        && bytes[1] != b'/'
+        && bytes[2..].contains(&b'/')
         && !bytes[1..]
             .iter()
             .any(|&b| matches!(b, b'=' | b'<' | b'>' | b','))
@@ -619,8 +620,8 @@ mod tests {
             "removing device node '<*>' (<*>)"
         );
         assert_eq!(
-            masked("Resolved host7 to /default-rack"),
-            "Resolved host7 to <*>"
+            masked("Resolved host7 to /default-rack, POST /checkout"),
+            "Resolved host7 to /default-rack, POST /checkout"
         );
         assert_eq!(masked("file=/var/log/x.log,"), "file=<*>,");
         assert_eq!(masked("with Core: C:\\Windows\\x.dll"), "with Core: <*>");
