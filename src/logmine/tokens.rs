@@ -121,7 +121,7 @@ pub(super) fn mask_message(message: &str, out: &mut Masked) {
         if holds == 0 {
             dates |= is_date_name(token);
             out.text.push_str(token);
-        } else if holds == DOT {
+        } else if holds == DOT && !token.bytes().any(is_separator) {
             mask_part(token, &mut out.text);
         } else {
             mask_token(token, holds, &mut out.text);
@@ -690,6 +690,10 @@ mod tests {
             "<*>:<*> open through proxy <*>:<*> HTTPS"
         );
         assert_eq!(masked("resolved node-7.cluster.local"), "resolved <*>");
+        assert_eq!(
+            masked("rhost=gw.example.net from mail.example.com: closed"),
+            "rhost=<*> from <*>: closed"
+        );
         // Dotted identifiers, files and reverse-domain bundle names are not hosts: the miner decides by variation.
         assert_eq!(
             masked("com.vendor.thing.agent main.rs org.apache.Foo libc.so chrome.exe"),

@@ -6,10 +6,13 @@ node/field headers, timestamp-only headers, bracketed times with a program name,
 lists, dotted identifiers, interface names, constant verbs and user names.
 
 With --wrap LOGHUB_DIR it writes instead, for every set there and every header format above, the set's real
-messages behind that header (NAME-FORMAT): header finding on real message mixes, dominant events and all.
+messages behind that header (NAME-FORMAT): header finding on real message mixes, dominant events and all. With
+--hosts LOGHUB_DIR it writes the sets that hold IPv4 addresses with every address turned into a host name without
+digits (variables that masking must recognise by shape alone).
 
 Usage: synthetic_loghub.py OUT_DIR [LINES]
-       synthetic_loghub.py OUT_DIR --wrap LOGHUB_DIR"""
+       synthetic_loghub.py OUT_DIR --wrap LOGHUB_DIR
+       synthetic_loghub.py OUT_DIR --hosts LOGHUB_DIR"""
 import csv
 import os
 import random
@@ -17,7 +20,8 @@ import sys
 
 out_dir = sys.argv[1]
 wrap = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--wrap" else None
-lines = int(sys.argv[2]) if len(sys.argv) > 2 and not wrap else 2000
+hosts = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--hosts" else None
+lines = int(sys.argv[2]) if len(sys.argv) > 2 and not (wrap or hosts) else 2000
 rng = random.Random(11)
 
 
@@ -131,7 +135,39 @@ def write(name, header, events):
             w.writerow([k + 1, content, event, template])
 
 
-if wrap:
+def hosts_of(src):
+    import re
+
+    address = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+
+    def name(_):
+        return f"{rng.choice(WORDS)}-{rng.choice(WORDS)}.{rng.choice(WORDS)}.{rng.choice(['edu', 'com', 'org', 'net'])}"
+
+    for real in sorted(os.listdir(src)):
+        path = os.path.join(src, real, f"{real}_2k.log_structured_corrected.csv")
+        if not os.path.isfile(path):
+            continue
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        if not any(address.search(r["Content"]) for r in rows):
+            continue
+        d = os.path.join(out_dir, real)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(src, real, f"{real}_2k.log"), encoding="utf-8", errors="replace") as f, \
+                open(os.path.join(d, f"{real}_2k.log"), "w") as raw:
+            for line in f:
+                raw.write(address.sub(name, line))
+        with open(os.path.join(d, f"{real}_2k.log_structured_corrected.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+            w.writeheader()
+            for r in rows:
+                r["Content"] = address.sub(name, r["Content"])
+                w.writerow(r)
+
+
+if hosts:
+    hosts_of(hosts)
+elif wrap:
     for real in sorted(os.listdir(wrap)):
         path = os.path.join(wrap, real, f"{real}_2k.log_structured_corrected.csv")
         if not os.path.isfile(path):
