@@ -11,9 +11,17 @@
 //! lines the header length (in fields) most of them give, and the shapes of those fields. A line whose own answer
 //! differs but whose first fields have the learned shapes is cut at the learned length; a line that fits neither
 //! (a stack trace, a wrapped message) is all message.
+//!
+//! Formats with neither a level nor a component (`2026-12-01T10:00:00Z status installed ...`, cluster logs that
+//! open with a record id, a node, a component and an epoch, `[12.01 16:49:06] prog.exe - ...`) are learned from
+//! their repeated prefix: the fields whose shapes nine in ten of the first lines share, cut after the last of
+//! them that is not a plain word, when the lines open with a timestamp or an id (or a name and a time). Fields that end in `|` split a line
+//! into columns (`time|component|pid|message`). When the lines share no such prefix there is no header.
 
 /// How many lines the header shape is learned from.
 pub(crate) const LEARN_LINES: usize = 200;
+/// A file with fewer lines settles its header from this many, once its lines are cut.
+const MIN_LEARN: usize = 20;
 /// A header has at most this many fields.
 const MAX_FIELDS: usize = 12;
 /// A bracketed field is at most this long; past it, a `[` opens an ordinary word.
@@ -58,6 +66,12 @@ enum Shape {
 struct Field {
     end: usize,
     shape: Shape,
+    /// Whether at least two blanks follow it: the header is in aligned columns.
+    column: bool,
+    /// Whether it ends in `|`: the header is in `|`-separated columns.
+    piped: bool,
+    /// Whether at least half of its letters and digits are digits: a timestamp or an id.
+    numeric: bool,
 }
 
 /// Finds where the message starts in whole log lines, learning the prefix shape from the lines it has seen.
@@ -71,6 +85,8 @@ pub(crate) struct HeaderDetector {
     /// The learned header: its length in fields and the shape of each field.
     learned: Option<(usize, Vec<Shape>)>,
     fields: Vec<Field>,
+    /// The shapes of the first fields of each line learned from, and whether it opens with a timestamp or an id.
+    prefixes: Vec<(Vec<Shape>, bool)>,
 }
 
 impl HeaderDetector {
@@ -92,6 +108,21 @@ impl HeaderDetector {
         for (k, f) in self.fields.iter().take(own).enumerate() {
             self.shapes[own][k][f.shape as usize] += 1;
         }
+        // It opens with a timestamp or an id, or a time follows a name (`update-alternatives 2026-12-01 ...`).
+        let numeric = self.fields.first().is_some_and(|f| f.numeric)
+            || self
+                .fields
+                .iter()
+                .take(3)
+                .any(|f| has_time(&line.as_bytes()[..f.end]));
+        self.prefixes.push((
+            self.fields
+                .iter()
+                .take(MAX_FIELDS)
+                .map(|f| f.shape)
+                .collect(),
+            numeric,
+        ));
         self.seen += 1;
         if self.seen >= LEARN_LINES {
             self.settle();
@@ -106,6 +137,12 @@ impl HeaderDetector {
             .enumerate()
             .max_by_key(|&(len, votes)| (*votes, std::cmp::Reverse(len)))
             .expect("votes");
+        if length == 0 {
+            let prefixes = std::mem::take(&mut self.prefixes);
+            self.learned = Some(shared_prefix(&prefixes));
+            return;
+        }
+        self.prefixes = Vec::new();
         let shapes = (0..length)
             .map(|k| {
                 let counts = &self.shapes[length][k];
@@ -118,6 +155,10 @@ impl HeaderDetector {
 
     /// The message of `line`: the line after its header.
     pub(crate) fn message<'a>(&mut self, line: &'a str) -> &'a str {
+        if self.learned.is_none() && self.seen >= MIN_LEARN {
+            // A short file: what its lines say is all there is.
+            self.settle();
+        }
         if self.learned.is_none() {
             self.learn(line);
             if self.learned.is_none() {
@@ -152,10 +193,18 @@ impl HeaderDetector {
         line[start..].trim_start()
     }
 
-    /// Where this line's own header ends, in fields; fills `self.fields`.
+    /// Where this line's own header ends, in fields (at most [`MAX_FIELDS`]); fills `self.fields`.
     fn own_header(&mut self, line: &str) -> usize {
+        self.header_fields(line).min(MAX_FIELDS)
+    }
+
+    fn header_fields(&mut self, line: &str) -> usize {
         split_fields(line, &mut self.fields);
         let fields = &self.fields;
+        let piped = fields.iter().take_while(|f| f.piped).count();
+        if piped >= 2 {
+            return piped;
+        }
         let mut digits = false;
         for (k, f) in fields.iter().enumerate() {
             match f.shape {
@@ -179,11 +228,58 @@ const SHAPES: [Shape; 6] = [
     Shape::Word,
 ];
 
-/// After a level word, headers go on with separators, a bracketed thread and a component name.
+/// The header the first lines share when they have no level or component: the longest run of fields whose
+/// shapes nine in ten of them share, cut after its last field that is not a plain word; none unless the lines
+/// open with a timestamp or an id.
+fn shared_prefix(prefixes: &[(Vec<Shape>, bool)]) -> (usize, Vec<Shape>) {
+    let none = (0, Vec::new());
+    let need = (prefixes.len() * 9).div_ceil(10);
+    if prefixes.is_empty() || prefixes.iter().filter(|(_, numeric)| *numeric).count() < need {
+        return none;
+    }
+    let mut shared: Vec<Shape> = Vec::new();
+    for k in 0..MAX_FIELDS {
+        let mut counts = [0_usize; 6];
+        for (shapes, _) in prefixes {
+            if shapes.len() > k && shapes[..k] == shared[..] {
+                counts[shapes[k] as usize] += 1;
+            }
+        }
+        let (best, &count) = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|&(_, c)| *c)
+            .expect("six shapes");
+        if count < need {
+            break;
+        }
+        shared.push(SHAPES[best]);
+    }
+    let cut = shared
+        .iter()
+        .rposition(|&s| s != Shape::Word)
+        .map_or(0, |p| p + 1);
+    shared.truncate(cut);
+    (cut, shared)
+}
+
+/// After a level word, headers go on with separators, a bracketed thread and a component name: a word ending in
+/// `:`, a logger name before a bracketed context (`svc.api.server [req-1 - -]`) or a name in aligned columns.
 fn extend_after_level(fields: &[Field], mut end: usize) -> usize {
     let mut bracket = false;
     while let Some(f) = fields.get(end) {
         match f.shape {
+            Shape::Word
+                if f.column
+                    || (!bracket
+                        && fields
+                            .get(end + 1)
+                            .is_some_and(|b| b.shape == Shape::Bracket)) =>
+            {
+                // The name, and its bracketed context unless it stands in a column.
+                end += if f.column { 1 } else { 2 };
+                break;
+            }
             Shape::Punct => end += 1,
             Shape::Bracket if !bracket => {
                 bracket = true;
@@ -221,12 +317,40 @@ fn split_fields(line: &str, fields: &mut Vec<Field>) {
         {
             end = word_end(bytes, close).max(close + 1);
         }
+        // `time|component|pid|message`: a `|` ends a field.
+        if let Some(pipe) = bytes[start..end].iter().position(|&b| b == b'|') {
+            end = start + pipe + 1;
+        }
+        let text = &line[start..end];
+        let (mut digits, mut alnum) = (0, 0);
+        for b in text.bytes() {
+            digits += usize::from(b.is_ascii_digit());
+            alnum += usize::from(b.is_ascii_alphanumeric());
+        }
+        let blanks = bytes[end..]
+            .iter()
+            .take(2)
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
         fields.push(Field {
             end,
-            shape: shape(&line[start..end]),
+            shape: shape(text),
+            column: blanks == 2,
+            piped: text.len() > 1 && text.ends_with('|'),
+            numeric: digits > 0 && 2 * digits >= alnum,
         });
         i = end;
     }
+}
+
+/// Whether `text` holds `dd:dd:dd` or `dddd-dd-dd`.
+fn has_time(text: &[u8]) -> bool {
+    let digit = |w: &[u8], at: &[usize]| at.iter().all(|&k| w[k].is_ascii_digit());
+    text.windows(8)
+        .any(|w| w[2] == b':' && w[5] == b':' && digit(w, &[0, 1, 3, 4, 6, 7]))
+        || text
+            .windows(10)
+            .any(|w| w[4] == b'-' && w[7] == b'-' && digit(w, &[0, 1, 2, 3, 5, 6, 8, 9]))
 }
 
 fn word_end(bytes: &[u8], from: usize) -> usize {
@@ -394,5 +518,134 @@ mod tests {
         assert_eq!(one(&lossy), "caf\u{fffd} done");
         let long = format!("2026-01-01 00:00:00 INFO {}", "a".repeat(1 << 20));
         assert_eq!(one(&long).len(), 1 << 20);
+    }
+
+    /// `count` lines of `header(i) + message(i)`, and the messages found in them after learning.
+    fn learned(count: usize, line: impl Fn(usize) -> (String, String)) -> Vec<(String, String)> {
+        let lines: Vec<(String, String)> = (0..count).map(line).collect();
+        let whole: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
+        messages(&whole)
+            .into_iter()
+            .zip(lines)
+            .map(|(found, (_, want))| (found, want))
+            .collect()
+    }
+
+    const MESSAGES: [&str; 5] = [
+        "status installed libfoo:amd64 1.2-3",
+        "VM Started (Lifecycle Event)",
+        "Accepted publickey for bob from 10.0.0.1 port 22 ssh2",
+        "proxy.example.edu:443 open through proxy HTTPS",
+        "onStandStepChanged 3579",
+    ];
+
+    fn assert_all_found(found: &[(String, String)]) {
+        for (got, want) in found {
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn headers_without_level_or_component_are_learned_from_their_shared_prefix() {
+        // A timestamp alone.
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            (format!("2026-12-01T10:00:{:02}Z {m}", i % 60), m.to_owned())
+        }));
+        // Cluster records: id, node, component, event, epoch, flag.
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            let (component, event) =
+                [("unix.hw", "boot"), ("node", "state_change.unavailable")][i % 2];
+            (
+                format!(
+                    "{} node-{} {component} {event} {} 1 {m}",
+                    1000 + i * 7,
+                    i % 9,
+                    1_077_804_742 + i
+                ),
+                m.to_owned(),
+            )
+        }));
+        // A bracketed time and a program.
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            let program = ["chrome.exe", "svchost.exe"][i % 2];
+            (
+                format!("[12.01 16:49:{:02}] {program} - {m}", i % 60),
+                m.to_owned(),
+            )
+        }));
+    }
+
+    #[test]
+    fn a_name_before_the_time_is_part_of_the_header() {
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            (
+                format!("update-alternatives 2026-12-01 10:00:{:02}: {m}", i % 60),
+                m.to_owned(),
+            )
+        }));
+    }
+
+    #[test]
+    fn piped_bracketed_and_column_headers_are_cut() {
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            (
+                format!("20261201-10:0{}:29:606|Step_LSC|3000{i}|{m}", i % 10),
+                m.to_owned(),
+            )
+        }));
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            (
+                format!(
+                    "api.log.1 2026-12-01 00:00:00.008 2574{} INFO svc.api.wsgi.server [req-38101a0b-{i:04} 113d3a99 - - -] {m}",
+                    i % 10
+                ),
+                m.to_owned(),
+            )
+        }));
+        assert_all_found(&learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            let level = ["Info   ", "Warning"][i % 2];
+            (
+                format!("2026-12-01 04:30:{:02}, {level}        CBS    {m}", i % 60),
+                m.to_owned(),
+            )
+        }));
+    }
+
+    #[test]
+    fn a_header_longer_than_the_field_limit_is_cut_at_the_limit() {
+        // A level and then more separators than a header may have fields: this indexed past the votes once.
+        let line = format!("2026-12-01 10:00:00 INFO {}message", "- ".repeat(20));
+        let lines = vec![line.as_str(); 30];
+        let found = messages(&lines);
+        assert!(
+            found.iter().all(|m| line.ends_with(m.as_str())),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn lines_that_share_no_numeric_prefix_have_no_header() {
+        // Messages alone, even when most open with the same shapes.
+        let found = learned(60, |i| {
+            let m = MESSAGES[i % 5];
+            (m.to_owned(), m.to_owned())
+        });
+        assert_all_found(&found);
+        let found = learned(60, |i| {
+            let m = format!(
+                "jk2_init() Found child {} in scoreboard slot {}",
+                6000 + i,
+                i % 9
+            );
+            (m.clone(), m)
+        });
+        assert_all_found(&found);
     }
 }

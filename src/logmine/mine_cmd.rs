@@ -107,15 +107,18 @@ impl Mine {
     }
 
     fn write(&self, out: &mut impl Write) -> io::Result<()> {
-        // Each live cluster's object tail, escaped once, and for every id the tail of the cluster it resolves to.
-        let mut tails = vec![b",\"template\":\"\"}\n".to_vec()];
-        let mut tail_of = vec![0_u32; self.miner.ids_issued()];
+        // Each live cluster's object, escaped once, and for every id the object of the cluster it resolves to.
+        let mut objects = Vec::new();
+        let mut object_of = vec![u32::MAX; self.miner.ids_issued()];
         for id in self.miner.clusters() {
-            let mut tail = b",\"template\":\"".to_vec();
-            escape_json(self.miner.template(id), &mut tail);
-            tail.extend_from_slice(b"\"}\n");
-            tail_of[id as usize] = u32::try_from(tails.len()).expect("at most MAX_CLUSTERS tails");
-            tails.push(tail);
+            let mut object = b"{\"cluster\":".to_vec();
+            object.extend_from_slice(itoa(id, &mut [0; 10]));
+            object.extend_from_slice(b",\"template\":\"");
+            escape_json(self.miner.template(id), &mut object);
+            object.extend_from_slice(b"\"}\n");
+            object_of[id as usize] =
+                u32::try_from(objects.len()).expect("at most MAX_CLUSTERS objects");
+            objects.push(object);
         }
         let mut out = io::BufWriter::with_capacity(1 << 16, out);
         let mut last: Option<(ClusterId, ClusterId)> = None;
@@ -124,14 +127,15 @@ impl Mine {
                 Some((from, to)) if from == id => Some(to),
                 _ => self.miner.resolve(id),
             };
-            let shown = live.unwrap_or(id);
             if let Some(live) = live {
                 last = Some((id, live));
+                out.write_all(&objects[object_of[live as usize] as usize])?;
+            } else {
+                // Evicted: its own id and an empty template.
+                out.write_all(b"{\"cluster\":")?;
+                out.write_all(itoa(id, &mut [0; 10]))?;
+                out.write_all(b",\"template\":\"\"}\n")?;
             }
-            out.write_all(b"{\"cluster\":")?;
-            out.write_all(itoa(shown, &mut [0; 10]))?;
-            let tail = live.map_or(0, |l| tail_of[l as usize]);
-            out.write_all(&tails[tail as usize])?;
         }
         out.flush()
     }
@@ -231,7 +235,7 @@ mod tests {
         let input = b"Invalid user bob from 1.2.3.4\n\nInvalid user bob from 5.6.7.8\r\nbad \xff \"quoted\\\" \x01\nlast without newline";
         let out = mine(input, false);
         assert_eq!(out.len(), 5);
-        assert_eq!(out[0]["template"], "Invalid user bob from <*>");
+        assert_eq!(out[0]["template"], "Invalid user <*> from <*>");
         assert_eq!(out[0]["cluster"], out[2]["cluster"]);
         assert_eq!(out[1]["template"], "");
         assert_ne!(out[1]["cluster"], out[0]["cluster"]);

@@ -10,4 +10,7 @@ mod loghub_test;
 pub(crate) mod mask;
 pub(crate) mod mine_cmd;
 pub(crate) mod miner;
+#[cfg(test)]
+mod robustness_test;
 pub(crate) mod timestamp;
+pub(crate) mod tokens;

@@ -55,7 +55,7 @@ fn stdin_messages_get_one_object_each_in_order() {
         assert_eq!(o["cluster"], out[0]["cluster"], "{out:#?}");
     }
     assert_eq!(
-        out[0]["template"], "Accepted password for <*> from <*> port <*> <*>",
+        out[0]["template"], "Accepted password for <*> from <*> port <*> ssh2",
         "{out:#?}"
     );
     assert_ne!(out[6]["cluster"], out[0]["cluster"]);
