@@ -277,6 +277,9 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The stack of a worker thread: the usual main thread's.
+const WORKER_STACK: usize = 8 << 20;
+
 /// How many projects a run works on at once when neither `--jobs` nor the config says.
 fn default_jobs() -> usize {
     std::thread::available_parallelism()
@@ -295,24 +298,37 @@ fn pool<T: Sync, R: Send>(
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let results: Vec<Mutex<Option<Result<R>>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let take = || {
+        loop {
+            if failed.load(Ordering::SeqCst) || cancel.signal().is_some() {
+                return;
+            }
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(item) = items.get(i) else { return };
+            let result = work(item);
+            if result.is_err() {
+                failed.store(true, Ordering::SeqCst);
+            }
+            *results[i]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+        }
+    };
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..jobs.min(items.len()) {
-            scope.spawn(|| {
-                loop {
-                    if failed.load(Ordering::SeqCst) || cancel.signal().is_some() {
-                        return;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(item) = items.get(i) else { return };
-                    let result = work(item);
-                    if result.is_err() {
-                        failed.store(true, Ordering::SeqCst);
-                    }
-                    *results[i]
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
-                }
-            });
+            // The main thread's stack, as the units had when they ran one at a time (deep markdown, long regexes).
+            match std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, take)
+            {
+                Ok(_) => started += 1,
+                Err(err) => tracing::warn!("failed to start a worker thread: {err}"),
+            }
+        }
+        // No thread at all (the system refused every one): this thread does the work.
+        if started == 0 {
+            take();
         }
     });
     results
