@@ -162,7 +162,7 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::R
             break;
         }
         any = true;
-        let (part, used, done) = match buf.iter().position(|&b| b == b'\n') {
+        let (part, used, done) = match memchr::memchr(b'\n', buf) {
             Some(nl) => (&buf[..nl], nl + 1, true),
             None => (buf, buf.len(), false),
         };

@@ -169,7 +169,7 @@ mod tests {
     use super::data::{Example, FileRow, TemplateRow};
     use super::files::LogFile;
     use super::render::{plural, summary};
-    use super::scanner::{Template, char_boundary, cluster, find_newline, rotation_hint};
+    use super::scanner::{Template, char_boundary, cluster, rotation_hint};
     use super::*;
     use crate::cancel::Cancel;
     use crate::clock::Window;
@@ -696,20 +696,6 @@ java.lang.NullPointerException: name is null
         resumed.scan(|_| Ok(())).unwrap();
         let (data, warnings, _) = resumed.finish();
         assert_eq!((data, warnings), expected);
-    }
-
-    #[test]
-    fn find_newline_matches_a_plain_search() {
-        let text = b"abc\ndefghijklmnop\n\nqrstuvwxyz0123456789\n\xff\x0a\x8a\x0b tail";
-        let mut from = 0;
-        while from < text.len() {
-            assert_eq!(
-                find_newline(&text[from..]),
-                text[from..].iter().position(|&b| b == b'\n'),
-                "from {from}"
-            );
-            from += 1;
-        }
     }
 
     #[test]

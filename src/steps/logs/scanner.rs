@@ -334,7 +334,7 @@ impl Scanner {
                 return Ok(());
             }
             let mut i = 0;
-            while let Some(k) = find_newline(&data[i..]) {
+            while let Some(k) = memchr::memchr(b'\n', &data[i..]) {
                 let segment = &data[i..i + k];
                 if partial_len == 0 {
                     self.line(&segment[..k.min(MAX_LINE)], k > MAX_LINE);
@@ -971,29 +971,6 @@ pub(super) fn read_some(file: &mut File, buf: &mut [u8]) -> std::io::Result<usiz
             other => return other,
         }
     }
-}
-
-/// The index of the first `\n`, eight bytes at a time.
-pub(super) fn find_newline(hay: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const NEWLINES: u64 = LO * b'\n' as u64;
-    let mut chunks = hay.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes")) ^ NEWLINES;
-        // The lowest byte that was a newline is exactly the lowest flagged byte.
-        let found = word.wrapping_sub(LO) & !word & HI;
-        if found != 0 {
-            return Some(base + (found.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| base + i)
 }
 
 pub(super) fn mtime(meta: &std::fs::Metadata) -> i64 {

@@ -352,7 +352,7 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<(u64, b
         if buf.is_empty() {
             return Ok((read, false, too_long));
         }
-        let (chunk, found) = match buf.iter().position(|b| *b == b'\n') {
+        let (chunk, found) = match memchr::memchr(b'\n', buf) {
             Some(i) => (&buf[..i], Some(i + 1)),
             None => (buf, None),
         };
