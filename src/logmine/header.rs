@@ -181,6 +181,30 @@ impl HeaderDetector {
         if fits {
             return self.cut(line, length);
         }
+        // A header that ends in a separator: its first field, names of any shape (`AcroRd32.exe`), a word or
+        // two more among them (`prog.exe *64`), then the separator.
+        if length >= 2 && shapes[length - 1] == Shape::Punct {
+            let fixed = length - 1;
+            let name = |f: &Field| matches!(f.shape, Shape::Word | Shape::Digits);
+            let opens = self.fields.len() > fixed
+                && self.fields[0].shape == shapes[0]
+                && self.fields[1..fixed]
+                    .iter()
+                    .zip(&shapes[1..])
+                    .all(|(f, s)| {
+                        f.shape == *s || name(f) && matches!(s, Shape::Word | Shape::Digits)
+                    });
+            if opens
+                && let Some(extra) = (0..=2).find(|&e| {
+                    self.fields
+                        .get(fixed + e)
+                        .is_some_and(|f| f.shape == Shape::Punct)
+                })
+                && self.fields.len() > fixed + extra + 1
+            {
+                return self.cut(line, fixed + extra + 1);
+            }
+        }
         line.trim_start()
     }
 
@@ -255,10 +279,20 @@ fn shared_prefix(prefixes: &[(Vec<Shape>, bool)]) -> (usize, Vec<Shape>) {
         }
         shared.push(SHAPES[best]);
     }
+    // A separator after the first field ends the header (`[time] prog.exe - <message>`): what follows it is the
+    // message even when its first field has a digit in most lines (`host:443 open ...`).
     let cut = shared
         .iter()
-        .rposition(|&s| s != Shape::Word)
-        .map_or(0, |p| p + 1);
+        .skip(1)
+        .position(|&s| s == Shape::Punct)
+        .map(|p| p + 2)
+        .or_else(|| {
+            shared
+                .iter()
+                .rposition(|&s| s != Shape::Word)
+                .map(|p| p + 1)
+        })
+        .unwrap_or(0);
     shared.truncate(cut);
     (cut, shared)
 }
@@ -567,14 +601,16 @@ mod tests {
                 m.to_owned(),
             )
         }));
-        // A bracketed time and a program.
-        assert_all_found(&learned(60, |i| {
-            let m = MESSAGES[i % 5];
-            let program = ["chrome.exe", "svchost.exe"][i % 2];
-            (
-                format!("[12.01 16:49:{:02}] {program} - {m}", i % 60),
-                m.to_owned(),
-            )
+        // A bracketed time and a program, whose messages open with a host and port; past the lines learned
+        // from, a program has a word more.
+        assert_all_found(&learned(260, |i| {
+            let m = format!("host-{i}.example.com:443 {}", MESSAGES[i % 5]);
+            let program = if i < 210 {
+                ["chrome.exe", "svchost.exe"][i % 2]
+            } else {
+                ["chrome.exe *64", "AcroRd32.exe", "360AP.exe"][i % 3]
+            };
+            (format!("[12.01 16:49:{:02}] {program} - {m}", i % 60), m)
         }));
     }
 

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::tokens::{Masked, is_separator, mask_message, skeleton};
+use super::tokens::{Masked, is_separator, loose_shape, mask_message, skeleton};
 
 /// The id of a cluster. Ids are never reused; a merged id redirects to the cluster that absorbed it.
 pub(crate) type ClusterId = u32;
@@ -147,8 +147,12 @@ pub(crate) struct TemplateMiner {
     sparse: bool,
     /// Masked messages seen before, and the cluster they went to.
     cache: FastMap<Box<str>, ClusterId>,
+    /// The first cluster of each loose shape (see [`loose_shape`]) that folded anything: a new message of
+    /// another length with that shape joins it rather than starting a cluster.
+    loose: FastMap<u64, ClusterId>,
     live: usize,
     masked: Masked,
+    shape: String,
 }
 
 impl TemplateMiner {
@@ -207,7 +211,7 @@ impl TemplateMiner {
         let bucket = bucket_of(masked);
         let id = match self.best_match(masked, bucket) {
             Some(id) => self.join_or_vary(id, masked, weight, bucket),
-            None => self.create(masked, weight, bucket),
+            None => self.absorb_or_create(masked, weight, bucket),
         };
         if self.cache.len() >= MAX_CACHE {
             self.cache.clear();
@@ -360,6 +364,42 @@ impl TemplateMiner {
         self.ids[gone as usize] = Slot::Merged(keep);
         self.cluster_mut(keep).count += absorbed.count;
         self.unlist(absorbed.bucket, gone);
+    }
+
+    /// A message no cluster of its length fits joins the cluster of another length whose values merely took
+    /// another number of tokens (`lifetime 00:02` and `lifetime <1 sec`), or starts a cluster.
+    fn absorb_or_create(&mut self, masked: &Masked, weight: u64, bucket: u64) -> ClusterId {
+        let mut shape = std::mem::take(&mut self.shape);
+        let words = loose_shape(masked, &mut shape);
+        let key = hash_of(shape.as_bytes(), 0);
+        self.shape = shape;
+        if !words {
+            return self.create(masked, weight, bucket);
+        }
+        if let Some(&id) = self.loose.get(&key)
+            && let Some(live) = self.resolve(id)
+            && self.cluster(live).ends.len() != masked.len()
+        {
+            self.cluster_mut(live).count += weight;
+            return live;
+        }
+        let id = self.create(masked, weight, bucket);
+        if self.loose.len() >= MAX_CLUSTERS {
+            self.loose.clear();
+        }
+        self.loose
+            .entry(key)
+            .and_modify(|old| {
+                if self
+                    .ids
+                    .get(*old as usize)
+                    .is_none_or(|s| matches!(s, Slot::Evicted))
+                {
+                    *old = id;
+                }
+            })
+            .or_insert(id);
+        id
     }
 
     fn create(&mut self, masked: &Masked, weight: u64, bucket: u64) -> ClusterId {
@@ -682,6 +722,38 @@ mod tests {
             m.template(one),
             "<*> \"GET <*> HTTP/1.1\" status: <*> len: <*>"
         );
+    }
+
+    #[test]
+    fn values_that_take_more_tokens_keep_their_event() {
+        let mut m = TemplateMiner::new();
+        let close = |sent: &str, life: &str| {
+            format!("a.example.com:443 close, {sent} sent, 9 bytes received, lifetime {life}")
+        };
+        let first = m.add(&close("1209 bytes", "00:02"));
+        for (sent, life) in [
+            ("0 bytes", "<1 sec"),
+            ("1278 bytes (1.24 KB)", "02:02"),
+            ("451 bytes (451 bytes)", "<1 sec"),
+        ] {
+            assert_eq!(
+                {
+                    let id = m.add(&close(sent, life));
+                    m.resolve(id)
+                },
+                Some(first),
+                "{sent} / {life}"
+            );
+        }
+        // Words, not values, differ: other events, whatever their length.
+        let other = m.add(
+            "a.example.com:443 close, 1209 bytes sent, 9 bytes received, lifetime 00:02 by peer",
+        );
+        assert_ne!(m.resolve(other), Some(first));
+        let a =
+            m.add("setTodayTotalDetailSteps=1514038530000##7007##548365##8661##12361##27173954");
+        let b = m.add("onExtend:1514038530000 14 0 4");
+        assert_ne!(m.resolve(a), m.resolve(b));
     }
 
     #[test]

@@ -314,13 +314,87 @@ fn variable_word(out: &Masked, at: usize, token: &str) -> Option<usize> {
     let prev = out.ends.len().checked_sub(1).map(|k| out.token(k))?;
     debug_assert!(out.ends.last().is_none_or(|&e| e as usize <= at));
     if prev == WILDCARD {
-        let unit = matches!(
-            word,
-            "B" | "KB" | "kB" | "MB" | "GB" | "TB" | "KiB" | "MiB" | "GiB" | "TiB"
-        );
-        return unit.then_some(0);
+        return is_size_unit(word).then_some(0);
     }
     (prev.eq_ignore_ascii_case("user") && is_name(word)).then_some(0)
+}
+
+fn is_size_unit(word: &str) -> bool {
+    matches!(
+        word,
+        "B" | "KB" | "kB" | "MB" | "GB" | "TB" | "KiB" | "MiB" | "GiB" | "TiB"
+    )
+}
+
+/// A word that says what a number before it measures: a size or a duration (`1209 bytes`, `<1 sec`).
+fn is_unit(word: &str) -> bool {
+    is_size_unit(word)
+        || matches!(
+            word,
+            "byte"
+                | "bytes"
+                | "ns"
+                | "us"
+                | "ms"
+                | "s"
+                | "sec"
+                | "secs"
+                | "second"
+                | "seconds"
+                | "min"
+                | "mins"
+                | "minute"
+                | "minutes"
+                | "h"
+                | "hours"
+                | "%"
+        )
+}
+
+/// Writes the loose shape of a masked message to `out`: each run of variables written as one `<*>`, where a
+/// variable is a token holding `<*>` or a unit after one (`<*> sec`), so that a bracketed restatement of a value
+/// is part of it (`1278 bytes (1.24 KB)`). Brackets and quotes around variables are left out. Messages of one
+/// event whose values take a varying number of tokens (`lifetime 00:02`, `lifetime <1 sec`) have one loose
+/// shape. Gives whether the shape tells an event: whether it holds a word.
+pub(super) fn loose_shape(masked: &Masked, out: &mut String) -> bool {
+    out.clear();
+    let mut words = false;
+    let mut in_run = false;
+    for k in 0..masked.len() {
+        let token = masked.token(k);
+        let core = trim_start(trim_end(token, |b| trailing(b) || quote(b)), quote);
+        // A key and its value (`steps=<*>`) are a word: only values count.
+        let value = core.contains(WILDCARD)
+            && !core
+                .split(WILDCARD)
+                .any(|rest| rest.bytes().any(|b| b.is_ascii_alphabetic()));
+        if !(value || in_run && is_unit(core)) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(token);
+            in_run = false;
+            words = true;
+            continue;
+        }
+        if !in_run {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(WILDCARD);
+        }
+        // Punctuation after a variable (`<*>,`) ends the run.
+        let tail = token.len() - trim_end(token, |b| trailing(b) || quote(b)).len();
+        let mut ended = false;
+        for b in token[token.len() - tail..].bytes() {
+            if matches!(b, b',' | b';' | b':' | b'.') {
+                out.push(char::from(b));
+                ended = true;
+            }
+        }
+        in_run = !ended;
+    }
+    words
 }
 
 /// Masks one whitespace-free token onto `out`.
@@ -369,7 +443,12 @@ fn mask_token(token: &str, holds: u8, out: &mut String) {
             {
                 i += 1;
             }
-            mask_part(&token[from..i], out);
+            let part = &token[from..i];
+            if port_follows(&bytes[i..]) && is_named_host(part) {
+                out.push_str(WILDCARD);
+            } else {
+                mask_part(part, out);
+            }
         }
     }
     tidy(out, start);
@@ -554,6 +633,36 @@ fn is_host(part: &str) -> bool {
         && (generic || labels >= 3)
 }
 
+/// Whether `rest`, what follows a part of a token, is `:` and a port number ending the token (`:443`, `:80,`).
+fn port_follows(rest: &[u8]) -> bool {
+    let Some(port) = rest.strip_prefix(b":") else {
+        return false;
+    };
+    let digits = port.iter().take_while(|b| b.is_ascii_digit()).count();
+    (1..=5).contains(&digits) && port[digits..].iter().all(|&b| trailing(b))
+}
+
+/// A dotted name before a port: a host whatever its top-level domain (`csdnimg.cn:80`, `bx.optimix.asia:443`),
+/// unless its last label is a source file's extension (`main.rs:42` is a file and a line).
+fn is_named_host(part: &str) -> bool {
+    const SOURCE: &[&str] = &[
+        "c", "cc", "cpp", "cs", "go", "h", "hpp", "java", "js", "jsx", "kt", "lua", "m", "php",
+        "pl", "py", "rb", "rs", "scala", "sh", "swift", "ts", "tsx", "vue", "ex", "exs", "erl",
+        "hs", "ml", "log", "txt", "conf", "json", "yaml", "yml", "xml", "html",
+    ];
+    let Some((_, tld)) = part.rsplit_once('.') else {
+        return false;
+    };
+    (2..=12).contains(&tld.len())
+        && tld.bytes().all(|b| b.is_ascii_lowercase())
+        && !SOURCE.contains(&tld)
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !part.starts_with('.')
+        && !part.contains("..")
+}
+
 /// `/var/log/app.log`, `/tmp/x`, `C:\\Windows\\x.dll`: an absolute path of two levels or more, variable as a
 /// whole. One level is a name (`POST /checkout`, `/default-rack`), and `/10.0.0.1:80` an address.
 fn is_path(bytes: &[u8]) -> bool {
@@ -693,6 +802,11 @@ mod tests {
         assert_eq!(
             masked("rhost=gw.example.net from mail.example.com: closed"),
             "rhost=<*> from <*>: closed"
+        );
+        // Before a port, a dotted name is a host whatever its top-level domain; a source file and its line are not.
+        assert_eq!(
+            masked("csdnimg.cn:80 open, bx.optimix.asia:443, at main.rs:42 and Foo.java:7"),
+            "<*>:<*> open, <*>:<*>, at main.rs:<*> and Foo.java:<*>"
         );
         // Dotted identifiers, files and reverse-domain bundle names are not hosts: the miner decides by variation.
         assert_eq!(
