@@ -46,12 +46,16 @@ except ImportError:
     sys.exit("drain3: not installed (pip install drain3), no ratio")
 config = TemplateMinerConfig()
 config.profiling_enabled = False
-miner = TemplateMiner(config=config)
 lines = open(path, encoding="utf-8").read().splitlines()
-start = time.perf_counter()
-for line in lines:
-    miner.add_log_message(line)
-drain = time.perf_counter() - start
-print(f"drain3:        {drain:.3f} s  {mb / drain:7.1f} MB/s (in-process, no output)")
+# The best of three runs too, each with a fresh miner, so the ratio compares like with like.
+drain = None
+for _ in range(3):
+    miner = TemplateMiner(config=config)
+    start = time.perf_counter()
+    for line in lines:
+        miner.add_log_message(line)
+    took = time.perf_counter() - start
+    drain = took if drain is None else min(drain, took)
+print(f"drain3:        {drain:.3f} s  {mb / drain:7.1f} MB/s (in-process, no output, best of three)")
 print(f"daydream mine is {drain / mine:.1f}x Drain3")
 PY
