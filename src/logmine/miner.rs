@@ -603,9 +603,13 @@ fn generalise(a: &str, b: &str, out: &mut String) {
         .iter()
         .position(|&c| is_separator(c))
         .map_or(0, |p| common - p);
-    out.push_str(&a[..prefix]);
-    out.push_str(WILDCARD);
-    out.push_str(&a[a.len() - suffix..]);
+    // A variable kept at either end absorbs the new one: `<*>.gz`, not `<*><*>.gz`.
+    let (head, tail) = (&a[..prefix], &a[a.len() - suffix..]);
+    out.push_str(head);
+    if !head.ends_with(WILDCARD) && !tail.starts_with(WILDCARD) {
+        out.push_str(WILDCARD);
+    }
+    out.push_str(tail);
 }
 
 #[cfg(test)]
@@ -754,6 +758,18 @@ mod tests {
             m.add("setTodayTotalDetailSteps=1514038530000##7007##548365##8661##12361##27173954");
         let b = m.add("onExtend:1514038530000 14 0 4");
         assert_ne!(m.resolve(a), m.resolve(b));
+    }
+
+    #[test]
+    fn a_variable_next_to_a_variable_is_one() {
+        let general = |a: &str, b: &str| {
+            let mut out = String::new();
+            generalise(a, b, &mut out);
+            out
+        };
+        assert_eq!(general("fakeroot.<*>.gz", "faked.<*>.gz"), "<*>.gz");
+        assert_eq!(general("<*>:amd64", "<*>:i386"), "<*>:<*>");
+        assert_eq!(general("user=root", "user=guest"), "user=<*>");
     }
 
     #[test]
