@@ -715,6 +715,15 @@ mod tests {
         work: tempfile::TempDir,
     }
 
+    impl Setup {
+        /// The binary with Claude Code's own retries of a failed API call set to `count`.
+        fn retrying(&self, count: u32) -> Claude {
+            self.claude
+                .clone()
+                .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), count.to_string())])
+        }
+    }
+
     fn setup(script: Vec<Fake>) -> Option<Setup> {
         let bin = real_claude()?;
         let fake = FakeAnthropic::start(script);
@@ -811,6 +820,28 @@ mod tests {
         }
     }
 
+    /// The exit code, message and cost of a [`ClaudeError::Failed`]; any other error fails the test.
+    fn failed(err: &ClaudeError) -> (Option<i32>, &str, f64) {
+        let ClaudeError::Failed {
+            code,
+            message,
+            cost_usd,
+        } = err
+        else {
+            panic!("{err:?}");
+        };
+        (*code, message, *cost_usd)
+    }
+
+    /// File tools in `dir` and the one command `bash`.
+    fn files_and<'a>(dir: &'a Path, bash: &'a str) -> Tools<'a> {
+        Tools::Files {
+            dir,
+            bash: Some(bash),
+            bin: None,
+        }
+    }
+
     fn result_json(subtype: &str, is_error: bool, extra: &Value) -> String {
         let mut value = json!({
             "type": "result",
@@ -901,17 +932,10 @@ mod tests {
         let mut req = request("answer in JSON", s.work.path());
         req.json_schema = Some(&schema);
         let err = s.claude.run(&req).unwrap_err();
-        let ClaudeError::Failed {
-            code,
-            message,
-            cost_usd,
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*code, Some(0));
+        let (code, message, cost_usd) = failed(&err);
+        assert_eq!(code, Some(0));
         assert!(message.contains("`--json-schema`"), "{message}");
-        assert!(*cost_usd > 0.0);
+        assert!(cost_usd > 0.0);
         let requests = s.fake.requests();
         assert_eq!(requests.len(), 2);
         assert!(fake_anthropic::user_text(&requests[1]).contains("StructuredOutput"));
@@ -931,11 +955,7 @@ mod tests {
         // A prompt that starts like an option and follows the variadic `--allowedTools`.
         let prompt = "--help me with PROMPT-91c2";
         let mut req = request(prompt, s.work.path());
-        req.tools = Tools::Files {
-            dir: s.work.path(),
-            bash: Some("touch made-by-bash"),
-            bin: None,
-        };
+        req.tools = files_and(s.work.path(), "touch made-by-bash");
         let reply = s.claude.run(&req).unwrap();
         assert_eq!(reply.result, "all done");
         assert_eq!(reply.num_turns, 2, "{reply:?}");
@@ -1052,11 +1072,7 @@ mod tests {
             return;
         };
         let mut req = request("try it", s.work.path());
-        req.tools = Tools::Files {
-            dir: s.work.path(),
-            bash: Some("sh test.sh"),
-            bin: None,
-        };
+        req.tools = files_and(s.work.path(), "sh test.sh");
         let reply = s.claude.run(&req).unwrap();
         assert!(!s.work.path().join("forbidden").exists());
         assert_eq!(reply.permission_denials.len(), 1, "{reply:?}");
@@ -1153,10 +1169,7 @@ mod tests {
         };
         s.fake.repeat(Fake::status(429, "slow down"));
         // Claude Code retries a 429 for about three minutes by default; no retry here.
-        let claude = s
-            .claude
-            .clone()
-            .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), "0".to_owned())]);
+        let claude = s.retrying(0);
         let err = claude.run(&request("hello", s.work.path())).unwrap_err();
         assert!(
             matches!(&err, ClaudeError::Api { status: Some(429), message, .. } if message.contains("slow down")),
@@ -1177,10 +1190,7 @@ mod tests {
         ]) else {
             return;
         };
-        let claude = s
-            .claude
-            .clone()
-            .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), "1".to_owned())]);
+        let claude = s.retrying(1);
         let reply = claude.run(&request("hello", s.work.path())).unwrap();
         assert_eq!(reply.result, "fine now");
         assert_eq!(s.fake.requests().len(), 2);
@@ -1192,10 +1202,7 @@ mod tests {
             return;
         };
         s.fake.repeat(Fake::status(401, "invalid x-api-key"));
-        let claude = s
-            .claude
-            .clone()
-            .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), "0".to_owned())]);
+        let claude = s.retrying(0);
         let err = claude.run(&request("hello", s.work.path())).unwrap_err();
         let ClaudeError::NotLoggedIn { message } = &err else {
             panic!("{err:?}");
@@ -1271,11 +1278,7 @@ mod tests {
         req.max_turns = 7;
         req.model = "claude-sonnet-4-5";
         req.json_schema = Some(&schema);
-        req.tools = Tools::Files {
-            dir: script.dir.path(),
-            bash: Some("pytest -q"),
-            bin: None,
-        };
+        req.tools = files_and(script.dir.path(), "pytest -q");
         let reply = script.claude.run(&req).unwrap();
         assert_eq!(reply.result, "the answer");
         assert_eq!(reply.structured_output, Some(json!({ "a": 1 })));
@@ -1406,17 +1409,10 @@ mod tests {
     fn is_error_with_subtype_success_is_a_failure() {
         let out = result_json("success", true, &json!({ "result": "something broke" }));
         let err = Script::printing(&out, 0).run().unwrap_err();
-        let ClaudeError::Failed {
-            code,
-            message,
-            cost_usd,
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*code, Some(0));
+        let (code, message, cost_usd) = failed(&err);
+        assert_eq!(code, Some(0));
         assert!(message.contains("something broke"), "{message}");
-        assert_eq!(*cost_usd, 0.0123);
+        assert_eq!(cost_usd, 0.0123);
         assert_eq!(err.cost_usd(), Some(0.0123));
 
         // And an exit code that is not 0 fails a result that says success.
@@ -1454,22 +1450,15 @@ mod tests {
         );
         body.push_str("echo 'Error: the config file is broken' >&2; exit 1");
         let err = Script::new(&body).run().unwrap_err();
-        let ClaudeError::Failed {
-            code,
-            message,
-            cost_usd,
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*code, Some(1));
+        let (code, message, cost_usd) = failed(&err);
+        assert_eq!(code, Some(1));
         assert!(
             message.ends_with("Error: the config file is broken"),
             "{message}"
         );
         assert!(message.len() < 2100, "{}", message.len());
         assert!(!message.contains("line 0 of noise"));
-        assert_eq!(*cost_usd, 0.0);
+        assert_eq!(cost_usd, 0.0);
         assert_eq!(err.cost_usd(), None);
         assert!(
             err.to_string()
