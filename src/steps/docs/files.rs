@@ -45,35 +45,21 @@ pub(super) static MD_MENTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\w.-]+\.(?:md|markdown)\b").expect("valid regex"));
 
 /// Walks the project (`.gitignore`-aware, hidden files included, symlinks not followed).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one walk of the tree, sorting each file into what the checks need"
-)]
 pub(super) fn walk(root: &Path, cancel: &Cancel, warnings: &mut Warnings) -> Result<Tree> {
     let mut tree = Tree {
         names_complete: true,
         ..Tree::default()
     };
     let (mut read, mut bytes) = (0usize, 0u64);
-    let walk = ignore::WalkBuilder::new(root)
-        .standard_filters(true)
-        .hidden(false)
-        // Honour `.gitignore` even where git is not (a copy of a repository).
-        .require_git(false)
-        .follow_links(false)
-        .sort_by_file_name(Ord::cmp)
-        .filter_entry(|entry| {
-            let dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(entry.depth() > 0
-                && dir
-                && (entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| SKIP_DIRS.contains(&n))
-                    // Another repository: its docs are its own.
-                    || entry.path().join(".git").exists()))
-        })
-        .build();
+    let walk = crate::fsutil::project_walk(root, |dir| {
+        dir.file_name()
+            .to_str()
+            .is_some_and(|n| SKIP_DIRS.contains(&n))
+            // Another repository: its docs are its own.
+            || dir.path().join(".git").exists()
+    })
+    .hidden(false)
+    .build();
     for entry in walk {
         cancel.check()?;
         let entry = match entry {
