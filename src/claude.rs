@@ -750,6 +750,30 @@ mod tests {
         })
     }
 
+    /// A setup whose model calls `Glob` for `pattern` on every turn, each response of that many tokens.
+    fn looping(pattern: &str, input_tokens: u64, output_tokens: u64) -> Option<Setup> {
+        let s = setup(Vec::new())?;
+        s.fake
+            .repeat(Fake::tool("Glob", json!({ "pattern": pattern })));
+        s.fake.set_usage(input_tokens, output_tokens);
+        Some(s)
+    }
+
+    /// A setup whose API answers every request with `status` and `message`.
+    fn failing_api(status: u16, message: &str) -> Option<Setup> {
+        let s = setup(Vec::new())?;
+        s.fake.repeat(Fake::status(status, message));
+        Some(s)
+    }
+
+    /// The model's call of the shell command `command`.
+    fn bash(command: &str, description: &str) -> Fake {
+        Fake::tool(
+            "Bash",
+            json!({ "command": command, "description": description }),
+        )
+    }
+
     fn request<'a>(prompt: &'a str, cwd: &'a Path) -> Request<'a> {
         Request {
             prompt,
@@ -944,10 +968,7 @@ mod tests {
     #[test]
     fn the_prompt_arrives_on_stdin_and_the_allowed_command_runs_in_the_working_directory() {
         let Some(s) = setup(vec![
-            Fake::tool(
-                "Bash",
-                json!({ "command": "touch made-by-bash", "description": "touch" }),
-            ),
+            bash("touch made-by-bash", "touch"),
             Fake::Text("all done".to_owned()),
         ]) else {
             return;
@@ -983,10 +1004,7 @@ mod tests {
                 json!({ "file_path": escape.to_str().unwrap(), "content": "out" }),
             ),
             Fake::tool("Read", json!({ "file_path": key_file.to_str().unwrap() })),
-            Fake::tool(
-                "Bash",
-                json!({ "command": "touch {cwd}/bash-ran", "description": "run" }),
-            ),
+            bash("touch {cwd}/bash-ran", "run"),
             Fake::tool("Read", json!({ "file_path": "{cwd}/calc.sh" })),
             Fake::tool(
                 "Edit",
@@ -1063,10 +1081,7 @@ mod tests {
     #[test]
     fn a_command_other_than_the_allowed_one_is_refused_and_reported() {
         let Some(s) = setup(vec![
-            Fake::tool(
-                "Bash",
-                json!({ "command": "touch forbidden", "description": "touch" }),
-            ),
+            bash("touch forbidden", "touch"),
             Fake::Text("could not".to_owned()),
         ]) else {
             return;
@@ -1082,13 +1097,10 @@ mod tests {
 
     #[test]
     fn a_looping_agent_is_stopped_by_its_budget() {
-        let Some(s) = setup(Vec::new()) else {
+        // $0.015 a response: over $0.05 on the fourth.
+        let Some(s) = looping("**/*.nothing", 10_000, 1_000) else {
             return;
         };
-        s.fake
-            .repeat(Fake::tool("Glob", json!({ "pattern": "**/*.nothing" })));
-        // $0.015 a response: over $0.05 on the fourth.
-        s.fake.set_usage(10_000, 1_000);
         let mut req = request("loop", s.work.path());
         req.max_budget_usd = 0.05;
         req.max_turns = 50;
@@ -1113,12 +1125,9 @@ mod tests {
 
     #[test]
     fn a_looping_agent_is_stopped_by_its_turns() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = looping("*.nothing", 10, 10) else {
             return;
         };
-        s.fake
-            .repeat(Fake::tool("Glob", json!({ "pattern": "*.nothing" })));
-        s.fake.set_usage(10, 10);
         let mut req = request("loop", s.work.path());
         req.max_turns = 2;
         let err = s.claude.run(&req).unwrap_err();
@@ -1132,13 +1141,9 @@ mod tests {
 
     #[test]
     fn an_api_error_fails_the_call_although_the_subtype_says_success() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = failing_api(400, "model: claude-nonexistent is not a model") else {
             return;
         };
-        s.fake.repeat(Fake::status(
-            400,
-            "model: claude-nonexistent is not a model",
-        ));
         let started = Instant::now();
         let err = s.claude.run(&request("hello", s.work.path())).unwrap_err();
         let ClaudeError::Api {
@@ -1164,10 +1169,9 @@ mod tests {
 
     #[test]
     fn a_rate_limit_is_an_api_error_once_claude_code_stops_retrying() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = failing_api(429, "slow down") else {
             return;
         };
-        s.fake.repeat(Fake::status(429, "slow down"));
         // Claude Code retries a 429 for about three minutes by default; no retry here.
         let claude = s.retrying(0);
         let err = claude.run(&request("hello", s.work.path())).unwrap_err();
@@ -1198,10 +1202,9 @@ mod tests {
 
     #[test]
     fn a_key_the_api_refuses_says_how_to_log_in() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = failing_api(401, "invalid x-api-key") else {
             return;
         };
-        s.fake.repeat(Fake::status(401, "invalid x-api-key"));
         let claude = s.retrying(0);
         let err = claude.run(&request("hello", s.work.path())).unwrap_err();
         let ClaudeError::NotLoggedIn { message } = &err else {
