@@ -175,6 +175,23 @@ pub(crate) fn unused(path: PathBuf) -> PathBuf {
         .expect("some suffix is free")
 }
 
+/// Folders a walk of a project's own files does not enter: version control, vendored code, virtualenvs and
+/// other build trees.
+pub(crate) const SKIP_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "vendor",
+    "third_party",
+    ".venv",
+    "venv",
+    "site-packages",
+    ".tox",
+    ".nox",
+    "target",
+];
+
 /// A walk of a project's own files in name order: `.gitignore` honoured whether or not git is there (a copy of a
 /// repository, a project without git), links not followed, and no folder below `root` entered that `skip` names.
 pub(crate) fn project_walk(

@@ -43,21 +43,6 @@ use tracked::{Tracking, tracking};
 const ARTIFACT_DIRS: &[&str] = &["__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"];
 /// Files that are build artifacts wherever they are.
 const ARTIFACT_EXTENSION: &str = "pyc";
-/// Folders neither walk enters: version control, vendored code, virtualenvs and other build trees.
-const SKIP_DIRS: &[&str] = &[
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "vendor",
-    "third_party",
-    ".venv",
-    "venv",
-    "site-packages",
-    ".tox",
-    ".nox",
-    "target",
-];
 /// A folder holding one of these is a virtualenv (or a conda environment), whatever its name (`env`, `py311`, ...).
 const VENV_MARKERS: &[&str] = &["pyvenv.cfg", "conda-meta", "bin/activate"];
 /// Items kept per list in the data; the totals count everything.

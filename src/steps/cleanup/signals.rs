@@ -14,6 +14,7 @@ use super::lexer::{Family, Region, lex};
 use super::render::{clip, show};
 use super::{BINARY_PROBE, MAX_SOURCE_BYTES, MIN_BLOCK_LINES};
 use crate::cancel::Cancel;
+use crate::fsutil::project_walk;
 use crate::step::Warnings;
 
 /// The comment syntax of a source file.
@@ -71,7 +72,7 @@ pub(super) fn scan_legacy(
     };
     let mut files: Vec<(String, FileSignals)> = Vec::new();
     let mut read_by_tests: HashSet<String> = HashSet::new();
-    let walk = crate::fsutil::project_walk(root, |dir| skipped_dir(dir.path()).is_some()).build();
+    let walk = project_walk(root, |dir| skipped_dir(dir.path()).is_some()).build();
     for entry in walk {
         cancel.check()?;
         let entry = match entry {

@@ -14,9 +14,10 @@ use regex::Regex;
 use super::paths::file_name;
 use super::{
     BINARY_PROBE, ENV_EXAMPLES, HISTORICAL_DIRS, HISTORICAL_DOCS, MAX_SOURCE_BYTES,
-    MAX_SOURCE_FILES, MAX_SOURCE_TOTAL, SECRET_FILES, SITE_CONFIG_EXTENSIONS, SKIP_DIRS,
+    MAX_SOURCE_FILES, MAX_SOURCE_TOTAL, SECRET_FILES, SITE_CONFIG_EXTENSIONS,
 };
 use crate::cancel::Cancel;
+use crate::fsutil::{SKIP_DIRS, project_walk};
 use crate::step::Warnings;
 
 /// What a walk of the project found.
@@ -51,10 +52,11 @@ pub(super) fn walk(root: &Path, cancel: &Cancel, warnings: &mut Warnings) -> Res
         ..Tree::default()
     };
     let (mut read, mut bytes) = (0usize, 0u64);
-    let walk = crate::fsutil::project_walk(root, |dir| {
+    let walk = project_walk(root, |dir| {
         dir.file_name()
             .to_str()
-            .is_some_and(|n| SKIP_DIRS.contains(&n))
+            // Python's bytecode caches too: no doc names what is in them.
+            .is_some_and(|n| SKIP_DIRS.contains(&n) || n == "__pycache__")
             // Another repository: its docs are its own.
             || dir.path().join(".git").exists()
     })

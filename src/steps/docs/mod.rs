@@ -109,22 +109,6 @@ const GIT_CHUNK: usize = 200;
 /// Renames followed from a path to where it lives now.
 const RENAME_HOPS: usize = 3;
 
-/// Folders the walk does not enter: version control, vendored code, virtualenvs, build trees.
-const SKIP_DIRS: &[&str] = &[
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "vendor",
-    "third_party",
-    ".venv",
-    "venv",
-    "site-packages",
-    ".tox",
-    ".nox",
-    "target",
-    "__pycache__",
-];
 /// First folders of paths that programs create at run time: a missing path under them is not a finding.
 const RUNTIME_DIRS: &[&str] = &[
     "logs",
