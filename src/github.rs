@@ -364,6 +364,21 @@ impl Gh {
         )
     }
 
+    /// Closes issue `number` for GitHub's `reason` (`completed`, `not_planned`).
+    pub(crate) fn close_issue(
+        &self,
+        repo: &GitHub,
+        number: u64,
+        reason: &'static str,
+    ) -> Result<Issue, GhError> {
+        let edit = IssueEdit {
+            state: Some("closed"),
+            state_reason: Some(reason),
+            ..IssueEdit::default()
+        };
+        self.edit_issue(repo, number, &edit)
+    }
+
     pub(crate) fn comment(&self, repo: &GitHub, number: u64, body: &str) -> Result<(), GhError> {
         self.post(
             format!("{}/issues/{number}/comments", repo_path(repo)),
