@@ -491,6 +491,11 @@ mod tests {
         );
     }
 
+    #[track_caller]
+    fn assert_allowance(budget: &Budget, purpose: Purpose, expected: &Allowance) {
+        assert_eq!(&budget.allowance(purpose).unwrap(), expected);
+    }
+
     fn spend(budget: &Budget, purpose: Purpose, cap: f64, cost: f64) {
         let ticket = budget.begin("reflect", "valor", purpose, cap).unwrap();
         budget.settle(ticket, Some(cost)).unwrap();
@@ -604,20 +609,14 @@ mod tests {
                 month: 1.5
             }
         );
-        assert_eq!(
-            later.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(3.5)
-        );
+        assert_allowance(&later, Purpose::Reflect, &Allowance::Spend(3.5));
 
         // The call did report after all: its settle line is honoured.
         budget.settle(ticket, Some(0.25)).unwrap();
         let spent = later.spent().unwrap();
         assert_dollars(spent.run, 0.25);
         assert_dollars(spent.today, 0.25);
-        assert_eq!(
-            later.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(4.75)
-        );
+        assert_allowance(&later, Purpose::Reflect, &Allowance::Spend(4.75));
     }
 
     #[test]
@@ -704,80 +703,47 @@ mod tests {
             at("2026-11-20T22:00:00+01:00"),
         );
         spend(&yesterday, Purpose::Reflect, 2.0, 1.9);
+        let open = |run, time| Budget::open(root, capped.clone(), run, at(time));
 
         // A new day: the day's cap is the smallest headroom.
-        let morning = Budget::open(
-            root,
-            capped.clone(),
-            "run-2",
-            at("2026-11-21T06:00:00+01:00"),
-        );
-        assert_eq!(
-            morning.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(1.0)
-        );
+        let morning = open("run-2", "2026-11-21T06:00:00+01:00");
+        assert_allowance(&morning, Purpose::Reflect, &Allowance::Spend(1.0));
         spend(&morning, Purpose::Reflect, 1.0, 0.6);
 
         // Later that day, another run: the day has 0.40 left, the month 0.50, the run 5.00.
-        let noon = Budget::open(
-            root,
-            capped.clone(),
-            "run-3",
-            at("2026-11-21T12:00:00+01:00"),
-        );
-        assert_eq!(
-            noon.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(0.4)
-        );
+        let noon = open("run-3", "2026-11-21T12:00:00+01:00");
+        assert_allowance(&noon, Purpose::Reflect, &Allowance::Spend(0.4));
         spend(&noon, Purpose::Reflect, 0.4, 0.38);
-        assert_eq!(
-            noon.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Exhausted("budget exhausted: $0.98 of $1.00 spent today".into())
+        assert_allowance(
+            &noon,
+            Purpose::Reflect,
+            &Allowance::Exhausted("budget exhausted: $0.98 of $1.00 spent today".into()),
         );
 
         // The next day the month binds.
-        let next = Budget::open(
-            root,
-            capped.clone(),
-            "run-4",
-            at("2026-11-22T06:00:00+01:00"),
-        );
-        assert_eq!(
-            next.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(0.12)
-        );
+        let next = open("run-4", "2026-11-22T06:00:00+01:00");
+        assert_allowance(&next, Purpose::Reflect, &Allowance::Spend(0.12));
         spend(&next, Purpose::Reflect, 0.12, 0.1);
-        assert_eq!(
-            next.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Exhausted("budget exhausted: $2.98 of $3.00 spent this month".into())
+        assert_allowance(
+            &next,
+            Purpose::Autofix,
+            &Allowance::Exhausted("budget exhausted: $2.98 of $3.00 spent this month".into()),
         );
 
         // A new month starts afresh.
-        let december = Budget::open(root, capped, "run-5", at("2026-12-01T06:00:00+01:00"));
-        assert_eq!(
-            december.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(1.0)
-        );
+        let december = open("run-5", "2026-12-01T06:00:00+01:00");
+        assert_allowance(&december, Purpose::Reflect, &Allowance::Spend(1.0));
     }
 
     #[test]
     fn autofix_has_its_own_cap_inside_the_run_total() {
         let dir = tempfile::tempdir().unwrap();
         let budget = Budget::open(dir.path(), caps(), "run-1", at("2026-11-21T06:00:00+01:00"));
-        assert_eq!(
-            budget.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Spend(2.0)
-        );
+        assert_allowance(&budget, Purpose::Autofix, &Allowance::Spend(2.0));
         spend(&budget, Purpose::Autofix, 2.0, 1.0);
-        assert_eq!(
-            budget.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Spend(1.0)
-        );
+        assert_allowance(&budget, Purpose::Autofix, &Allowance::Spend(1.0));
         // Auto-fix spend counts against the run: reflection has 4.00 left, not 5.00.
-        assert_eq!(
-            budget.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(4.0)
-        );
+        assert_allowance(&budget, Purpose::Reflect, &Allowance::Spend(4.0));
         spend(&budget, Purpose::Reflect, 4.0, 3.5);
         // Reflection spend is not auto-fix spend, but the run total now binds auto-fix too.
         assert_eq!(
@@ -789,15 +755,13 @@ mod tests {
                 month: 4.5
             }
         );
-        assert_eq!(
-            budget.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Spend(0.5)
-        );
+        assert_allowance(&budget, Purpose::Autofix, &Allowance::Spend(0.5));
         spend(&budget, Purpose::Autofix, 0.5, 0.1);
         spend(&budget, Purpose::Autofix, 0.4, 0.37);
-        assert_eq!(
-            budget.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Exhausted("budget exhausted: $4.97 of $5.00 spent this run".into())
+        assert_allowance(
+            &budget,
+            Purpose::Autofix,
+            &Allowance::Exhausted("budget exhausted: $4.97 of $5.00 spent this run".into()),
         );
     }
 
@@ -813,33 +777,33 @@ mod tests {
 
         let budget = Budget::open(dir.path(), roomy.clone(), "run-1", clock.clone());
         spend(&budget, Purpose::Reflect, 5.0, 4.98);
-        assert_eq!(
-            budget.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Exhausted("budget exhausted: $4.98 of $5.00 spent this run".into())
+        assert_allowance(
+            &budget,
+            Purpose::Reflect,
+            &Allowance::Exhausted("budget exhausted: $4.98 of $5.00 spent this run".into()),
         );
 
         let budget = Budget::open(dir.path(), roomy.clone(), "run-2", clock.clone());
         spend(&budget, Purpose::Autofix, 2.0, 1.96);
-        assert_eq!(
-            budget.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Exhausted(
-                "budget exhausted: $1.96 of $2.00 spent on auto-fix this run".into()
-            )
+        assert_allowance(
+            &budget,
+            Purpose::Autofix,
+            &Allowance::Exhausted(
+                "budget exhausted: $1.96 of $2.00 spent on auto-fix this run".into(),
+            ),
         );
         // Reflection is still allowed: the auto-fix cap is not the run's.
-        assert_eq!(
-            budget.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(3.04)
-        );
+        assert_allowance(&budget, Purpose::Reflect, &Allowance::Spend(3.04));
 
         let today = Caps {
             daily: Some(6.98),
             ..roomy.clone()
         };
         let budget = Budget::open(dir.path(), today, "run-3", clock.clone());
-        assert_eq!(
-            budget.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Exhausted("budget exhausted: $6.94 of $6.98 spent today".into())
+        assert_allowance(
+            &budget,
+            Purpose::Reflect,
+            &Allowance::Exhausted("budget exhausted: $6.94 of $6.98 spent today".into()),
         );
 
         let month = Caps {
@@ -847,9 +811,10 @@ mod tests {
             ..roomy
         };
         let budget = Budget::open(dir.path(), month, "run-4", clock);
-        assert_eq!(
-            budget.allowance(Purpose::Autofix).unwrap(),
-            Allowance::Exhausted("budget exhausted: $6.94 of $6.95 spent this month".into())
+        assert_allowance(
+            &budget,
+            Purpose::Autofix,
+            &Allowance::Exhausted("budget exhausted: $6.94 of $6.95 spent this month".into()),
         );
         // Refused at `begin` too, whatever the caller asks for.
         let err = budget
@@ -906,18 +871,16 @@ mod tests {
             at("2026-11-21T06:00:00+01:00"),
         );
         spend(&budget, Purpose::Reflect, 5.0, 4.5);
-        assert_eq!(
-            budget.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Spend(0.5)
-        );
+        assert_allowance(&budget, Purpose::Reflect, &Allowance::Spend(0.5));
         let ticket = budget
             .begin("reflect", "valor", Purpose::Reflect, 0.51)
             .unwrap();
         assert!((ticket.cap() - 0.5).abs() < 1e-9);
         budget.settle(ticket, Some(0.01)).unwrap();
-        assert_eq!(
-            budget.allowance(Purpose::Reflect).unwrap(),
-            Allowance::Exhausted("budget exhausted: $4.51 of $5.00 spent this run".into())
+        assert_allowance(
+            &budget,
+            Purpose::Reflect,
+            &Allowance::Exhausted("budget exhausted: $4.51 of $5.00 spent this run".into()),
         );
     }
 

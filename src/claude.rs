@@ -715,6 +715,15 @@ mod tests {
         work: tempfile::TempDir,
     }
 
+    impl Setup {
+        /// The binary with Claude Code's own retries of a failed API call set to `count`.
+        fn retrying(&self, count: u32) -> Claude {
+            self.claude
+                .clone()
+                .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), count.to_string())])
+        }
+    }
+
     fn setup(script: Vec<Fake>) -> Option<Setup> {
         let bin = real_claude()?;
         let fake = FakeAnthropic::start(script);
@@ -739,6 +748,30 @@ mod tests {
             home,
             work,
         })
+    }
+
+    /// A setup whose model calls `Glob` for `pattern` on every turn, each response of that many tokens.
+    fn looping(pattern: &str, input_tokens: u64, output_tokens: u64) -> Option<Setup> {
+        let s = setup(Vec::new())?;
+        s.fake
+            .repeat(Fake::tool("Glob", json!({ "pattern": pattern })));
+        s.fake.set_usage(input_tokens, output_tokens);
+        Some(s)
+    }
+
+    /// A setup whose API answers every request with `status` and `message`.
+    fn failing_api(status: u16, message: &str) -> Option<Setup> {
+        let s = setup(Vec::new())?;
+        s.fake.repeat(Fake::status(status, message));
+        Some(s)
+    }
+
+    /// The model's call of the shell command `command`.
+    fn bash(command: &str, description: &str) -> Fake {
+        Fake::tool(
+            "Bash",
+            json!({ "command": command, "description": description }),
+        )
     }
 
     fn request<'a>(prompt: &'a str, cwd: &'a Path) -> Request<'a> {
@@ -808,6 +841,28 @@ mod tests {
 
         fn read(&self, name: &str) -> String {
             std::fs::read_to_string(self.dir.path().join(name)).unwrap()
+        }
+    }
+
+    /// The exit code, message and cost of a [`ClaudeError::Failed`]; any other error fails the test.
+    fn failed(err: &ClaudeError) -> (Option<i32>, &str, f64) {
+        let ClaudeError::Failed {
+            code,
+            message,
+            cost_usd,
+        } = err
+        else {
+            panic!("{err:?}");
+        };
+        (*code, message, *cost_usd)
+    }
+
+    /// File tools in `dir` and the one command `bash`.
+    fn files_and<'a>(dir: &'a Path, bash: &'a str) -> Tools<'a> {
+        Tools::Files {
+            dir,
+            bash: Some(bash),
+            bin: None,
         }
     }
 
@@ -901,17 +956,10 @@ mod tests {
         let mut req = request("answer in JSON", s.work.path());
         req.json_schema = Some(&schema);
         let err = s.claude.run(&req).unwrap_err();
-        let ClaudeError::Failed {
-            code,
-            message,
-            cost_usd,
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*code, Some(0));
+        let (code, message, cost_usd) = failed(&err);
+        assert_eq!(code, Some(0));
         assert!(message.contains("`--json-schema`"), "{message}");
-        assert!(*cost_usd > 0.0);
+        assert!(cost_usd > 0.0);
         let requests = s.fake.requests();
         assert_eq!(requests.len(), 2);
         assert!(fake_anthropic::user_text(&requests[1]).contains("StructuredOutput"));
@@ -920,10 +968,7 @@ mod tests {
     #[test]
     fn the_prompt_arrives_on_stdin_and_the_allowed_command_runs_in_the_working_directory() {
         let Some(s) = setup(vec![
-            Fake::tool(
-                "Bash",
-                json!({ "command": "touch made-by-bash", "description": "touch" }),
-            ),
+            bash("touch made-by-bash", "touch"),
             Fake::Text("all done".to_owned()),
         ]) else {
             return;
@@ -931,11 +976,7 @@ mod tests {
         // A prompt that starts like an option and follows the variadic `--allowedTools`.
         let prompt = "--help me with PROMPT-91c2";
         let mut req = request(prompt, s.work.path());
-        req.tools = Tools::Files {
-            dir: s.work.path(),
-            bash: Some("touch made-by-bash"),
-            bin: None,
-        };
+        req.tools = files_and(s.work.path(), "touch made-by-bash");
         let reply = s.claude.run(&req).unwrap();
         assert_eq!(reply.result, "all done");
         assert_eq!(reply.num_turns, 2, "{reply:?}");
@@ -963,10 +1004,7 @@ mod tests {
                 json!({ "file_path": escape.to_str().unwrap(), "content": "out" }),
             ),
             Fake::tool("Read", json!({ "file_path": key_file.to_str().unwrap() })),
-            Fake::tool(
-                "Bash",
-                json!({ "command": "touch {cwd}/bash-ran", "description": "run" }),
-            ),
+            bash("touch {cwd}/bash-ran", "run"),
             Fake::tool("Read", json!({ "file_path": "{cwd}/calc.sh" })),
             Fake::tool(
                 "Edit",
@@ -1043,20 +1081,13 @@ mod tests {
     #[test]
     fn a_command_other_than_the_allowed_one_is_refused_and_reported() {
         let Some(s) = setup(vec![
-            Fake::tool(
-                "Bash",
-                json!({ "command": "touch forbidden", "description": "touch" }),
-            ),
+            bash("touch forbidden", "touch"),
             Fake::Text("could not".to_owned()),
         ]) else {
             return;
         };
         let mut req = request("try it", s.work.path());
-        req.tools = Tools::Files {
-            dir: s.work.path(),
-            bash: Some("sh test.sh"),
-            bin: None,
-        };
+        req.tools = files_and(s.work.path(), "sh test.sh");
         let reply = s.claude.run(&req).unwrap();
         assert!(!s.work.path().join("forbidden").exists());
         assert_eq!(reply.permission_denials.len(), 1, "{reply:?}");
@@ -1066,13 +1097,10 @@ mod tests {
 
     #[test]
     fn a_looping_agent_is_stopped_by_its_budget() {
-        let Some(s) = setup(Vec::new()) else {
+        // $0.015 a response: over $0.05 on the fourth.
+        let Some(s) = looping("**/*.nothing", 10_000, 1_000) else {
             return;
         };
-        s.fake
-            .repeat(Fake::tool("Glob", json!({ "pattern": "**/*.nothing" })));
-        // $0.015 a response: over $0.05 on the fourth.
-        s.fake.set_usage(10_000, 1_000);
         let mut req = request("loop", s.work.path());
         req.max_budget_usd = 0.05;
         req.max_turns = 50;
@@ -1097,12 +1125,9 @@ mod tests {
 
     #[test]
     fn a_looping_agent_is_stopped_by_its_turns() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = looping("*.nothing", 10, 10) else {
             return;
         };
-        s.fake
-            .repeat(Fake::tool("Glob", json!({ "pattern": "*.nothing" })));
-        s.fake.set_usage(10, 10);
         let mut req = request("loop", s.work.path());
         req.max_turns = 2;
         let err = s.claude.run(&req).unwrap_err();
@@ -1116,13 +1141,9 @@ mod tests {
 
     #[test]
     fn an_api_error_fails_the_call_although_the_subtype_says_success() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = failing_api(400, "model: claude-nonexistent is not a model") else {
             return;
         };
-        s.fake.repeat(Fake::status(
-            400,
-            "model: claude-nonexistent is not a model",
-        ));
         let started = Instant::now();
         let err = s.claude.run(&request("hello", s.work.path())).unwrap_err();
         let ClaudeError::Api {
@@ -1148,15 +1169,11 @@ mod tests {
 
     #[test]
     fn a_rate_limit_is_an_api_error_once_claude_code_stops_retrying() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = failing_api(429, "slow down") else {
             return;
         };
-        s.fake.repeat(Fake::status(429, "slow down"));
         // Claude Code retries a 429 for about three minutes by default; no retry here.
-        let claude = s
-            .claude
-            .clone()
-            .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), "0".to_owned())]);
+        let claude = s.retrying(0);
         let err = claude.run(&request("hello", s.work.path())).unwrap_err();
         assert!(
             matches!(&err, ClaudeError::Api { status: Some(429), message, .. } if message.contains("slow down")),
@@ -1177,10 +1194,7 @@ mod tests {
         ]) else {
             return;
         };
-        let claude = s
-            .claude
-            .clone()
-            .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), "1".to_owned())]);
+        let claude = s.retrying(1);
         let reply = claude.run(&request("hello", s.work.path())).unwrap();
         assert_eq!(reply.result, "fine now");
         assert_eq!(s.fake.requests().len(), 2);
@@ -1188,14 +1202,10 @@ mod tests {
 
     #[test]
     fn a_key_the_api_refuses_says_how_to_log_in() {
-        let Some(s) = setup(Vec::new()) else {
+        let Some(s) = failing_api(401, "invalid x-api-key") else {
             return;
         };
-        s.fake.repeat(Fake::status(401, "invalid x-api-key"));
-        let claude = s
-            .claude
-            .clone()
-            .with_env(&[("CLAUDE_CODE_MAX_RETRIES".to_owned(), "0".to_owned())]);
+        let claude = s.retrying(0);
         let err = claude.run(&request("hello", s.work.path())).unwrap_err();
         let ClaudeError::NotLoggedIn { message } = &err else {
             panic!("{err:?}");
@@ -1271,11 +1281,7 @@ mod tests {
         req.max_turns = 7;
         req.model = "claude-sonnet-4-5";
         req.json_schema = Some(&schema);
-        req.tools = Tools::Files {
-            dir: script.dir.path(),
-            bash: Some("pytest -q"),
-            bin: None,
-        };
+        req.tools = files_and(script.dir.path(), "pytest -q");
         let reply = script.claude.run(&req).unwrap();
         assert_eq!(reply.result, "the answer");
         assert_eq!(reply.structured_output, Some(json!({ "a": 1 })));
@@ -1406,17 +1412,10 @@ mod tests {
     fn is_error_with_subtype_success_is_a_failure() {
         let out = result_json("success", true, &json!({ "result": "something broke" }));
         let err = Script::printing(&out, 0).run().unwrap_err();
-        let ClaudeError::Failed {
-            code,
-            message,
-            cost_usd,
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*code, Some(0));
+        let (code, message, cost_usd) = failed(&err);
+        assert_eq!(code, Some(0));
         assert!(message.contains("something broke"), "{message}");
-        assert_eq!(*cost_usd, 0.0123);
+        assert_eq!(cost_usd, 0.0123);
         assert_eq!(err.cost_usd(), Some(0.0123));
 
         // And an exit code that is not 0 fails a result that says success.
@@ -1454,22 +1453,15 @@ mod tests {
         );
         body.push_str("echo 'Error: the config file is broken' >&2; exit 1");
         let err = Script::new(&body).run().unwrap_err();
-        let ClaudeError::Failed {
-            code,
-            message,
-            cost_usd,
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*code, Some(1));
+        let (code, message, cost_usd) = failed(&err);
+        assert_eq!(code, Some(1));
         assert!(
             message.ends_with("Error: the config file is broken"),
             "{message}"
         );
         assert!(message.len() < 2100, "{}", message.len());
         assert!(!message.contains("line 0 of noise"));
-        assert_eq!(*cost_usd, 0.0);
+        assert_eq!(cost_usd, 0.0);
         assert_eq!(err.cost_usd(), None);
         assert!(
             err.to_string()

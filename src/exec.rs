@@ -903,6 +903,20 @@ mod tests {
         Cmd::new("sh").args(["-c", script])
     }
 
+    /// The call returned within `limit` of `started`.
+    #[track_caller]
+    fn assert_quick(started: Instant, limit: Duration) {
+        let elapsed = started.elapsed();
+        assert!(elapsed < limit, "{elapsed:?}");
+    }
+
+    /// The call took at least `least` (it waited for what it had to) and less than `slack` more.
+    #[track_caller]
+    fn assert_took(elapsed: Duration, least: Duration, slack: Duration) {
+        assert!(elapsed >= least, "{elapsed:?}");
+        assert!(elapsed < least + slack, "{elapsed:?}");
+    }
+
     /// A file in which a fixture writes the pids of everything it starts, one a line.
     struct Pids {
         _dir: tempfile::TempDir,
@@ -1141,11 +1155,7 @@ mod tests {
             .run_any()
             .unwrap();
         assert_eq!(done.code, Some(5));
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_quick(started, Duration::from_secs(5));
     }
 
     #[test]
@@ -1162,11 +1172,7 @@ mod tests {
         pids.wait_for(1);
         let err = running.wait().unwrap_err();
         assert!(matches!(err, ExecError::TimedOut { .. }), "{err:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_quick(started, Duration::from_secs(5));
         pids.assert_gone(1);
     }
 
@@ -1196,11 +1202,7 @@ mod tests {
             "{err}"
         );
         // It waited for the grace, and not much longer.
-        assert!(elapsed >= timeout + grace, "{elapsed:?}");
-        assert!(
-            elapsed < timeout + grace + Duration::from_secs(4),
-            "{elapsed:?}"
-        );
+        assert_took(elapsed, timeout + grace, Duration::from_secs(4));
         pids.assert_gone(2);
     }
 
@@ -1221,11 +1223,7 @@ mod tests {
         };
         // SIGTERM came first, and was enough.
         assert_eq!(stderr, "got-term");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_quick(started, Duration::from_secs(5));
         pids.assert_gone(2);
     }
 
@@ -1270,11 +1268,7 @@ mod tests {
         assert_eq!(done.code, Some(0));
         assert_eq!(done.stdout, b"before\n");
         assert!(done.leaked);
-        assert!(elapsed >= PIPE_WINDOW + KILL_WINDOW, "{elapsed:?}");
-        assert!(
-            elapsed < PIPE_WINDOW + KILL_WINDOW + Duration::from_secs(3),
-            "{elapsed:?}"
-        );
+        assert_took(elapsed, PIPE_WINDOW + KILL_WINDOW, Duration::from_secs(3));
         pids.assert_gone(1);
     }
 
@@ -1314,11 +1308,7 @@ mod tests {
         let err = running.wait().unwrap_err();
         trigger.join().unwrap();
         // SIGTERM ended the sleeper well within the grace.
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_quick(started, Duration::from_secs(5));
         assert!(err.interrupted().is_some_and(|i| i.0 == 15), "{err:?}");
         let source = std::error::Error::source(&err).unwrap();
         assert!(source.is::<Interrupted>());
@@ -1363,11 +1353,7 @@ mod tests {
         pids.wait_for(2);
         let started = Instant::now();
         drop(running);
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
+        assert_quick(started, Duration::from_secs(2));
         pids.assert_gone(2);
     }
 

@@ -1,6 +1,6 @@
 //! Durable file writes (a temp file in the same directory, fsync, rename, fsync the directory), reading the
 //! JSON-lines files under `data/`, and reading the versioned JSON files (the state, template histories) that a
-//! newer daydream may have written or a crash may have left broken.
+//! newer daydream may have written or a crash may have left broken; and the walk of a project's own files.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -173,6 +173,40 @@ pub(crate) fn unused(path: PathBuf) -> PathBuf {
         .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
         .find(|p| !p.exists())
         .expect("some suffix is free")
+}
+
+/// Folders a walk of a project's own files does not enter: version control, vendored code, virtualenvs and
+/// other build trees.
+pub(crate) const SKIP_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "vendor",
+    "third_party",
+    ".venv",
+    "venv",
+    "site-packages",
+    ".tox",
+    ".nox",
+    "target",
+];
+
+/// A walk of a project's own files in name order: `.gitignore` honoured whether or not git is there (a copy of a
+/// repository, a project without git), links not followed, and no folder below `root` entered that `skip` names.
+pub(crate) fn project_walk(
+    root: &Path,
+    skip: impl Fn(&ignore::DirEntry) -> bool + Send + Sync + 'static,
+) -> ignore::WalkBuilder {
+    let mut walk = ignore::WalkBuilder::new(root);
+    walk.standard_filters(true)
+        .require_git(false)
+        .follow_links(false)
+        .sort_by_file_name(Ord::cmp)
+        .filter_entry(move |entry| {
+            !(entry.depth() > 0 && entry.file_type().is_some_and(|t| t.is_dir()) && skip(entry))
+        });
+    walk
 }
 
 #[cfg(test)]

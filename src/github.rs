@@ -255,6 +255,16 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// A GET of every page.
+    fn pages(endpoint: String) -> Self {
+        Call {
+            method: "GET",
+            endpoint,
+            input: None,
+            paginate: true,
+        }
+    }
+
     /// What follows `gh api` in messages.
     fn display(&self) -> String {
         if self.method == "GET" {
@@ -319,12 +329,7 @@ impl Gh {
             endpoint.push_str("&labels=");
             endpoint.push_str(&encode(label));
         }
-        let call = Call {
-            method: "GET",
-            endpoint,
-            input: None,
-            paginate: true,
-        };
+        let call = Call::pages(endpoint);
         let stdout = self.call(&call)?;
         let values = json_pages(&call, &stdout)?;
         values
@@ -359,14 +364,26 @@ impl Gh {
         )
     }
 
+    /// Closes issue `number` for GitHub's `reason` (`completed`, `not_planned`).
+    pub(crate) fn close_issue(
+        &self,
+        repo: &GitHub,
+        number: u64,
+        reason: &'static str,
+    ) -> Result<Issue, GhError> {
+        let edit = IssueEdit {
+            state: Some("closed"),
+            state_reason: Some(reason),
+            ..IssueEdit::default()
+        };
+        self.edit_issue(repo, number, &edit)
+    }
+
     pub(crate) fn comment(&self, repo: &GitHub, number: u64, body: &str) -> Result<(), GhError> {
-        let input = json!({ "body": body });
-        self.call(&Call::one(
-            "POST",
+        self.post(
             format!("{}/issues/{number}/comments", repo_path(repo)),
-            Some(&input),
-        ))
-        .map(drop)
+            &json!({ "body": body }),
+        )
     }
 
     /// Creates the label with that color and description if missing; true when it created it.
@@ -377,12 +394,11 @@ impl Gh {
         color: &str,
         description: &str,
     ) -> Result<bool, GhError> {
-        let get = Call {
-            method: "GET",
-            endpoint: format!("{}/labels/{}", repo_path(repo), encode(name)),
-            input: None,
-            paginate: false,
-        };
+        let get = Call::one(
+            "GET",
+            format!("{}/labels/{}", repo_path(repo), encode(name)),
+            None,
+        );
         match self.call(&get) {
             Ok(_) => return Ok(false),
             Err(err) if err.status() == Some(404) => {}
@@ -393,12 +409,7 @@ impl Gh {
             "color": color.trim_start_matches('#'),
             "description": description,
         });
-        let create = Call {
-            method: "POST",
-            endpoint: format!("{}/labels", repo_path(repo)),
-            input: Some(&input),
-            paginate: false,
-        };
+        let create = Call::one("POST", format!("{}/labels", repo_path(repo)), Some(&input));
         match self.call(&create) {
             Ok(_) => Ok(true),
             // Another machine created it between our two calls.
@@ -416,13 +427,10 @@ impl Gh {
         if labels.is_empty() {
             return Ok(());
         }
-        let input = json!({ "labels": labels });
-        self.call(&Call::one(
-            "POST",
+        self.post(
             format!("{}/issues/{number}/labels", repo_path(repo)),
-            Some(&input),
-        ))
-        .map(drop)
+            &json!({ "labels": labels }),
+        )
     }
 
     /// The repository's default branch (`main`, `master`, ...).
@@ -442,22 +450,12 @@ impl Gh {
         state: IssueState,
         label: &str,
     ) -> Result<Vec<Issue>, GhError> {
-        let call = Call {
-            method: "GET",
-            endpoint: format!(
-                "{}/issues?state={}&labels={}&per_page=100",
-                repo_path(repo),
-                state.as_str(),
-                encode(label)
-            ),
-            input: None,
-            paginate: true,
-        };
-        let stdout = self.call(&call)?;
-        json_pages(&call, &stdout)?
-            .into_iter()
-            .map(|v| parse_value(&call, v))
-            .collect()
+        self.list(format!(
+            "{}/issues?state={}&labels={}&per_page=100",
+            repo_path(repo),
+            state.as_str(),
+            encode(label)
+        ))
     }
 
     /// Pull requests whose head is `branch` of the repository's own owner, in any state.
@@ -472,14 +470,11 @@ impl Gh {
         repo: &GitHub,
         number: u64,
     ) -> Result<Vec<String>, GhError> {
-        let call = Call {
-            method: "GET",
-            endpoint: format!("{}/pulls/{number}/commits?per_page=100", repo_path(repo)),
-            input: None,
-            paginate: true,
-        };
-        let stdout = self.call(&call)?;
-        Ok(json_pages(&call, &stdout)?
+        let commits: Vec<Value> = self.list(format!(
+            "{}/pulls/{number}/commits?per_page=100",
+            repo_path(repo)
+        ))?;
+        Ok(commits
             .iter()
             .filter_map(|c| Some(c["commit"]["author"]["name"].as_str()?.to_owned()))
             .collect())
@@ -491,17 +486,10 @@ impl Gh {
     }
 
     fn pull_list(&self, repo: &GitHub, filter: &str) -> Result<Vec<Pull>, GhError> {
-        let call = Call {
-            method: "GET",
-            endpoint: format!("{}/pulls?state=all{filter}&per_page=100", repo_path(repo)),
-            input: None,
-            paginate: true,
-        };
-        let stdout = self.call(&call)?;
-        json_pages(&call, &stdout)?
-            .into_iter()
-            .map(|v| parse_value(&call, v))
-            .collect()
+        self.list(format!(
+            "{}/pulls?state=all{filter}&per_page=100",
+            repo_path(repo)
+        ))
     }
 
     /// Opens a pull request from `head` into `base`, a draft or ready for review. A 422 (for example "a pull
@@ -530,13 +518,10 @@ impl Gh {
         if reviewers.is_empty() {
             return Ok(());
         }
-        let input = json!({ "reviewers": reviewers });
-        self.call(&Call::one(
-            "POST",
+        self.post(
             format!("{}/pulls/{number}/requested_reviewers", repo_path(repo)),
-            Some(&input),
-        ))
-        .map(drop)
+            &json!({ "reviewers": reviewers }),
+        )
     }
 
     /// Sends one request whose answer is one JSON object, read as a `T`.
@@ -549,6 +534,22 @@ impl Gh {
         let call = Call::one(method, endpoint, input);
         let stdout = self.call(&call)?;
         parse_bytes(&call, &stdout)
+    }
+
+    /// Sends one request whose answer is not needed.
+    fn post(&self, endpoint: String, input: &Value) -> Result<(), GhError> {
+        self.call(&Call::one("POST", endpoint, Some(input)))
+            .map(drop)
+    }
+
+    /// GETs every page of an endpoint that answers with a JSON array; its elements read as `T`s.
+    fn list<T: serde::de::DeserializeOwned>(&self, endpoint: String) -> Result<Vec<T>, GhError> {
+        let call = Call::pages(endpoint);
+        let stdout = self.call(&call)?;
+        json_pages(&call, &stdout)?
+            .into_iter()
+            .map(|v| parse_value(&call, v))
+            .collect()
     }
 
     /// Runs the call, retrying while it is rate limited; returns gh's stdout.
@@ -1374,12 +1375,7 @@ mod tests {
 
     #[test]
     fn pages_are_concatenated() {
-        let call = Call {
-            method: "GET",
-            endpoint: "e".to_owned(),
-            input: None,
-            paginate: true,
-        };
+        let call = Call::pages("e".to_owned());
         assert_eq!(
             json_pages(&call, b"[1,2][3]\n[]\n[4]").unwrap(),
             [json!(1), json!(2), json!(3), json!(4)]

@@ -109,6 +109,13 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// Warns that `bad` lines of the JSON-lines file `file` (relative to the root) were skipped, when there were any.
+fn warn_skipped(bad: usize, file: &str) {
+    if bad > 0 {
+        eprintln!("warning: {bad} line(s) of `{file}` could not be read and were skipped");
+    }
+}
+
 /// The reader of our output went away (`daydream status --json | head`): not an error of ours. The write may
 /// have gone through `serde_json`, which wraps the io error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -276,26 +283,14 @@ fn run(cli: cli::Cli) -> anyhow::Result<u8> {
                     args.project.as_deref(),
                 ));
             }
-            if bad_builds > 0 {
-                eprintln!(
-                    "warning: {bad_builds} line(s) of `data/builds.jsonl` could not be read and were skipped"
-                );
-            }
-            if bad_healed > 0 {
-                eprintln!(
-                    "warning: {bad_healed} line(s) of `data/sentry_fixes.jsonl` could not be read and were skipped"
-                );
-            }
+            warn_skipped(bad_builds, "data/builds.jsonl");
+            warn_skipped(bad_healed, "data/sentry_fixes.jsonl");
             if args.json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 stdout.write_all(fix::metrics::render(&report).as_bytes())?;
             }
-            if bad > 0 {
-                eprintln!(
-                    "warning: {bad} line(s) of `data/fix_attempts.jsonl` could not be read and were skipped"
-                );
-            }
+            warn_skipped(bad, "data/fix_attempts.jsonl");
             Ok(exit_codes::OK)
         }
         cli::Command::Schedule(args) => schedule::run(

@@ -317,12 +317,7 @@ fn converge(
         );
         gh.comment(repo, dup.number, &text)
             .with_context(|| format!("failed to comment on duplicate #{}", dup.number))?;
-        let edit = IssueEdit {
-            state: Some("closed"),
-            state_reason: Some("not_planned"),
-            ..IssueEdit::default()
-        };
-        gh.edit_issue(repo, dup.number, &edit)
+        gh.close_issue(repo, dup.number, "not_planned")
             .with_context(|| format!("failed to close duplicate #{}", dup.number))?;
         record
             .changes
@@ -367,12 +362,7 @@ fn close_older(
         );
         gh.comment(repo, old.number, &text)
             .with_context(|| format!("failed to comment on #{}", old.number))?;
-        let edit = IssueEdit {
-            state: Some("closed"),
-            state_reason: Some("completed"),
-            ..IssueEdit::default()
-        };
-        gh.edit_issue(repo, old.number, &edit)
+        gh.close_issue(repo, old.number, "completed")
             .with_context(|| format!("failed to close #{}", old.number))?;
         record
             .changes

@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
+
+use super::metrics::{in_window, mean, ratio, window_start};
 
 /// How a build ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,19 +86,12 @@ pub(crate) fn compute(
     days: u32,
     project: Option<&str>,
 ) -> Figures {
-    let since = now - TimeDelta::days(i64::from(days));
-    let chosen: Vec<&Record> = records
-        .iter()
-        .filter(|r| since <= r.time && r.time <= now)
-        .filter(|r| project.is_none_or(|p| r.project == p))
-        .collect();
+    let since = window_start(now, days);
+    let chosen = in_window(records, since, now, project, |r| (r.time, &r.project));
     let integrated: Vec<&&Record> = chosen
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Landed | Outcome::IntegrationFailed))
         .collect();
-    let ratio = |n: usize, of: usize| {
-        if of == 0 { 0.0 } else { count(n) / count(of) }
-    };
     let failed = integrated
         .iter()
         .filter(|r| r.outcome == Outcome::IntegrationFailed)
@@ -120,21 +115,9 @@ pub(crate) fn compute(
         integrated: integrated.len(),
         integration_failure_rate: ratio(failed, integrated.len()),
         repair_rate: ratio(repaired, integrated.len()),
-        mean_speedup: if speedups.is_empty() {
-            0.0
-        } else {
-            speedups.iter().sum::<f64>() / count(speedups.len())
-        },
+        mean_speedup: mean(&speedups),
         cost_usd: chosen.iter().map(|r| r.cost_usd).sum(),
     }
-}
-
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "counts of builds are far below 2^52"
-)]
-fn count(n: usize) -> f64 {
-    n as f64
 }
 
 /// The section of `daydream metrics`.
@@ -213,5 +196,7 @@ mod tests {
         );
         assert!(text.contains("speedup: 1.67x"), "{text}");
         assert_eq!(compute(&records, now, 7, Some("other")).builds, 0);
+        // A window longer than time itself holds every build.
+        assert_eq!(compute(&records, now, u32::MAX, None).builds, 4);
     }
 }

@@ -451,70 +451,31 @@ mod tests {
             path: path.to_owned(),
         };
         let ok = |path: &str, n: u64| (path.to_owned(), Some(n));
-        assert!(
-            check(dir.path(), &r, &[], &[])
-                .unwrap_err()
-                .contains("empty")
-        );
-        assert!(
-            check(dir.path(), &r, &[change("l", "120000")], &[ok("l", 1)])
-                .unwrap_err()
-                .contains("symlink")
-        );
-        assert!(
-            check(dir.path(), &r, &[change("m", "160000")], &[ok("m", 1)])
-                .unwrap_err()
-                .contains("submodule")
-        );
-        assert!(
-            check(
-                dir.path(),
-                &r,
-                &[change(".env", "100644")],
-                &[ok(".env", 1)]
-            )
-            .unwrap_err()
-            .contains("protected")
-        );
-        assert!(
-            check(
-                dir.path(),
-                &r,
-                &[change("a.png", "100644")],
-                &[("a.png".to_owned(), None)]
-            )
-            .unwrap_err()
-            .contains("binary")
-        );
-        assert!(
-            check(
-                dir.path(),
-                &r,
-                &[change("a.py", "100644")],
-                &[ok("a.py", 501)]
-            )
-            .unwrap_err()
-            .contains("at most 500")
-        );
+        let refused = |changes: &[Change], sizes: &[(String, Option<u64>)], why: &str| {
+            let err = check(dir.path(), &r, changes, sizes).unwrap_err();
+            assert!(err.contains(why), "expected {why:?}: {err}");
+        };
+        refused(&[], &[], "empty");
+        // One file each: its path, mode and lines (`None`: binary), and what the refusal names.
+        for (path, mode, lines, why) in [
+            ("l", "120000", Some(1), "symlink"),
+            ("m", "160000", Some(1), "submodule"),
+            (".env", "100644", Some(1), "protected"),
+            ("a.png", "100644", None, "binary"),
+            ("a.py", "100644", Some(501), "at most 500"),
+        ] {
+            refused(&[change(path, mode)], &[(path.to_owned(), lines)], why);
+        }
         let many: Vec<Change> = (0..21)
             .map(|i| change(&format!("f{i}.py"), "100644"))
             .collect();
-        assert!(
-            check(dir.path(), &r, &many, &[])
-                .unwrap_err()
-                .contains("21 files")
-        );
+        refused(&many, &[], "21 files");
         // A directory that is a symlink (to anywhere) cannot carry a change.
         std::os::unix::fs::symlink("/etc", dir.path().join("out")).unwrap();
-        assert!(
-            check(
-                dir.path(),
-                &r,
-                &[change("out/passwd", "100644")],
-                &[ok("out/passwd", 1)]
-            )
-            .unwrap_err()
-            .contains("symlink `out`")
+        refused(
+            &[change("out/passwd", "100644")],
+            &[ok("out/passwd", 1)],
+            "symlink `out`",
         );
         let diff = check(
             dir.path(),

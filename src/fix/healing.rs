@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::metrics::{in_window, mean, ratio, window_start};
 
 /// One event in the life of a Sentry fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,14 +82,8 @@ pub(crate) fn compute(
     days: u32,
     project: Option<&str>,
 ) -> Healing {
-    let since = now
-        .checked_sub_signed(TimeDelta::days(i64::from(days)))
-        .unwrap_or_else(|| DateTime::<Utc>::MIN_UTC.fixed_offset());
-    let chosen: Vec<&Record> = records
-        .iter()
-        .filter(|r| since <= r.time && r.time <= now)
-        .filter(|r| project.is_none_or(|p| r.project == p))
-        .collect();
+    let since = window_start(now, days);
+    let chosen = in_window(records, since, now, project, |r| (r.time, &r.project));
     let count = |event: Event| chosen.iter().filter(|r| r.event == event).count();
     let (reproduced, not) = (count(Event::Reproduced), count(Event::NotReproduced));
     let opened: Vec<&&Record> = chosen
@@ -118,24 +114,12 @@ pub(crate) fn compute(
         .values()
         .filter(|r| r.event != Event::ClosedUnmerged)
         .collect();
-    let ratio = |a: usize, b: usize| {
-        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-        if b == 0 {
-            0.0
-        } else {
-            round(a as f64 / b as f64)
-        }
-    };
+    let ratio = |part: usize, whole: usize| round(ratio(part, whole));
     Healing {
         issues_attempted: reproduced + not,
         reproduction_rate: ratio(reproduced, reproduced + not),
         prs_opened: opened.len(),
-        mean_hours_first_seen_to_pr: if hours.is_empty() {
-            0.0
-        } else {
-            #[expect(clippy::cast_precision_loss, reason = "a handful of PRs")]
-            round(hours.iter().sum::<f64>() / hours.len() as f64)
-        },
+        mean_hours_first_seen_to_pr: round(mean(&hours)),
         merged: merged.len(),
         fix_success_rate: ratio(
             merged.iter().filter(|r| r.event == Event::Stopped).count(),

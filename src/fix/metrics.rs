@@ -149,11 +149,7 @@ pub(crate) fn compute(
     project: Option<&str>,
 ) -> Report {
     let since = window_start(now, days);
-    let chosen: Vec<&AttemptRecord> = records
-        .iter()
-        .filter(|r| since <= r.time && r.time <= now)
-        .filter(|r| project.is_none_or(|p| r.project == p))
-        .collect();
+    let chosen = in_window(records, since, now, project, |r| (r.time, &r.project));
     let mut by_project: BTreeMap<&str, Vec<&AttemptRecord>> = BTreeMap::new();
     for record in &chosen {
         by_project.entry(&record.project).or_default().push(record);
@@ -171,8 +167,26 @@ pub(crate) fn compute(
     }
 }
 
+/// The records from `since` to `now` (both included), of `project` when one is given; `time_and_project` reads
+/// a record's. Every figure of `daydream metrics` is computed over such a choice.
+pub(crate) fn in_window<'a, R>(
+    records: &'a [R],
+    since: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    project: Option<&str>,
+    time_and_project: impl Fn(&R) -> (DateTime<FixedOffset>, &String),
+) -> Vec<&'a R> {
+    records
+        .iter()
+        .filter(|r| {
+            let (time, of) = time_and_project(r);
+            since <= time && time <= now && project.is_none_or(|p| of == p)
+        })
+        .collect()
+}
+
 /// `days` before `now`; the earliest time there is when that is before it (`--days 4000000000`).
-fn window_start(now: DateTime<FixedOffset>, days: u32) -> DateTime<FixedOffset> {
+pub(crate) fn window_start(now: DateTime<FixedOffset>, days: u32) -> DateTime<FixedOffset> {
     now.checked_sub_signed(TimeDelta::days(i64::from(days)))
         .unwrap_or_else(|| DateTime::<Utc>::MIN_UTC.fixed_offset())
 }
@@ -241,7 +255,7 @@ fn seconds_to_fix(attempts: &[&AttemptRecord]) -> Option<f64> {
 }
 
 /// `part / whole`, 0 when `whole` is 0.
-fn ratio(part: usize, whole: usize) -> f64 {
+pub(crate) fn ratio(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -250,7 +264,7 @@ fn ratio(part: usize, whole: usize) -> f64 {
 }
 
 /// The mean, 0 for none (not NaN).
-fn mean(values: &[f64]) -> f64 {
+pub(crate) fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         0.0
     } else {

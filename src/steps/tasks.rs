@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{GitHub, Project};
-use crate::github::{Gh, GhError, Issue, IssueEdit, IssueState};
+use crate::github::{Gh, GhError, Issue, IssueState};
 use crate::publish::{REPORT_LABEL, REPORT_TITLE};
 use crate::step::{Outcome, Output, Step, UnitCx};
 
@@ -242,12 +242,7 @@ fn act(
                 gh.comment(repo, issue.number, &text)
                     .with_context(|| format!("failed to comment on #{}", issue.number))?;
             }
-            let edit = IssueEdit {
-                state: Some("closed"),
-                state_reason: Some("not_planned"),
-                ..IssueEdit::default()
-            };
-            gh.edit_issue(repo, issue.number, &edit)
+            gh.close_issue(repo, issue.number, "not_planned")
                 .with_context(|| format!("failed to close #{}", issue.number))?;
             data.changes.push(format!(
                 "closed #{} (no activity for {idle} days)",

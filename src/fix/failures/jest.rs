@@ -157,7 +157,7 @@ mod tests {
             .collect()
     }
 
-    use super::super::testing::by_id;
+    use super::super::testing::{assert_messages, by_id};
 
     #[test]
     fn jest_gives_each_failure_with_its_describe_path() {
@@ -188,17 +188,22 @@ mod tests {
                 ("test/broken.test.js", "test/broken.test.js", ""),
             ]
         );
-        assert_eq!(
-            by_id(&failures, "test/cart.test.js > total of nothing").message,
-            "expect(received).toBe(expected) // Object.is equality Expected: 1 Received: 0"
-        );
-        assert_eq!(
-            by_id(&failures, "test/cart.test.js > tax for unknown kind").message,
-            "no rate for luxury"
-        );
-        assert_eq!(
-            by_id(&failures, "test/broken.test.js").message,
-            "Cannot find module '../src/discounts' from 'test/broken.test.js'"
+        assert_messages(
+            &failures,
+            &[
+                (
+                    "test/cart.test.js > total of nothing",
+                    "expect(received).toBe(expected) // Object.is equality Expected: 1 Received: 0",
+                ),
+                (
+                    "test/cart.test.js > tax for unknown kind",
+                    "no rate for luxury",
+                ),
+                (
+                    "test/broken.test.js",
+                    "Cannot find module '../src/discounts' from 'test/broken.test.js'",
+                ),
+            ],
         );
     }
 

@@ -297,6 +297,7 @@ mod tests {
     use crate::fix::failures::command::Runner;
     use crate::fix::failures::frames::frames;
     use crate::fix::failures::parse::parse;
+    use crate::fix::failures::testing::ids_types_messages;
 
     const PYTEST: &str = include_str!("../../../tests/fixtures/test-output/pytest-junit.xml");
     const PYTEST_XUNIT1: &str =
@@ -309,18 +310,11 @@ mod tests {
     const VITEST: &str = include_str!("../../../tests/fixtures/test-output/vitest-junit.xml");
     const VITEST_OUTPUT: &str = include_str!("../../../tests/fixtures/test-output/vitest.txt");
 
-    fn key(failures: &[Failure]) -> Vec<(String, String, String)> {
-        let mut keys: Vec<_> = failures
-            .iter()
-            .map(|failure| {
-                (
-                    failure.test.clone(),
-                    failure.error_type.clone(),
-                    failure.message.clone(),
-                )
-            })
-            .collect();
-        keys.sort();
+    /// The failures as (test, error type, message) in order: a report and the terminal output may list them in
+    /// another.
+    fn key(failures: &[Failure]) -> Vec<(&str, &str, &str)> {
+        let mut keys = ids_types_messages(failures);
+        keys.sort_unstable();
         keys
     }
 
@@ -350,9 +344,9 @@ mod tests {
         assert_eq!(
             key(&failures),
             [(
-                "tests/test_broken.py".to_owned(),
-                "ModuleNotFoundError".to_owned(),
-                "No module named 'shop.discounts'".to_owned()
+                "tests/test_broken.py",
+                "ModuleNotFoundError",
+                "No module named 'shop.discounts'"
             )]
         );
     }
@@ -365,13 +359,13 @@ mod tests {
 
     #[test]
     fn vitest_junit_matches_the_terminal_output() {
-        let failures = parse_junit(VITEST).expect("valid report");
-        let ids = |failures: &[Failure]| {
+        fn ids(failures: &[Failure]) -> Vec<(&str, &str)> {
             key(failures)
                 .into_iter()
                 .map(|(id, kind, _)| (id, kind))
-                .collect::<Vec<_>>()
-        };
+                .collect()
+        }
+        let failures = parse_junit(VITEST).expect("valid report");
         assert_eq!(ids(&failures), ids(&parse(Runner::Vitest, VITEST_OUTPUT)));
         let nothing = failures
             .iter()

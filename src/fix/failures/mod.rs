@@ -34,6 +34,13 @@ pub(super) mod testing {
             .unwrap_or_else(|| panic!("no failure {id}"))
     }
 
+    /// Each `(id, message)`: the failure of that id has that message.
+    pub(crate) fn assert_messages(failures: &[Failure], expected: &[(&str, &str)]) {
+        for (id, message) in expected {
+            assert_eq!(by_id(failures, id).message, *message, "the message of {id}");
+        }
+    }
+
     /// Each failure as (test, error type, message), for comparing a whole parse at once.
     pub(crate) fn ids_types_messages(failures: &[Failure]) -> Vec<(&str, &str, &str)> {
         failures

@@ -296,7 +296,7 @@ mod tests {
         include_str!("../../../tests/fixtures/test-output/pytest-collect-error.txt");
     const TB_NO: &str = include_str!("../../../tests/fixtures/test-output/pytest-tb-no.txt");
 
-    use super::super::testing::by_id;
+    use super::super::testing::{assert_messages, by_id};
 
     #[test]
     fn pytest_q_gives_every_failure_and_error_with_its_type() {
@@ -329,21 +329,17 @@ mod tests {
     fn pytest_q_messages_come_whole_from_the_traceback() {
         let failures = parse_output(Runner::Pytest, Q);
         // The summary cuts this one to "AssertionError: assert 10..."; the section has it whole.
-        assert_eq!(
-            by_id(&failures, "tests/test_cart.py::TestCart::test_reduced").message,
-            "assert 10.5 == 10"
-        );
-        assert_eq!(
-            by_id(&failures, "tests/test_cart.py::test_total_empty").message,
-            "assert 0 == 1"
-        );
-        assert_eq!(
-            by_id(&failures, "tests/test_cart.py::test_tax_unknown_kind").message,
-            "'luxury'"
-        );
-        assert_eq!(
-            by_id(&failures, "tests/test_cart.py::test_needs_db").message,
-            "database unavailable"
+        assert_messages(
+            &failures,
+            &[
+                (
+                    "tests/test_cart.py::TestCart::test_reduced",
+                    "assert 10.5 == 10",
+                ),
+                ("tests/test_cart.py::test_total_empty", "assert 0 == 1"),
+                ("tests/test_cart.py::test_tax_unknown_kind", "'luxury'"),
+                ("tests/test_cart.py::test_needs_db", "database unavailable"),
+            ],
         );
     }
 

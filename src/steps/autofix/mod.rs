@@ -471,6 +471,12 @@ mod tests {
         }
     }
 
+    /// The one candidate of a confident code bug.
+    fn sku_candidate() -> Candidate {
+        let good = reflection("code_bug", "KeyError when the cart has no sku", 0.9);
+        candidates("shop", &[&good], 0.7).remove(0)
+    }
+
     #[test]
     fn candidates_qualify_by_category_pattern_prevention_and_confidence() {
         let good = reflection("code_bug", "KeyError when the cart has no sku", 0.9);
@@ -572,16 +578,7 @@ mod tests {
             ],
             ..SentryData::default()
         };
-        let mut c = candidates(
-            "shop",
-            &[&reflection(
-                "code_bug",
-                "KeyError when the cart has no sku",
-                0.9,
-            )],
-            0.7,
-        )
-        .remove(0);
+        let mut c = sku_candidate();
         // Not about Sentry at all: no storm guard, whatever Sentry says.
         assert_eq!(storm_guard(Some(&data), &c), None);
         assert_eq!(storm_guard(None, &c), None);
@@ -616,15 +613,7 @@ mod tests {
 
     #[test]
     fn the_prompt_fences_evidence_and_names_the_rules() {
-        let c = &candidates(
-            "shop",
-            &[&reflection(
-                "code_bug",
-                "KeyError when the cart has no sku",
-                0.9,
-            )],
-            0.7,
-        )[0];
+        let c = &sku_candidate();
         let config = crate::config::parse(
             r#"{"projects":{"shop":{"working_directory":"/tmp","test_command":"sh t.sh"}}}"#,
             Path::new("/tmp/p.json"),
@@ -635,30 +624,25 @@ mod tests {
         let rules = PathRules::new(&["src/".to_owned()], &[]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("CLAUDE.md"), "Always use tabs.").unwrap();
-        let p = prompt(
-            c,
-            &config.projects[0],
-            &[],
-            &rules,
-            dir.path(),
-            "sh t.sh",
-            None,
-        );
+        let prompt_for = |launcher| {
+            prompt(
+                c,
+                &config.projects[0],
+                &[],
+                &rules,
+                dir.path(),
+                "sh t.sh",
+                launcher,
+            )
+        };
+        let p = prompt_for(None);
         assert!(p.contains("BEGIN UNTRUSTED EVIDENCE\n- logs: KeyError\nEND UNTRUSTED EVIDENCE"));
         assert!(p.contains("Only change files under: src/."));
         assert!(p.contains("**/.env*"));
         assert!(p.contains("BEGIN PROJECT RULES\nAlways use tabs.\nEND PROJECT RULES"));
         assert!(p.contains("runs `sh t.sh`"));
         assert!(p.contains("Use only the file tools."));
-        let p = prompt(
-            c,
-            &config.projects[0],
-            &[],
-            &rules,
-            dir.path(),
-            "sh t.sh",
-            Some(LAUNCHER),
-        );
+        let p = prompt_for(Some(LAUNCHER));
         assert!(
             p.contains("the one command you may run is `daydream-run-tests`, which runs `sh t.sh` in a sandbox"),
             "{p}"

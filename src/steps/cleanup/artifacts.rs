@@ -10,8 +10,9 @@ use anyhow::Result;
 use super::data::{Artifact, Listed};
 use super::render::{show, show_dir, with_more};
 use super::tracked::tracked_under;
-use super::{ARTIFACT_DIRS, ARTIFACT_EXTENSION, RENDER_LIMIT, SKIP_DIRS, VENV_MARKERS};
+use super::{ARTIFACT_DIRS, ARTIFACT_EXTENSION, RENDER_LIMIT, VENV_MARKERS};
 use crate::cancel::Cancel;
+use crate::fsutil::SKIP_DIRS;
 use crate::step::Warnings;
 
 pub(super) struct Candidate {

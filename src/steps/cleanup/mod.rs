@@ -43,21 +43,6 @@ use tracked::{Tracking, tracking};
 const ARTIFACT_DIRS: &[&str] = &["__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"];
 /// Files that are build artifacts wherever they are.
 const ARTIFACT_EXTENSION: &str = "pyc";
-/// Folders neither walk enters: version control, vendored code, virtualenvs and other build trees.
-const SKIP_DIRS: &[&str] = &[
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "vendor",
-    "third_party",
-    ".venv",
-    "venv",
-    "site-packages",
-    ".tox",
-    ".nox",
-    "target",
-];
 /// A folder holding one of these is a virtualenv (or a conda environment), whatever its name (`env`, `py311`, ...).
 const VENV_MARKERS: &[&str] = &["pyvenv.cfg", "conda-meta", "bin/activate"];
 /// Items kept per list in the data; the totals count everything.
@@ -1211,31 +1196,40 @@ Legacy-code signals in 1 source file:
 
     #[test]
     fn commented_out_code_is_found() {
-        let python = "import os\n\n# def old_handler(request):\n#     data = request.json()\n#     if not data:\n#         return None\n#     return process(data)\n\nx = 1\n";
-        assert_eq!(
-            blocks(python, Syntax::Hash),
-            [(3, 7, "def old_handler(request):".to_owned())]
-        );
-        let assignments = "# x = 1\n## y = 2\n#\n# z = x + y\n";
-        assert_eq!(
-            blocks(assignments, Syntax::Hash),
-            [(1, 4, "x = 1".to_owned())]
-        );
-        let js = "run();\n  // const total = compute(a, b);\n  // if (total > 10) {\n  //   console.log(total);\n  // }\n";
-        assert_eq!(
-            blocks(js, Syntax::Slash),
-            [(2, 5, "const total = compute(a, b);".to_owned())]
-        );
-        let c = "int x;\n/*\nint old(void) {\n    return compute(1, 2);\n}\n*/\n";
-        assert_eq!(
-            blocks(c, Syntax::Slash),
-            [(3, 5, "int old(void) {".to_owned())]
-        );
-        let go = "// err := client.Fetch(ctx)\n// if err != nil {\n//     return err\n// }\n";
-        assert_eq!(
-            blocks(go, Syntax::Slash),
-            [(1, 4, "err := client.Fetch(ctx)".to_owned())]
-        );
+        let cases: &[(&str, Syntax, (usize, usize, &str))] = &[
+            (
+                "import os\n\n# def old_handler(request):\n#     data = request.json()\n#     if not data:\n#         return None\n#     return process(data)\n\nx = 1\n",
+                Syntax::Hash,
+                (3, 7, "def old_handler(request):"),
+            ),
+            (
+                "# x = 1\n## y = 2\n#\n# z = x + y\n",
+                Syntax::Hash,
+                (1, 4, "x = 1"),
+            ),
+            (
+                "run();\n  // const total = compute(a, b);\n  // if (total > 10) {\n  //   console.log(total);\n  // }\n",
+                Syntax::Slash,
+                (2, 5, "const total = compute(a, b);"),
+            ),
+            (
+                "int x;\n/*\nint old(void) {\n    return compute(1, 2);\n}\n*/\n",
+                Syntax::Slash,
+                (3, 5, "int old(void) {"),
+            ),
+            (
+                "// err := client.Fetch(ctx)\n// if err != nil {\n//     return err\n// }\n",
+                Syntax::Slash,
+                (1, 4, "err := client.Fetch(ctx)"),
+            ),
+        ];
+        for (text, syntax, (start, end, preview)) in cases {
+            assert_eq!(
+                blocks(text, *syntax),
+                [(*start, *end, (*preview).to_owned())],
+                "{text}"
+            );
+        }
     }
 
     #[test]

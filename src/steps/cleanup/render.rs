@@ -100,15 +100,10 @@ pub(super) fn render(data: &CleanupData, out: &mut String) {
             "- commented-out code: {}",
             plural(legacy.commented_out.total, "block", "blocks")
         );
-        for block in legacy.commented_out.items.iter().take(RENDER_LIMIT) {
-            let _ = writeln!(
-                out,
-                "  - {} {}",
-                code(&format!("{}:{}-{}", block.path, block.start, block.end)),
-                code(&block.preview)
-            );
-        }
-        more_line_indented(out, legacy.commented_out.total, RENDER_LIMIT);
+        places(out, &legacy.commented_out, |block| {
+            let at = format!("{}:{}-{}", block.path, block.start, block.end);
+            (at, &block.preview)
+        });
     }
     if legacy.markers.total > 0 {
         let counts: Vec<String> = legacy
@@ -122,15 +117,9 @@ pub(super) fn render(data: &CleanupData, out: &mut String) {
             legacy.markers.total,
             counts.join(", ")
         );
-        for marker in legacy.markers.items.iter().take(RENDER_LIMIT) {
-            let _ = writeln!(
-                out,
-                "  - {} {}",
-                code(&format!("{}:{}", marker.path, marker.line)),
-                code(&marker.text)
-            );
-        }
-        more_line_indented(out, legacy.markers.total, RENDER_LIMIT);
+        places(out, &legacy.markers, |marker| {
+            (format!("{}:{}", marker.path, marker.line), &marker.text)
+        });
     }
     for deprecated in legacy.deprecated.iter().filter(|d| d.uses.total > 0) {
         let _ = writeln!(
@@ -139,15 +128,9 @@ pub(super) fn render(data: &CleanupData, out: &mut String) {
             code(&deprecated.pattern),
             plural(deprecated.uses.total, "use", "uses")
         );
-        for used in deprecated.uses.items.iter().take(RENDER_LIMIT) {
-            let _ = writeln!(
-                out,
-                "  - {} {}",
-                code(&format!("{}:{}", used.path, used.line)),
-                code(&used.text)
-            );
-        }
-        more_line_indented(out, deprecated.uses.total, RENDER_LIMIT);
+        places(out, &deprecated.uses, |used| {
+            (format!("{}:{}", used.path, used.line), &used.text)
+        });
     }
 }
 
@@ -155,6 +138,19 @@ pub(super) fn more_line(out: &mut String, total: usize, shown: usize) {
     if total > shown {
         let _ = writeln!(out, "- and {} more", total - shown);
     }
+}
+
+/// The first places of a legacy signal, each `where` and the text there, `and N more`.
+fn places<T, const LIMIT: usize>(
+    out: &mut String,
+    list: &Listed<T, LIMIT>,
+    place: impl Fn(&T) -> (String, &String),
+) {
+    for item in list.items.iter().take(RENDER_LIMIT) {
+        let (at, text) = place(item);
+        let _ = writeln!(out, "  - {} {}", code(&at), code(text));
+    }
+    more_line_indented(out, list.total, RENDER_LIMIT);
 }
 
 pub(super) fn more_line_indented(out: &mut String, total: usize, shown: usize) {

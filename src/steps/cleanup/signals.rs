@@ -14,6 +14,7 @@ use super::lexer::{Family, Region, lex};
 use super::render::{clip, show};
 use super::{BINARY_PROBE, MAX_SOURCE_BYTES, MIN_BLOCK_LINES};
 use crate::cancel::Cancel;
+use crate::fsutil::project_walk;
 use crate::step::Warnings;
 
 /// The comment syntax of a source file.
@@ -71,18 +72,7 @@ pub(super) fn scan_legacy(
     };
     let mut files: Vec<(String, FileSignals)> = Vec::new();
     let mut read_by_tests: HashSet<String> = HashSet::new();
-    let walk = ignore::WalkBuilder::new(root)
-        .standard_filters(true)
-        // Honour `.gitignore` even where git is not (a copy of a repository, a project without git).
-        .require_git(false)
-        .follow_links(false)
-        .sort_by_file_name(Ord::cmp)
-        .filter_entry(|entry| {
-            !(entry.depth() > 0
-                && entry.file_type().is_some_and(|t| t.is_dir())
-                && skipped_dir(entry.path()).is_some())
-        })
-        .build();
+    let walk = project_walk(root, |dir| skipped_dir(dir.path()).is_some()).build();
     for entry in walk {
         cancel.check()?;
         let entry = match entry {

@@ -272,28 +272,40 @@ impl Audit<'_> {
         }
         let shown = code(&words.join(" "));
         let what = format!("{shown}: {} has no subcommand {}", code(bin), code(sub));
-        let (fix, replace) = if let Some(near) = closest(sub, &help.subcommands) {
-            (
-                format!("use {} instead", code(near)),
-                Some(Replace {
-                    from: format!("{bin} {sub}"),
-                    to: format!("{bin} {near}"),
-                }),
-            )
-        } else {
-            let listed: Vec<String> = help
-                .subcommands
-                .iter()
-                .filter(|s| *s != "help")
-                .map(|s| code(s))
-                .collect();
-            (
-                format!(
-                    "use one of the subcommands its `--help` lists ({}), or remove the command",
-                    listed.join(", ")
-                ),
-                None,
-            )
+        let near = closest(sub, &help.subcommands).map(|near| {
+            let replace = Replace {
+                from: format!("{bin} {sub}"),
+                to: format!("{bin} {near}"),
+            };
+            (near.as_str(), replace)
+        });
+        let listed: Vec<String> = help
+            .subcommands
+            .iter()
+            .filter(|s| *s != "help")
+            .map(|s| code(s))
+            .collect();
+        let otherwise = format!(
+            "use one of the subcommands its `--help` lists ({}), or remove the command",
+            listed.join(", ")
+        );
+        self.unknown_name(doc, line, what, near, otherwise);
+        Ok(())
+    }
+
+    /// A command that names something its program does not have: the near miss (with the replacement that puts
+    /// it in place) or, with none, `otherwise`.
+    fn unknown_name(
+        &mut self,
+        doc: &str,
+        line: usize,
+        what: String,
+        near: Option<(&str, Replace)>,
+        otherwise: String,
+    ) {
+        let (fix, replace) = match near {
+            Some((near, replace)) => (format!("use {} instead", code(near)), Some(replace)),
+            None => (otherwise, None),
         };
         self.findings.push(Finding {
             kind: Kind::Command,
@@ -303,7 +315,6 @@ impl Audit<'_> {
             fix,
             replace,
         });
-        Ok(())
     }
 
     /// The subcommands of the project's binary `bin`, from its `--help`; `None` (with a note) when they cannot
@@ -411,41 +422,28 @@ impl Audit<'_> {
         } else {
             format!("{base}/package.json")
         });
-        let (fix, replace) = match near.as_deref() {
-            Some(near) => (
-                format!("use {} instead", code(near)),
-                Some(Replace {
-                    from: format!("run {script}"),
-                    to: format!("run {near}"),
-                }),
-            ),
-            None if scripts.is_empty() => (
-                format!("{manifest} has no scripts: remove the command"),
-                None,
-            ),
-            None => {
-                let listed: Vec<String> = scripts.iter().take(8).map(|s| code(s)).collect();
-                (
-                    format!(
-                        "use one of its scripts ({}), or remove the command",
-                        listed.join(", ")
-                    ),
-                    None,
-                )
-            }
-        };
-        self.findings.push(Finding {
-            kind: Kind::Command,
-            file: doc.to_owned(),
-            line,
-            what: format!(
-                "{}: {manifest} has no script {}",
-                code(&words.join(" ")),
-                code(script)
-            ),
-            fix,
-            replace,
+        let what = format!(
+            "{}: {manifest} has no script {}",
+            code(&words.join(" ")),
+            code(script)
+        );
+        let near = near.as_deref().map(|near| {
+            let replace = Replace {
+                from: format!("run {script}"),
+                to: format!("run {near}"),
+            };
+            (near, replace)
         });
+        let otherwise = if scripts.is_empty() {
+            format!("{manifest} has no scripts: remove the command")
+        } else {
+            let listed: Vec<String> = scripts.iter().take(8).map(|s| code(s)).collect();
+            format!(
+                "use one of its scripts ({}), or remove the command",
+                listed.join(", ")
+            )
+        };
+        self.unknown_name(doc, line, what, near, otherwise);
     }
 }
 

@@ -14,9 +14,10 @@ use regex::Regex;
 use super::paths::file_name;
 use super::{
     BINARY_PROBE, ENV_EXAMPLES, HISTORICAL_DIRS, HISTORICAL_DOCS, MAX_SOURCE_BYTES,
-    MAX_SOURCE_FILES, MAX_SOURCE_TOTAL, SECRET_FILES, SITE_CONFIG_EXTENSIONS, SKIP_DIRS,
+    MAX_SOURCE_FILES, MAX_SOURCE_TOTAL, SECRET_FILES, SITE_CONFIG_EXTENSIONS,
 };
 use crate::cancel::Cancel;
+use crate::fsutil::{SKIP_DIRS, project_walk};
 use crate::step::Warnings;
 
 /// What a walk of the project found.
@@ -45,35 +46,22 @@ pub(super) static MD_MENTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\w.-]+\.(?:md|markdown)\b").expect("valid regex"));
 
 /// Walks the project (`.gitignore`-aware, hidden files included, symlinks not followed).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one walk of the tree, sorting each file into what the checks need"
-)]
 pub(super) fn walk(root: &Path, cancel: &Cancel, warnings: &mut Warnings) -> Result<Tree> {
     let mut tree = Tree {
         names_complete: true,
         ..Tree::default()
     };
     let (mut read, mut bytes) = (0usize, 0u64);
-    let walk = ignore::WalkBuilder::new(root)
-        .standard_filters(true)
-        .hidden(false)
-        // Honour `.gitignore` even where git is not (a copy of a repository).
-        .require_git(false)
-        .follow_links(false)
-        .sort_by_file_name(Ord::cmp)
-        .filter_entry(|entry| {
-            let dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(entry.depth() > 0
-                && dir
-                && (entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| SKIP_DIRS.contains(&n))
-                    // Another repository: its docs are its own.
-                    || entry.path().join(".git").exists()))
-        })
-        .build();
+    let walk = project_walk(root, |dir| {
+        dir.file_name()
+            .to_str()
+            // Python's bytecode caches too: no doc names what is in them.
+            .is_some_and(|n| SKIP_DIRS.contains(&n) || n == "__pycache__")
+            // Another repository: its docs are its own.
+            || dir.path().join(".git").exists()
+    })
+    .hidden(false)
+    .build();
     for entry in walk {
         cancel.check()?;
         let entry = match entry {

@@ -75,23 +75,9 @@ impl Git {
         paths: &[String],
     ) -> Result<Result<BTreeMap<String, i64>, String>> {
         let mut out = BTreeMap::new();
-        for chunk in paths.chunks(GIT_CHUNK) {
-            let log = match self.run(
-                &[
-                    "log",
-                    "--format=%x01%ct",
-                    "--name-only",
-                    "-z",
-                    "--no-renames",
-                    "--relative",
-                ],
-                chunk,
-            )? {
-                Ok(log) => log,
-                Err(err) => return Ok(Err(err)),
-            };
+        let read = self.each_log(&["--format=%x01%ct"], paths, |_, log| {
             // Newest first: the first time a path shows is its last change.
-            for (header, names) in commits(&log) {
+            for (header, names) in commits(log) {
                 let Ok(time) = header.trim().parse::<i64>() else {
                     continue;
                 };
@@ -99,8 +85,29 @@ impl Git {
                     out.entry(name).or_insert(time);
                 }
             }
+        })?;
+        Ok(read.map(|()| out))
+    }
+
+    /// Runs `git log` with `args` and the names of the files each commit touched (no renames, relative to the
+    /// root) over `paths`, [`GIT_CHUNK`] at a time; `each` reads each chunk's log. `Ok(Err(message))` when git
+    /// failed.
+    fn each_log(
+        &self,
+        args: &[&str],
+        paths: &[String],
+        mut each: impl FnMut(&[String], &[u8]),
+    ) -> Result<Result<(), String>> {
+        let mut log_args = vec!["log"];
+        log_args.extend_from_slice(args);
+        log_args.extend_from_slice(&["--name-only", "-z", "--no-renames", "--relative"]);
+        for chunk in paths.chunks(GIT_CHUNK) {
+            match self.run(&log_args, chunk)? {
+                Ok(log) => each(chunk, &log),
+                Err(err) => return Ok(Err(err)),
+            }
         }
-        Ok(Ok(out))
+        Ok(Ok(()))
     }
 
     /// Which of `paths` git history shows deleted (the last time), and where the renamed ones live now.
@@ -167,52 +174,41 @@ impl Git {
         paths: &[String],
     ) -> Result<Result<BTreeMap<String, Gone>, String>> {
         let mut out = BTreeMap::new();
-        for chunk in paths.chunks(GIT_CHUNK) {
-            let wanted: HashSet<&str> = chunk.iter().map(String::as_str).collect();
-            let log = match self.run(
-                &[
-                    "log",
-                    "--diff-filter=D",
-                    "--format=%x01%H %ct",
-                    "--name-only",
-                    "-z",
-                    "--no-renames",
-                    "--relative",
-                ],
-                chunk,
-            )? {
-                Ok(log) => log,
-                Err(err) => return Ok(Err(err)),
-            };
-            for (header, names) in commits(&log) {
-                let Some((hash, time)) = header.trim().split_once(' ') else {
-                    continue;
-                };
-                let Ok(time) = time.parse::<i64>() else {
-                    continue;
-                };
-                for name in names {
-                    // The file, and each folder on its way that was asked about.
-                    let mut at = name.len();
-                    loop {
-                        let path = &name[..at];
-                        if wanted.contains(path) {
-                            out.entry(path.to_owned()).or_insert_with(|| Gone {
-                                commit: hash.chars().take(7).collect(),
-                                hash: hash.to_owned(),
-                                time,
-                                renamed_to: None,
-                            });
-                        }
-                        match path.rfind('/') {
-                            Some(slash) => at = slash,
-                            None => break,
+        let read = self.each_log(
+            &["--diff-filter=D", "--format=%x01%H %ct"],
+            paths,
+            |chunk, log| {
+                let wanted: HashSet<&str> = chunk.iter().map(String::as_str).collect();
+                for (header, names) in commits(log) {
+                    let Some((hash, time)) = header.trim().split_once(' ') else {
+                        continue;
+                    };
+                    let Ok(time) = time.parse::<i64>() else {
+                        continue;
+                    };
+                    for name in names {
+                        // The file, and each folder on its way that was asked about.
+                        let mut at = name.len();
+                        loop {
+                            let path = &name[..at];
+                            if wanted.contains(path) {
+                                out.entry(path.to_owned()).or_insert_with(|| Gone {
+                                    commit: hash.chars().take(7).collect(),
+                                    hash: hash.to_owned(),
+                                    time,
+                                    renamed_to: None,
+                                });
+                            }
+                            match path.rfind('/') {
+                                Some(slash) => at = slash,
+                                None => break,
+                            }
                         }
                     }
                 }
-            }
-        }
-        Ok(Ok(out))
+            },
+        )?;
+        Ok(read.map(|()| out))
     }
 
     /// The renames (old, new) of one commit.

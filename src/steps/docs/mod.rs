@@ -109,22 +109,6 @@ const GIT_CHUNK: usize = 200;
 /// Renames followed from a path to where it lives now.
 const RENAME_HOPS: usize = 3;
 
-/// Folders the walk does not enter: version control, vendored code, virtualenvs, build trees.
-const SKIP_DIRS: &[&str] = &[
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "vendor",
-    "third_party",
-    ".venv",
-    "venv",
-    "site-packages",
-    ".tox",
-    ".nox",
-    "target",
-    "__pycache__",
-];
 /// First folders of paths that programs create at run time: a missing path under them is not a finding.
 const RUNTIME_DIRS: &[&str] = &[
     "logs",
@@ -638,6 +622,15 @@ Options:
         fs::write(path, content).unwrap();
     }
 
+    /// The findings of a run over a project of these files (path, content).
+    fn findings_in(files: &[(&str, &str)]) -> Vec<(String, usize, String)> {
+        let tmp = tempfile::tempdir().unwrap();
+        for (rel, content) in files {
+            put(tmp.path(), rel, content);
+        }
+        found(&run(tmp.path()).1)
+    }
+
     /// The findings of a run, as (file, line, what).
     fn found(data: &DocsData) -> Vec<(String, usize, String)> {
         data.findings
@@ -649,23 +642,20 @@ Options:
 
     #[test]
     fn a_sphinx_myst_site_owns_its_labels_references_and_pages() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        put(root, "docs/conf.py", "extensions = ['myst_parser']\n");
-        put(root, "docs/_static/logo.png", "png");
-        put(root, "docs/advanced/transports.md", "# Transports\n");
-        put(
-            root,
-            "docs/index.md",
-            "(labels/x)=\n# Title\n\nSee [the API](attrs.frozen), [x](labels/x), [adv](advanced/transports) and {ref}`the label <labels/x>`.\n\nAlso {doc}`advanced/gone/page.md`, [jump](#labels/x) and [logo](/_static/logo.png).\n\nBut [gone](/_static/gone.png) and [missing](missing.md) are broken.\n",
-        );
-        // Read on the forge, not built by Sphinx: its links are files.
-        put(root, "README.md", "# Shop\n\nSee [x](labels/x).\n");
-
-        let (_, data) = run(root);
+        let findings = findings_in(&[
+            ("docs/conf.py", "extensions = ['myst_parser']\n"),
+            ("docs/_static/logo.png", "png"),
+            ("docs/advanced/transports.md", "# Transports\n"),
+            (
+                "docs/index.md",
+                "(labels/x)=\n# Title\n\nSee [the API](attrs.frozen), [x](labels/x), [adv](advanced/transports) and {ref}`the label <labels/x>`.\n\nAlso {doc}`advanced/gone/page.md`, [jump](#labels/x) and [logo](/_static/logo.png).\n\nBut [gone](/_static/gone.png) and [missing](missing.md) are broken.\n",
+            ),
+            // Read on the forge, not built by Sphinx: its links are files.
+            ("README.md", "# Shop\n\nSee [x](labels/x).\n"),
+        ]);
 
         assert_eq!(
-            found(&data),
+            findings,
             [
                 (
                     "README.md".to_owned(),
@@ -688,26 +678,19 @@ Options:
 
     #[test]
     fn an_mkdocs_site_resolves_pages_from_its_root_and_without_extension() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        put(root, "mkdocs.yml", "site_name: shop\n");
-        put(
-            root,
-            "docs/index.md",
-            "# Shop\n\n[Quickstart](quickstart.md)\n",
-        );
-        put(root, "docs/img/logo.svg", "<svg/>");
-        put(root, "docs/advanced/transports.md", "# Transports\n");
-        put(
-            root,
-            "docs/quickstart.md",
-            "![logo](/img/logo.svg)\n\nSee [transports](../advanced/transports/) or [the same](advanced/transports).\n\n![gone](/img/gone.svg) and [a typo](../advanced/transport/).\n",
-        );
-
-        let (_, data) = run(root);
+        let findings = findings_in(&[
+            ("mkdocs.yml", "site_name: shop\n"),
+            ("docs/index.md", "# Shop\n\n[Quickstart](quickstart.md)\n"),
+            ("docs/img/logo.svg", "<svg/>"),
+            ("docs/advanced/transports.md", "# Transports\n"),
+            (
+                "docs/quickstart.md",
+                "![logo](/img/logo.svg)\n\nSee [transports](../advanced/transports/) or [the same](advanced/transports).\n\n![gone](/img/gone.svg) and [a typo](../advanced/transport/).\n",
+            ),
+        ]);
 
         assert_eq!(
-            found(&data),
+            findings,
             [
                 (
                     "docs/quickstart.md".to_owned(),
@@ -725,19 +708,16 @@ Options:
 
     #[test]
     fn cd_into_the_clone_or_a_folder_the_project_lacks_is_not_a_project_folder() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        put(root, "scripts/setup.sh", "#!/bin/sh\n");
-        put(
-            root,
-            "README.md",
-            "# Shop\n\n```sh\ngit clone https://github.com/acme/shop.git && cd shop\n./scripts/setup.sh\n./scripts/gone.sh\ncd build-output\n./configure\n```\n\n```sh\ngit clone git@github.com:acme/shop.git\ncd shop/\n./scripts/setup.sh\n```\n",
-        );
-
-        let (_, data) = run(root);
+        let findings = findings_in(&[
+            ("scripts/setup.sh", "#!/bin/sh\n"),
+            (
+                "README.md",
+                "# Shop\n\n```sh\ngit clone https://github.com/acme/shop.git && cd shop\n./scripts/setup.sh\n./scripts/gone.sh\ncd build-output\n./configure\n```\n\n```sh\ngit clone git@github.com:acme/shop.git\ncd shop/\n./scripts/setup.sh\n```\n",
+            ),
+        ]);
 
         assert_eq!(
-            found(&data),
+            findings,
             [(
                 "README.md".to_owned(),
                 6,
@@ -748,23 +728,19 @@ Options:
 
     #[test]
     fn a_librarys_docs_run_the_readers_scripts_and_only_near_misses_are_flagged() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        put(
-            root,
-            "package.json",
-            r#"{ "name": "fastlib", "main": "index.js", "scripts": { "test": "node test.js", "lint": "eslint ." } }"#,
-        );
-        put(
-            root,
-            "README.md",
-            "# fastlib\n\n```sh\nnpm init -y && npm install fastlib\nnpm run dev\nnpm run tset\n```\n",
-        );
-
-        let (_, data) = run(root);
+        let findings = findings_in(&[
+            (
+                "package.json",
+                r#"{ "name": "fastlib", "main": "index.js", "scripts": { "test": "node test.js", "lint": "eslint ." } }"#,
+            ),
+            (
+                "README.md",
+                "# fastlib\n\n```sh\nnpm init -y && npm install fastlib\nnpm run dev\nnpm run tset\n```\n",
+            ),
+        ]);
 
         assert_eq!(
-            found(&data),
+            findings,
             [(
                 "README.md".to_owned(),
                 6,
@@ -775,19 +751,16 @@ Options:
 
     #[test]
     fn a_variable_the_docs_example_program_reads_is_the_readers() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        put(root, "src/config.py", "class Config: pass\n");
-        put(
-            root,
-            "README.md",
-            "# Config\n\n```python\nconfig = Config(\".env\")\nALLOWED_HOSTS = config('ALLOWED_HOSTS')\n```\n\n```shell\nALLOWED_HOSTS=127.0.0.1\nPAYMENT_TIMEOUT=5\n```\n",
-        );
-
-        let (_, data) = run(root);
+        let findings = findings_in(&[
+            ("src/config.py", "class Config: pass\n"),
+            (
+                "README.md",
+                "# Config\n\n```python\nconfig = Config(\".env\")\nALLOWED_HOSTS = config('ALLOWED_HOSTS')\n```\n\n```shell\nALLOWED_HOSTS=127.0.0.1\nPAYMENT_TIMEOUT=5\n```\n",
+            ),
+        ]);
 
         assert_eq!(
-            found(&data),
+            findings,
             [(
                 "README.md".to_owned(),
                 10,
