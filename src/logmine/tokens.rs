@@ -291,6 +291,24 @@ fn trim_start(text: &str, strip: fn(u8) -> bool) -> &str {
     &text[cut..]
 }
 
+/// Writes a URL or path as a variable: a URL keeps its scheme (`hdfs://<*>`), which names the kind of place, and
+/// the key before it (`url=s3://<*>`).
+fn push_url(body: &str, out: &mut String) {
+    if let Some(at) = body.find("://") {
+        let head = &body[..at];
+        let scheme = head.rfind(['=', ':']).map_or(0, |k| k + 1);
+        if scheme < head.len()
+            && head[scheme..]
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'.' | b'+' | b'-'))
+            && !head.bytes().any(|b| b.is_ascii_digit())
+        {
+            out.push_str(&body[..at + 3]);
+        }
+    }
+    out.push_str(WILDCARD);
+}
+
 /// Whether `text` holds `://`: a URL.
 fn has_scheme(text: &str) -> bool {
     text.as_bytes().windows(3).any(|w| w == b"://")
@@ -408,7 +426,7 @@ fn mask_token(token: &str, holds: u8, out: &mut String) {
     if slash && (has_scheme(body) || is_path(body.as_bytes())) {
         let open = token.len() - trim_start(token, quote).len();
         out.push_str(&token[..open]);
-        out.push_str(WILDCARD);
+        push_url(body, out);
         out.push_str(&token[open + body.len()..]);
         return;
     }
@@ -432,7 +450,7 @@ fn mask_token(token: &str, holds: u8, out: &mut String) {
                 && let value = trim_end(&token[i..], trailing)
                 && (has_scheme(value) || is_path(value.as_bytes()))
             {
-                out.push_str(WILDCARD);
+                push_url(value, out);
                 i += value.len();
             }
         } else {
@@ -704,7 +722,12 @@ mod tests {
         );
         assert_eq!(
             masked("GET https://example.com/a?id=4 from 0xdeadbeef"),
-            "GET <*> from <*>"
+            "GET https://<*> from <*>"
+        );
+        // A URL keeps its scheme, a scheme with digits is not one.
+        assert_eq!(
+            masked("split hdfs://10.0.0.1:9000/x url=git+ssh://b/k (ab12://q/r)"),
+            "split hdfs://<*> url=git+ssh://<*> (<*>)"
         );
         assert_eq!(masked("open /var/log/app.log failed"), "open <*> failed");
         assert_eq!(
