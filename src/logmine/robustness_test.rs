@@ -131,10 +131,21 @@ fn the_header_detector_cuts_any_line_to_a_suffix_of_itself() {
         for text in texts.iter().take(LEARN_LINES) {
             header.learn(text);
         }
+        // And a detector that learned a header ending in a separator (`[time] prog.exe - `), which also cuts
+        // lines whose names before the separator differ.
+        let mut separated = HeaderDetector::new();
+        for k in 0..LEARN_LINES {
+            separated.learn(&format!(
+                "[12.01 16:49:{:02}] chrome.exe - host-{k}.example.com:443 open",
+                k % 60
+            ));
+        }
         bounded(&lines, |l| {
             let text = String::from_utf8_lossy(l);
-            let message = header.message(&text);
-            assert!(text.ends_with(message), "{text:?} -> {message:?}");
+            for detector in [&mut header, &mut separated] {
+                let message = detector.message(&text);
+                assert!(text.ends_with(message), "{text:?} -> {message:?}");
+            }
         });
     }
 }
