@@ -271,7 +271,7 @@ impl TemplateMiner {
             let (t, w) = (cluster.token(k), masked.token(k));
             if !fits(t, w) {
                 differs = true;
-                words_only &= !t.contains(WILDCARD) && !w.contains(WILDCARD);
+                words_only &= differ_in_words(t, w);
                 capitalised &= [t, w]
                     .iter()
                     .all(|x| x.as_bytes().first().is_some_and(u8::is_ascii_uppercase));
@@ -559,6 +559,27 @@ fn alike(t: &str, w: &str) -> bool {
     digit(t) && digit(w)
 }
 
+/// Whether two tokens differ only in plain words: whole words (`Started`, `Paused`), or words glued to the same
+/// variable (`(uid=<*>)` and `LOGIN(uid=<*>)`). Those may be a closed set that names different events.
+fn differ_in_words(template: &str, token: &str) -> bool {
+    if !template.contains(WILDCARD) && !token.contains(WILDCARD) {
+        return true;
+    }
+    let (a, b) = (template.as_bytes(), token.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(p, q)| p == q).count();
+    let room = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(p, q)| p == q)
+        .count();
+    let word = |middle: &[u8]| middle.iter().all(u8::is_ascii_alphabetic);
+    let (left, right) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    word(left) && word(right) && left.len() + right.len() > 0
+}
+
 /// Whether `token` fits the template token `pattern`, where each `<*>` stands for any text.
 fn fits(pattern: &str, token: &str) -> bool {
     if pattern == token {
@@ -758,6 +779,23 @@ mod tests {
             m.add("setTodayTotalDetailSteps=1514038530000##7007##548365##8661##12361##27173954");
         let b = m.add("onExtend:1514038530000 14 0 4");
         assert_ne!(m.resolve(a), m.resolve(b));
+    }
+
+    #[test]
+    fn a_word_glued_to_a_variable_is_a_word() {
+        let mut m = TemplateMiner::new();
+        let plain = m.add("session opened for user root by (uid=0)");
+        m.add("session opened for user news by (uid=9)");
+        let login = m.add("session opened for user root by LOGIN(uid=0)");
+        assert_ne!(m.resolve(login), m.resolve(plain));
+        assert_eq!(
+            m.template(plain),
+            "session opened for user <*> by (uid=<*>)"
+        );
+        assert!(differ_in_words("(uid=<*>)", "LOGIN(uid=<*>)"));
+        assert!(differ_in_words("Started", "Paused"));
+        assert!(!differ_in_words("job_<*>", "job_<*>x1"));
+        assert!(!differ_in_words("<*>:<*>", "a<*>:<*>b<*>"));
     }
 
     #[test]
