@@ -559,6 +559,21 @@ fn alike(t: &str, w: &str) -> bool {
     digit(t) && digit(w)
 }
 
+/// How many bytes `a` and `b` share at their start.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(p, q)| p == q).count()
+}
+
+/// How many bytes `a` and `b` share at their end, leaving their first `from` bytes alone.
+fn common_suffix(a: &[u8], b: &[u8], from: usize) -> usize {
+    a.iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(a.len().min(b.len()) - from)
+        .take_while(|(p, q)| p == q)
+        .count()
+}
+
 /// Whether two tokens differ only in plain words: whole words (`Started`, `Paused`), or words glued to the same
 /// variable (`(uid=<*>)` and `LOGIN(uid=<*>)`). Those may be a closed set that names different events.
 fn differ_in_words(template: &str, token: &str) -> bool {
@@ -566,15 +581,8 @@ fn differ_in_words(template: &str, token: &str) -> bool {
         return true;
     }
     let (a, b) = (template.as_bytes(), token.as_bytes());
-    let prefix = a.iter().zip(b).take_while(|(p, q)| p == q).count();
-    let room = a.len().min(b.len()) - prefix;
-    let suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(room)
-        .take_while(|(p, q)| p == q)
-        .count();
+    let prefix = common_prefix(a, b);
+    let suffix = common_suffix(a, b, prefix);
     let word = |middle: &[u8]| middle.iter().all(u8::is_ascii_alphabetic);
     let (left, right) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
     word(left) && word(right) && left.len() + right.len() > 0
@@ -607,19 +615,11 @@ fn fits(pattern: &str, token: &str) -> bool {
 /// from a separator at the end stays (`user=root` and `user=guest` give `user=<*>`), the middle is `<*>`.
 fn generalise(a: &str, b: &str, out: &mut String) {
     let (x, y) = (a.as_bytes(), b.as_bytes());
-    let common = x.iter().zip(y).take_while(|(p, q)| p == q).count();
-    let prefix = x[..common]
+    let prefix = x[..common_prefix(x, y)]
         .iter()
         .rposition(|&c| is_separator(c))
         .map_or(0, |p| p + 1);
-    let room = x.len().min(y.len()) - prefix;
-    let common = x
-        .iter()
-        .rev()
-        .zip(y.iter().rev())
-        .take(room)
-        .take_while(|(p, q)| p == q)
-        .count();
+    let common = common_suffix(x, y, prefix);
     let suffix = x[x.len() - common..]
         .iter()
         .position(|&c| is_separator(c))
