@@ -292,7 +292,7 @@ fn trim_start(text: &str, strip: fn(u8) -> bool) -> &str {
 }
 
 /// Writes a URL or path as a variable: a URL keeps its scheme (`hdfs://<*>`), which names the kind of place, and
-/// the key before it (`url=s3://<*>`).
+/// the key before it (`url=git+ssh://<*>`); a scheme with a digit (`s3`) is masked with the rest.
 fn push_url(body: &str, out: &mut String) {
     if let Some(at) = body.find("://") {
         let head = &body[..at];
