@@ -2,14 +2,17 @@
 //!
 //! A message is cut into whitespace tokens and each token is masked: the parts of it that hold a digit (numbers,
 //! hex ids, IP addresses, versions, times) become `<*>`, keeping the punctuation between them (`<*>:<*>` for an
-//! address and port, `uid=<*>`), and URLs and absolute paths become `<*>` whole. Most lines then repeat a masked
+//! address and port, `uid=<*>`), and URLs (but their scheme) and absolute paths become `<*>` whole. Most lines then repeat a masked
 //! form seen before, and a hash map from masked text to cluster answers them without any search.
 //!
 //! A new masked form is placed the way Drain places it: the candidates are the clusters with the same number of
 //! tokens and the same first token (a prefix tree of depth two, kept as one hash map), and the line joins the
 //! candidate whose template agrees with it on the most of the other positions, if that is at least half of them.
 //! Joining turns the positions where they differ into `<*>`; when that makes two templates equal, the clusters
-//! merge and the younger id redirects to the older. At [`MAX_CLUSTERS`] the rarest clusters are evicted.
+//! merge and the younger id redirects to the older. Tokens that differ only in words (`Started`, `Paused`,
+//! `LOGIN(uid=<*>)`) stay apart as a closed set until more than a few are seen. A line that no cluster of its
+//! length fits joins the cluster of another length with its loose shape, in which each run of values is one
+//! (`lifetime 00:02`, `lifetime <1 sec`). At [`MAX_CLUSTERS`] the rarest clusters are evicted.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -147,8 +150,8 @@ pub(crate) struct TemplateMiner {
     sparse: bool,
     /// Masked messages seen before, and the cluster they went to.
     cache: FastMap<Box<str>, ClusterId>,
-    /// The first cluster of each loose shape (see [`loose_shape`]) that folded anything: a new message of
-    /// another length with that shape joins it rather than starting a cluster.
+    /// The first cluster of each loose shape (see [`loose_shape`]) that holds a word: a new message of another
+    /// length with that shape joins it rather than starting a cluster.
     loose: FastMap<u64, ClusterId>,
     live: usize,
     masked: Masked,
@@ -761,14 +764,8 @@ mod tests {
             ("1278 bytes (1.24 KB)", "02:02"),
             ("451 bytes (451 bytes)", "<1 sec"),
         ] {
-            assert_eq!(
-                {
-                    let id = m.add(&close(sent, life));
-                    m.resolve(id)
-                },
-                Some(first),
-                "{sent} / {life}"
-            );
+            let id = m.add(&close(sent, life));
+            assert_eq!(m.resolve(id), Some(first), "{sent} / {life}");
         }
         // Words, not values, differ: other events, whatever their length.
         let other = m.add(
