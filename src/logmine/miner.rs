@@ -2,8 +2,9 @@
 //!
 //! A message is cut into whitespace tokens and each token is masked: the parts of it that hold a digit (numbers,
 //! hex ids, IP addresses, versions, times) become `<*>`, keeping the punctuation between them (`<*>:<*>` for an
-//! address and port, `uid=<*>`), and URLs (but their scheme) and absolute paths become `<*>` whole. Most lines then repeat a masked
-//! form seen before, and a hash map from masked text to cluster answers them without any search.
+//! address and port, `uid=<*>`), and URLs (but their scheme) and absolute paths become `<*>` whole. Most lines
+//! then repeat a masked form seen before, and a hash map from masked text to cluster answers them without any
+//! search.
 //!
 //! A new masked form is placed the way Drain places it: the candidates are the clusters with the same number of
 //! tokens and the same first token (a prefix tree of depth two, kept as one hash map), and the line joins the
