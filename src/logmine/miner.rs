@@ -2,18 +2,19 @@
 //!
 //! A message is cut into whitespace tokens and each token is masked: the parts of it that hold a digit (numbers,
 //! hex ids, IP addresses, versions, times) become `<*>`, keeping the punctuation between them (`<*>:<*>` for an
-//! address and port, `uid=<*>`), and URLs (but their scheme) and absolute paths become `<*>` whole. Most lines
-//! then repeat a masked form seen before, and a hash map from masked text to cluster answers them without any
-//! search.
+//! IP address and port, `uid=<*>`), a host name with its port is one `<*>`, and URLs (but their scheme) and
+//! absolute paths become `<*>` whole. Most lines then repeat a masked form seen before, and a hash map from
+//! masked text to cluster answers them without any search.
 //!
 //! A new masked form is placed the way Drain places it: the candidates are the clusters with the same number of
-//! tokens and the same first token (a prefix tree of depth two, kept as one hash map), and the line joins the
-//! candidate whose template agrees with it on the most of the other positions, if that is at least half of them.
-//! Joining turns the positions where they differ into `<*>`; when that makes two templates equal, the clusters
-//! merge and the younger id redirects to the older. Tokens that differ only in words (`Started`, `Paused`,
-//! `LOGIN(uid=<*>)`) stay apart as a closed set until more than a few are seen. A line that no cluster of its
-//! length fits joins the cluster of another length with its loose shape, in which each run of values is one
-//! (`lifetime 00:02`, `lifetime <1 sec`). At [`MAX_CLUSTERS`] the rarest clusters are evicted.
+//! tokens and the same first token (a prefix tree of depth two, kept as one hash map; any address is one first
+//! token, named or numbered), and the line joins the candidate whose template agrees with it on the most of the
+//! other positions, if that is at least half of them. Joining turns the positions where they differ into `<*>`;
+//! when that makes two templates equal, the clusters merge and the younger id redirects to the older. Tokens that
+//! differ only in words (`Started`, `Paused`, `LOGIN(uid=<*>)`) stay apart as a closed set until more than a few
+//! are seen. A line that no cluster of its length fits joins the cluster of another length with its loose shape,
+//! in which each run of values is one (`lifetime 00:02`, `lifetime <1 sec`). At [`MAX_CLUSTERS`] the rarest
+//! clusters are evicted.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -118,10 +119,10 @@ enum Slot {
 
 /// The key of the candidate list of a masked message: its token count and first token.
 fn bucket_of(masked: &Masked) -> u64 {
-    let first = if masked.ends.is_empty() {
-        ""
-    } else {
-        masked.token(0)
+    let first = match masked.ends.len() {
+        0 => "",
+        _ if is_address(masked.token(0)) => WILDCARD,
+        _ => masked.token(0),
     };
     hash_of(first.as_bytes(), masked.len())
 }
@@ -233,7 +234,8 @@ impl TemplateMiner {
         let mut best: Option<(usize, usize, ClusterId)> = None;
         for &id in candidates {
             let cluster = self.cluster(id);
-            if cluster.ends.len() != n || (n > 0 && cluster.token(0) != masked.token(0)) {
+            if cluster.ends.len() != n || (n > 0 && !same_first(cluster.token(0), masked.token(0)))
+            {
                 continue;
             }
             let (mut equal, mut weighed, mut variable) = (0, 0, 0);
@@ -544,6 +546,20 @@ fn generalised(cluster: &Cluster, masked: &Masked) -> (String, Vec<u32>) {
     (text, ends)
 }
 
+/// Whether a token is one variable, or variables joined by `:`, `.` or `/` only (`<*>:<*>`, `<*>/<*>:<*>`): an
+/// address, which one event may write as a host with a port or as a name alone.
+fn is_address(token: &str) -> bool {
+    token.starts_with(WILDCARD)
+        && token
+            .split(WILDCARD)
+            .all(|between| between.bytes().all(|b| matches!(b, b':' | b'.' | b'/')))
+}
+
+/// Whether two first tokens put lines in one candidate list: equal, or both addresses.
+fn same_first(t: &str, w: &str) -> bool {
+    t == w || is_address(t) && is_address(w)
+}
+
 /// Whether two tokens that both hold a variable are one variable with its punctuation (`libc6:<*>` and
 /// `zlib1g:<*>`): they share what follows a separator and differ before it only in names that hold a digit,
 /// which masking keeps as words (`ssh2`) until they vary like this.
@@ -737,6 +753,39 @@ mod tests {
         let illegal = m.add("program interrupt: illegal instruction......0");
         let imprecise = m.add("program interrupt: imprecise exception......0");
         assert_ne!(m.resolve(illegal), m.resolve(imprecise));
+    }
+
+    #[test]
+    fn an_address_is_one_variable_whether_named_or_numbered() {
+        let mut m = TemplateMiner::new();
+        let named = m.add("proxy.example.edu:443 open through proxy proxy.example.org:5070 HTTPS");
+        let numbered = m.add("10.0.0.1:443 open through proxy proxy.example.org:5070 HTTPS");
+        assert_eq!(m.resolve(numbered), Some(named));
+        assert_eq!(m.template(named), "<*> open through proxy <*> HTTPS");
+        // Numbered first, the template widens when a name comes.
+        let mut m = TemplateMiner::new();
+        let numbered = m.add("10.0.0.1:443 close, 1209 bytes sent");
+        assert_eq!(m.template(numbered), "<*>:<*> close, <*> bytes sent");
+        let named = m.add("www.example.com:80 close, 88 bytes sent");
+        assert_eq!(m.resolve(named), Some(numbered));
+        assert_eq!(m.template(numbered), "<*> close, <*> bytes sent");
+        // Addresses alone keep their port, and a word first is no address.
+        let served = m.add("10.0.0.2:50010 Served block 7 to /10.0.0.3");
+        assert_eq!(m.template(served), "<*>:<*> Served block <*> to <*>");
+        let word = m.add("close:80 close, 88 bytes sent");
+        assert_ne!(m.resolve(word), m.resolve(numbered));
+    }
+
+    #[test]
+    fn a_flag_is_a_value_not_a_closed_set_of_words() {
+        let mut m = TemplateMiner::new();
+        let on = m.add("updateClipping isOverlap:true, getTopPadding=333.0");
+        let off = m.add("updateClipping isOverlap:false, getTopPadding=12.5");
+        assert_eq!(m.resolve(off), Some(on));
+        assert_eq!(
+            m.template(on),
+            "updateClipping isOverlap:<*>, getTopPadding=<*>"
+        );
     }
 
     #[test]

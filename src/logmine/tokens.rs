@@ -120,7 +120,11 @@ pub(super) fn mask_message(message: &str, out: &mut Masked) {
         let at = out.text.len();
         if holds == 0 {
             dates |= is_date_name(token);
-            out.text.push_str(token);
+            if holds_literal(token, out.ends.len().checked_sub(1).map(|k| out.token(k))) {
+                mask_token(token, MASKABLE, &mut out.text);
+            } else {
+                out.text.push_str(token);
+            }
         } else if holds == DOT && !token.bytes().any(is_separator) {
             mask_part(token, &mut out.text);
         } else {
@@ -464,6 +468,10 @@ fn mask_token(token: &str, holds: u8, out: &mut String) {
             let part = &token[from..i];
             if port_follows(&bytes[i..]) && is_named_host(part) {
                 out.push_str(WILDCARD);
+                i += 1 + bytes[i + 1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
             } else {
                 mask_part(part, out);
             }
@@ -554,7 +562,7 @@ fn mask_part(part: &str, out: &mut String) {
     }
     let bytes = part.as_bytes();
     if !bytes.iter().any(u8::is_ascii_digit) {
-        if is_host(part) {
+        if is_host(part) || is_literal(part) {
             out.push_str(WILDCARD);
         } else {
             out.push_str(part);
@@ -587,6 +595,31 @@ fn mask_part(part: &str, out: &mut String) {
         return;
     }
     out.push_str(WILDCARD);
+}
+
+/// `true`, `false`, `null`: the values of a flag or a field, variables as numbers are (`setLightsOn(true)`,
+/// `ws=null`). `NULL` and `none` are left alone: in prose they are words (`NULL pointer`, `Failed none for`).
+fn is_literal(part: &str) -> bool {
+    matches!(
+        part,
+        "true" | "false" | "null" | "True" | "False" | "TRUE" | "FALSE"
+    )
+}
+
+/// Whether a token without digits holds a literal value: glued to a key or in brackets (`isOverlap:false,`,
+/// `setLightsOn(true)`), or alone after a key (`cancelPeek: false`, `tag = null`). Alone after a word it is a
+/// word of the sentence (`name is null`). Plain words pass the first test.
+fn holds_literal(token: &str, before: Option<&str>) -> bool {
+    if token.len() < 4 || !token.bytes().any(|b| matches!(b, b'e' | b'l' | b'E')) {
+        return false;
+    }
+    let bare = trim_end(token, trailing);
+    if is_literal(bare) {
+        return before.is_some_and(|b| b.ends_with([':', '=']));
+    }
+    token
+        .split(|c: char| c.is_ascii() && is_separator(c as u8))
+        .any(|part| is_literal(trim_end(part, trailing)))
 }
 
 /// A word that starts with two letters and whose digits stand alone after letters: `ssh2`, `eth0`, `jk2_init`.
@@ -652,16 +685,18 @@ fn is_host(part: &str) -> bool {
 }
 
 /// Whether `rest`, what follows a part of a token, is `:` and a port number ending the token (`:443`, `:80,`).
+/// Any number of digits: masking decides on the kind of a digit run, never its length (see [`skeleton`]).
 fn port_follows(rest: &[u8]) -> bool {
     let Some(port) = rest.strip_prefix(b":") else {
         return false;
     };
     let digits = port.iter().take_while(|b| b.is_ascii_digit()).count();
-    (1..=5).contains(&digits) && port[digits..].iter().all(|&b| trailing(b))
+    digits > 0 && port[digits..].iter().all(|&b| trailing(b))
 }
 
 /// A dotted name before a port: a host whatever its top-level domain (`csdnimg.cn:80`, `bx.optimix.asia:443`),
-/// unless its last label is a source file's extension (`main.rs:42` is a file and a line).
+/// unless its last label is a source file's extension (`main.rs:42` is a file and a line). The name and its port
+/// are masked as one address, `<*>`.
 fn is_named_host(part: &str) -> bool {
     const SOURCE: &[&str] = &[
         "c", "cc", "cpp", "cs", "go", "h", "hpp", "java", "js", "jsx", "kt", "lua", "m", "php",
@@ -819,22 +854,43 @@ mod tests {
     fn hosts_and_domains_are_variables() {
         assert_eq!(
             masked("proxy.example.edu:443 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS"),
-            "<*>:<*> open through proxy <*>:<*> HTTPS"
+            "<*> open through proxy <*> HTTPS"
         );
         assert_eq!(masked("resolved node-7.cluster.local"), "resolved <*>");
         assert_eq!(
             masked("rhost=gw.example.net from mail.example.com: closed"),
             "rhost=<*> from <*>: closed"
         );
-        // Before a port, a dotted name is a host whatever its top-level domain; a source file and its line are not.
+        // Before a port, a dotted name is a host whatever its top-level domain, and the two are one address; a
+        // source file and its line are not. An IP address keeps its port apart, as it is written in most logs.
         assert_eq!(
-            masked("csdnimg.cn:80 open, bx.optimix.asia:443, at main.rs:42 and Foo.java:7"),
-            "<*>:<*> open, <*>:<*>, at main.rs:<*> and Foo.java:<*>"
+            masked(
+                "csdnimg.cn:80 open, bx.optimix.asia:443, at main.rs:42 and Foo.java:7 from 10.0.0.1:80"
+            ),
+            "<*> open, <*>, at main.rs:<*> and Foo.java:<*> from <*>:<*>"
         );
         // Dotted identifiers, files and reverse-domain bundle names are not hosts: the miner decides by variation.
         assert_eq!(
             masked("com.vendor.thing.agent main.rs org.apache.Foo libc.so chrome.exe"),
             "com.vendor.thing.agent main.rs org.apache.Foo libc.so chrome.exe"
+        );
+    }
+
+    #[test]
+    fn flags_and_nulls_are_values() {
+        assert_eq!(
+            masked("setLightsOn(true) isOverlap:false, ws=null ready=True,mode=FALSE"),
+            "setLightsOn(<*>) isOverlap:<*>, ws=<*> ready=<*>,mode=<*>"
+        );
+        // Alone after a key it is a value; after a word, a word of the sentence.
+        assert_eq!(
+            masked("cancelPeek: false, tag = null, name is null"),
+            "cancelPeek: <*>, tag = <*>, name is null"
+        );
+        // Words that hold a literal, and the literals that are words in prose, stay.
+        assert_eq!(
+            masked("trueName nullable untrue NULL pointer, Failed none for user"),
+            "trueName nullable untrue NULL pointer, Failed none for user"
         );
     }
 
