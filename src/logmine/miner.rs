@@ -7,9 +7,10 @@
 //! masked text to cluster answers them without any search.
 //!
 //! A new masked form is placed the way Drain places it: the candidates are the clusters with the same number of
-//! tokens and the same first token (a prefix tree of depth two, kept as one hash map; any address is one first
-//! token, named or numbered), and the line joins the candidate whose template agrees with it on the most of the
-//! other positions, if that is at least half of them. Joining turns the positions where they differ into `<*>`;
+//! tokens and the same first token (a prefix tree of depth two, kept as one hash map), and the line joins the
+//! candidate whose template agrees with it on the most of the other positions, if that is at least half of them.
+//! Two kinds of first token are values, not the event: an address, named or numbered, and a reverse-domain
+//! identifier (`com.vendor.sync.agent:`, which becomes `com.vendor.<*>:`); their lines share candidates. Joining turns the positions where they differ into `<*>`;
 //! when that makes two templates equal, the clusters merge and the younger id redirects to the older. Tokens that
 //! differ only in words (`Started`, `Paused`, `LOGIN(uid=<*>)`) stay apart as a closed set until more than a few
 //! are seen. A line that no cluster of its length fits joins the cluster of another length with its loose shape,
@@ -19,7 +20,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::tokens::{Masked, is_separator, loose_shape, mask_message, skeleton};
+use super::tokens::{Masked, is_domain, is_separator, loose_shape, mask_message, skeleton};
 
 /// The id of a cluster. Ids are never reused; a merged id redirects to the cluster that absorbed it.
 pub(crate) type ClusterId = u32;
@@ -119,10 +120,10 @@ enum Slot {
 
 /// The key of the candidate list of a masked message: its token count and first token.
 fn bucket_of(masked: &Masked) -> u64 {
-    let first = match masked.ends.len() {
-        0 => "",
-        _ if is_address(masked.token(0)) => WILDCARD,
-        _ => masked.token(0),
+    let first = if masked.ends.is_empty() {
+        ""
+    } else {
+        first_key(masked.token(0))
     };
     hash_of(first.as_bytes(), masked.len())
 }
@@ -227,7 +228,8 @@ impl TemplateMiner {
 
     /// The candidate that agrees best with `masked`, if it agrees on at least half of the positions that carry
     /// evidence. A position carries none when the template already has a variable there that the line's token
-    /// fits (two masked numbers, a `user=<*>` and a `user=bob`); the first position is equal by construction.
+    /// fits (two masked numbers, a `user=<*>` and a `user=bob`); the first position counts only where it may
+    /// differ (see [`first_key`]).
     fn best_match(&self, masked: &Masked, bucket: u64) -> Option<ClusterId> {
         let candidates = self.buckets.get(&bucket)?;
         let n = masked.len();
@@ -239,7 +241,8 @@ impl TemplateMiner {
                 continue;
             }
             let (mut equal, mut weighed, mut variable) = (0, 0, 0);
-            for k in 1..n {
+            let from = usize::from(n == 0 || cluster.token(0) == masked.token(0));
+            for k in from..n {
                 let (t, w) = (cluster.token(k), masked.token(k));
                 if (t.contains(WILDCARD) && fits(t, w)) || w == WILDCARD || alike(t, w) {
                     variable += 1;
@@ -277,7 +280,8 @@ impl TemplateMiner {
             let (t, w) = (cluster.token(k), masked.token(k));
             if !fits(t, w) {
                 differs = true;
-                words_only &= differ_in_words(t, w);
+                words_only &=
+                    differ_in_words(t, w) && !(k == 0 && is_identifier(t) && is_identifier(w));
                 capitalised &= [t, w]
                     .iter()
                     .all(|x| x.as_bytes().first().is_some_and(u8::is_ascii_uppercase));
@@ -555,9 +559,46 @@ fn is_address(token: &str) -> bool {
             .all(|between| between.bytes().all(|b| matches!(b, b':' | b'.' | b'/')))
 }
 
-/// Whether two first tokens put lines in one candidate list: equal, or both addresses.
+/// What of a first token chooses a message's candidates: the token, but `<*>` for any address and the first
+/// label for a dotted identifier (`com.` for `com.vendor.sync.agent:`), which names the service that logs as a
+/// value would.
+fn first_key(token: &str) -> &str {
+    if is_address(token) {
+        WILDCARD
+    } else if is_identifier(token) {
+        &token[..=token.find('.').expect("a dotted identifier")]
+    } else {
+        token
+    }
+}
+
+/// Whether two first tokens put lines in one candidate list.
 fn same_first(t: &str, w: &str) -> bool {
-    t == w || is_address(t) && is_address(w)
+    t == w || first_key(t) == first_key(w)
+}
+
+/// A reverse-domain identifier of three labels or more (`com.vendor.sync.agent:`, `com.vendor.<*>:`), as bundles
+/// and services are named. A class that names an exception or an error (`org.vendor.BadStateException:`) is the
+/// event itself, not one, and a dotted key (`mapred.task.id`) is a word.
+fn is_identifier(token: &str) -> bool {
+    let name = token.strip_suffix(':').unwrap_or(token);
+    let mut labels = name.split('.');
+    let Some(first) = labels.next() else {
+        return false;
+    };
+    let mut count = 1;
+    for label in labels {
+        let ok = label == WILDCARD
+            || !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !ok {
+            return false;
+        }
+        count += 1;
+    }
+    count >= 3 && is_domain(first) && !name.ends_with("Exception") && !name.ends_with("Error")
 }
 
 /// Whether two tokens that both hold a variable are one variable with its punctuation (`libc6:<*>` and
@@ -637,7 +678,7 @@ fn generalise(a: &str, b: &str, out: &mut String) {
     let (x, y) = (a.as_bytes(), b.as_bytes());
     let prefix = x[..common_prefix(x, y)]
         .iter()
-        .rposition(|&c| is_separator(c))
+        .rposition(|&c| is_separator(c) || c == b'.')
         .map_or(0, |p| p + 1);
     let common = common_suffix(x, y, prefix);
     let suffix = x[x.len() - common..]
@@ -774,6 +815,26 @@ mod tests {
         assert_eq!(m.template(served), "<*>:<*> Served block <*> to <*>");
         let word = m.add("close:80 close, 88 bytes sent");
         assert_ne!(m.resolve(word), m.resolve(numbered));
+    }
+
+    #[test]
+    fn a_dotted_identifier_first_is_a_value_but_an_exception_is_its_event() {
+        let mut m = TemplateMiner::new();
+        let sync =
+            m.add("com.vendor.sync.agent: told me to run this job in 4411 seconds. Ignoring.");
+        let update =
+            m.add("com.vendor.Update.Activity: told me to run this job in 28 seconds. Ignoring.");
+        assert_eq!(m.resolve(update), Some(sync));
+        assert_eq!(
+            m.template(sync),
+            "com.vendor.<*>: told me to run this job in <*> seconds. Ignoring."
+        );
+        let io = m.add("com.vendor.io.ReadException: Connection reset by peer");
+        let socket = m.add("com.vendor.net.SocketError: Connection reset by peer");
+        assert_ne!(m.resolve(io), m.resolve(socket));
+        let tip = m.add("mapred.tip.id is deprecated. Instead, use mapreduce.task.id");
+        let task = m.add("mapred.task.id is deprecated. Instead, use mapreduce.task.attempt.id");
+        assert_ne!(m.resolve(tip), m.resolve(task));
     }
 
     #[test]

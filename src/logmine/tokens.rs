@@ -638,30 +638,38 @@ fn is_numbered_name(bytes: &[u8]) -> bool {
     })
 }
 
+/// Top-level domains that are not a country's.
+const GENERIC: &[&str] = &[
+    "com",
+    "net",
+    "org",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "io",
+    "info",
+    "biz",
+    "local",
+    "lan",
+    "internal",
+    "arpa",
+    "localdomain",
+];
+/// Country domains: a host under one needs three labels (`main.rs`, `a.so` are files).
+const COUNTRY: &[&str] = &[
+    "uk", "de", "fr", "jp", "cn", "hk", "ru", "nl", "eu", "ca", "au", "in", "br", "it", "es", "se",
+    "ch", "kr", "tw", "us", "pl", "be", "at", "dk", "no", "fi", "cz",
+];
+
+/// Whether `label` is a top-level domain: the first label of a reverse-domain identifier (`com.vendor.agent`).
+pub(super) fn is_domain(label: &str) -> bool {
+    GENERIC.contains(&label) || COUNTRY.contains(&label)
+}
+
 /// A host name: lowercase labels joined by dots ending in a top-level domain (`proxy.example.edu`,
 /// `node-7.cluster.local`); a country domain needs three labels, so `main.rs` and `a.so` are not hosts.
 fn is_host(part: &str) -> bool {
-    const GENERIC: &[&str] = &[
-        "com",
-        "net",
-        "org",
-        "edu",
-        "gov",
-        "mil",
-        "int",
-        "io",
-        "info",
-        "biz",
-        "local",
-        "lan",
-        "internal",
-        "arpa",
-        "localdomain",
-    ];
-    const COUNTRY: &[&str] = &[
-        "uk", "de", "fr", "jp", "cn", "hk", "ru", "nl", "eu", "ca", "au", "in", "br", "it", "es",
-        "se", "ch", "kr", "tw", "us", "pl", "be", "at", "dk", "no", "fi", "cz",
-    ];
     let bytes = part.as_bytes();
     // Most parts are not hosts: the last byte and the last label rule them out before any scan of the whole.
     if !bytes.last().is_some_and(u8::is_ascii_lowercase) {
