@@ -572,9 +572,9 @@ fn first_key(token: &str) -> &str {
     }
 }
 
-/// Whether two first tokens put lines in one candidate list.
+/// Whether a cluster's first token `t` and a line's `w` let the line be a candidate.
 fn same_first(t: &str, w: &str) -> bool {
-    t == w || first_key(t) == first_key(w)
+    t == w || first_key(t) == first_key(w) || t.contains(WILDCARD) && fits(t, w)
 }
 
 /// A reverse-domain identifier of three labels or more (`com.vendor.sync.agent:`, `com.vendor.<*>:`), as bundles
@@ -673,13 +673,19 @@ fn fits(pattern: &str, token: &str) -> bool {
 }
 
 /// Appends the template token covering both `a` and `b`: what they share up to a separator at the start and
-/// from a separator at the end stays (`user=root` and `user=guest` give `user=<*>`), the middle is `<*>`.
+/// from a separator at the end stays (`user=root` and `user=guest` give `user=<*>`), the middle is `<*>`. A
+/// shared dotted name of two labels or more stays too (`com.vendor.<*>`), not a lone top label (`com.`).
 fn generalise(a: &str, b: &str, out: &mut String) {
     let (x, y) = (a.as_bytes(), b.as_bytes());
-    let prefix = x[..common_prefix(x, y)]
+    let shared = &x[..common_prefix(x, y)];
+    let mut prefix = shared
         .iter()
-        .rposition(|&c| is_separator(c) || c == b'.')
+        .rposition(|&c| is_separator(c))
         .map_or(0, |p| p + 1);
+    let name = &shared[prefix..];
+    if memchr::memchr_iter(b'.', name).count() >= 2 {
+        prefix += name.iter().rposition(|&c| c == b'.').expect("a dot") + 1;
+    }
     let common = common_suffix(x, y, prefix);
     let suffix = x[x.len() - common..]
         .iter()
@@ -828,6 +834,17 @@ mod tests {
         assert_eq!(
             m.template(sync),
             "com.vendor.<*>: told me to run this job in <*> seconds. Ignoring."
+        );
+        // Another vendor: the whole name is the value, and later names still join.
+        for other in ["com.other.agent:", "com.third.sync.agent:"] {
+            let id = m.add(&format!(
+                "{other} told me to run this job in 7 seconds. Ignoring."
+            ));
+            assert_eq!(m.resolve(id), Some(sync));
+        }
+        assert_eq!(
+            m.template(sync),
+            "<*>: told me to run this job in <*> seconds. Ignoring."
         );
         let io = m.add("com.vendor.io.ReadException: Connection reset by peer");
         let socket = m.add("com.vendor.net.SocketError: Connection reset by peer");

@@ -67,8 +67,9 @@ def ev(template, *gens):
 
 
 MESSAGES = [
-    ev("{}:{} open through proxy {}:{} HTTPS", host, lambda: num(1, 65535), host, lambda: num(1, 9999)),
-    ev("{}:{} close, {} bytes sent, {} bytes received, lifetime {}:{}", host, lambda: num(1, 65535), num, num, lambda: num(0, 59), lambda: num(10, 59)),
+    # A host name and its port are one address, one variable (an IP address keeps its port apart).
+    ev("{} open through proxy {} HTTPS", lambda: f"{host()}:{num(1, 65535)}", lambda: f"{host()}:{num(1, 9999)}"),
+    ev("{} close, {} bytes sent, {} bytes received, lifetime {}:{}", lambda: f"{host()}:{num(1, 65535)}", num, num, lambda: num(0, 59), lambda: num(10, 59)),
     ev("{} \"GET {} HTTP/1.1\" status: {} len: {} time: {}", lambda: ",".join(ip() for _ in range(rng.randint(1, 3))), lambda: "/v2/" + hexs(32) + "/servers/detail", lambda: "200", num, lambda: f"0.{num(1000000, 9999999)}"),
     ev("[instance: {}] VM Started (Lifecycle Event)", uuid),
     ev("[instance: {}] VM Paused (Lifecycle Event)", uuid),
