@@ -18,6 +18,12 @@ import os
 import random
 import sys
 
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0)
+if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+    print(__doc__, file=sys.stderr)
+    sys.exit(2)
 out_dir = sys.argv[1]
 wrap = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--wrap" else None
 hosts = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--hosts" else None
