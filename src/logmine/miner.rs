@@ -8,14 +8,14 @@
 //!
 //! A new masked form is placed the way Drain places it: the candidates are the clusters with the same number of
 //! tokens and the same first token (a prefix tree of depth two, kept as one hash map), and the line joins the
-//! candidate whose template agrees with it on the most of the other positions, if that is at least half of them.
-//! Two kinds of first token are values, not the event: an address, named or numbered, and a reverse-domain
-//! identifier (`com.vendor.sync.agent:`, which becomes `com.vendor.<*>:`); their lines share candidates. Joining turns the positions where they differ into `<*>`;
-//! when that makes two templates equal, the clusters merge and the younger id redirects to the older. Tokens that
-//! differ only in words (`Started`, `Paused`, `LOGIN(uid=<*>)`) stay apart as a closed set until more than a few
-//! are seen. A line that no cluster of its length fits joins the cluster of another length with its loose shape,
-//! in which each run of values is one (`lifetime 00:02`, `lifetime <1 sec`). At [`MAX_CLUSTERS`] the rarest
-//! clusters are evicted.
+//! candidate whose template agrees with it on the most of the other positions, if that is at least half of them. Two
+//! kinds of first token are values, not the event: an address, named or numbered, and a reverse-domain identifier
+//! (`com.vendor.sync.agent:`, which becomes `com.vendor.<*>:`); their lines share candidates. Joining turns the
+//! positions where they differ into `<*>`; when that makes two templates equal, the clusters merge and the younger
+//! id redirects to the older. Tokens that differ only in words (`Started`, `Paused`, `LOGIN(uid=<*>)`) stay apart as
+//! a closed set until more than a few are seen. A line that no cluster of its length fits joins the cluster of
+//! another length with its loose shape, in which each run of values is one (`lifetime 00:02`, `lifetime <1 sec`). At
+//! [`MAX_CLUSTERS`] the rarest clusters are evicted.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
